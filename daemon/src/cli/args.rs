@@ -1,0 +1,162 @@
+//! Argument definitions (clap derive) mirroring DESIGN §8, and their translation into
+//! control-socket requests.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::control::protocol::Request;
+use crate::control::server::parse_hhmm;
+use crate::engine::model::parse_evaluation;
+
+#[derive(Debug, Parser)]
+#[command(name = "hallq", version, about = "Queue daemon and control tool for a government service hall")]
+pub struct Cli {
+    /// Config file (the socket path is taken from it).
+    #[arg(long, global = true, env = "HALLQ_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Control socket of a running daemon (instead of --config).
+    #[arg(long, global = true, env = "HALLQ_SOCKET", conflicts_with = "config")]
+    pub socket: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+fn hhmm(s: &str) -> Result<String, String> {
+    parse_hhmm(s).map(|_| s.to_string()).ok_or_else(|| format!("{s:?} is not a time HH:MM"))
+}
+
+fn date(s: &str) -> Result<String, String> {
+    s.parse::<jiff::civil::Date>()
+        .map(|d| d.to_string())
+        .map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+fn level(s: &str) -> Result<u8, String> {
+    parse_evaluation(s).ok_or_else(|| {
+        format!("{s:?} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意")
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Run the daemon in the foreground.
+    Run,
+    /// Validate a config file; errors as file:line:col: message.
+    CheckConfig,
+    /// Waiting counts and every window's state.
+    Status,
+    /// Waiting tickets per service, in calling order, with estimates.
+    Queue,
+    /// Register a reservation taken by phone.
+    Reserve {
+        service: String,
+        #[arg(long, value_parser = hhmm)]
+        slot: String,
+        #[arg(long, value_parser = date)]
+        date: Option<String>,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: String,
+    },
+    /// List reservations (personal data masked).
+    Reservations {
+        #[arg(long, value_parser = date)]
+        date: Option<String>,
+    },
+    /// Issue a ticket.
+    Issue {
+        service: String,
+        /// Green channel (elderly, disabled, pregnant).
+        #[arg(long, conflicts_with = "reservation")]
+        green: bool,
+        /// Check in with a reservation code.
+        #[arg(long)]
+        reservation: Option<String>,
+        /// The kiosk issuing it.
+        #[arg(long)]
+        kiosk: Option<String>,
+    },
+    /// Call the next ticket at a window, or a given one with --ticket.
+    Call {
+        window: u32,
+        #[arg(long)]
+        ticket: Option<String>,
+    },
+    /// Call the window's current ticket again.
+    Recall { window: u32 },
+    /// Start serving the called ticket.
+    Start { window: u32 },
+    /// Finish the window's ticket.
+    Finish {
+        window: u32,
+        /// The case number (办件编号).
+        #[arg(long = "case")]
+        case_no: Option<String>,
+    },
+    /// Mark the window's ticket as a no-show (过号).
+    Skip { window: u32 },
+    /// Park the window's ticket at the window.
+    Hold { window: u32 },
+    /// Send the window's ticket to another service's queue.
+    Transfer {
+        window: u32,
+        #[arg(long)]
+        to: String,
+    },
+    /// Put a no-show back in the queue (once).
+    Requeue { number: String },
+    Pause { window: u32 },
+    Resume { window: u32 },
+    Login { window: u32, clerk: String },
+    Logout { window: u32 },
+    /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
+    Evaluate {
+        window: u32,
+        #[arg(value_parser = level)]
+        level: u8,
+    },
+}
+
+impl Sub {
+    /// The socket request for a client command; None for `run` and `check-config`.
+    pub fn request(&self) -> Option<Request> {
+        let r = match self {
+            Sub::Run | Sub::CheckConfig => return None,
+            Sub::Status => Request::Status,
+            Sub::Queue => Request::Queue,
+            Sub::Reserve { service, slot, date, name, phone } => Request::Reserve {
+                service: service.clone(),
+                slot: slot.clone(),
+                date: date.clone(),
+                name: name.clone(),
+                phone: phone.clone(),
+            },
+            Sub::Reservations { date } => Request::Reservations { date: date.clone() },
+            Sub::Issue { service, green, reservation, kiosk } => Request::Issue {
+                service: service.clone(),
+                green: *green,
+                reservation: reservation.clone(),
+                kiosk: kiosk.clone(),
+            },
+            Sub::Call { window, ticket } => Request::Call { window: *window, ticket: ticket.clone() },
+            Sub::Recall { window } => Request::Recall { window: *window },
+            Sub::Start { window } => Request::Start { window: *window },
+            Sub::Finish { window, case_no } => Request::Finish { window: *window, case_no: case_no.clone() },
+            Sub::Skip { window } => Request::Skip { window: *window },
+            Sub::Hold { window } => Request::Hold { window: *window },
+            Sub::Transfer { window, to } => Request::Transfer { window: *window, to: to.clone() },
+            Sub::Requeue { number } => Request::Requeue { number: number.clone() },
+            Sub::Pause { window } => Request::Pause { window: *window },
+            Sub::Resume { window } => Request::Resume { window: *window },
+            Sub::Login { window, clerk } => Request::Login { window: *window, clerk: clerk.clone() },
+            Sub::Logout { window } => Request::Logout { window: *window },
+            Sub::Evaluate { window, level } => Request::Evaluate { window: *window, level: *level },
+        };
+        Some(r)
+    }
+}

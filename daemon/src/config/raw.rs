@@ -1,0 +1,163 @@
+//! Stage one of config parsing: serde structs that mirror the TOML file key for key.
+//!
+//! Every table refuses unknown keys, and every value a check may complain about keeps its byte
+//! span so the error can say `file:line:col`. Integers are read as `i64` so that a negative or
+//! zero value reaches `resolve` (which reports all errors at once) instead of failing serde.
+//! This module owns the file's shape only: no defaults beyond "absent", no cross-checks — those
+//! live in `resolve`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+type Str = Spanned<String>;
+type Int = Spanned<i64>;
+
+/// The whole file. `[hall]` is required; every other section may be left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub hall: Spanned<RawHall>,
+    #[serde(default)]
+    pub numbering: RawNumbering,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    #[serde(default)]
+    pub tidal: RawTidal,
+    #[serde(default)]
+    pub retention: RawRetention,
+    #[serde(default)]
+    pub services: Vec<Spanned<RawService>>,
+    #[serde(default)]
+    pub windows: Vec<Spanned<RawWindow>>,
+    #[serde(default)]
+    pub devices: Vec<Spanned<RawDevice>>,
+    pub mqtt: Option<Spanned<RawMqtt>>,
+    pub upstream: Option<Spanned<RawUpstream>>,
+    #[serde(default)]
+    pub logging: RawLogging,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHall {
+    pub id: Str,
+    pub name: Str,
+    pub timezone: Option<Str>,
+    pub day_starts_at: Option<Str>,
+    pub data_dir: Option<Str>,
+    pub runtime_dir: Option<Str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNumbering {
+    pub digits: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub priority_streak_limit: Option<Int>,
+    pub max_wait_minutes: Option<Int>,
+    pub reservation_early_minutes: Option<Int>,
+    pub reservation_late_minutes: Option<Int>,
+    pub recall_limit: Option<Int>,
+    pub requeue_after: Option<Int>,
+    pub evaluation_timeout_seconds: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTidal {
+    pub open_above: Option<Int>,
+    pub close_below: Option<Int>,
+    pub for_minutes: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    pub events_days: Option<Int>,
+    pub personal_data_days: Option<Int>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub code: Str,
+    pub name: Str,
+    pub minutes: Int,
+    pub daily_limit: Option<Int>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub number: Int,
+    pub name: Option<Str>,
+    /// Preference groups, first group first: `[["C"], ["A", "B"]]`.
+    pub serves: Spanned<Vec<Spanned<Vec<Str>>>>,
+    pub kind: Option<Str>,
+}
+
+/// One `[[devices]]` table. The keys after `transport` are protocol settings that the resolved
+/// `Device` keeps in `extra`; a device issue that needs a new key adds it here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevice {
+    pub id: Str,
+    pub kind: Str,
+    pub kiosk: Option<Str>,
+    pub window: Option<Int>,
+    pub protocol: Str,
+    pub transport: Spanned<RawTransport>,
+    /// Printers: `58mm` or `80mm`.
+    pub paper: Option<Str>,
+    /// Displays: `WIDTHxHEIGHT` in pixels.
+    pub size: Option<Str>,
+    /// Displays: 1 (monochrome) or 2 (two-colour).
+    pub colors: Option<Int>,
+    /// Modbus unit id on the bus.
+    pub address: Option<Int>,
+}
+
+/// `transport = { type = "...", ... }`; which keys apply depends on `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransport {
+    #[serde(rename = "type")]
+    pub kind: Str,
+    pub path: Option<Str>,
+    pub baud: Option<Int>,
+    pub addr: Option<Str>,
+    pub dir: Option<Str>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMqtt {
+    pub host: Str,
+    pub port: Option<Int>,
+    pub client_id: Option<Str>,
+    pub username: Option<Str>,
+    pub password_file: Option<Str>,
+    pub ca_file: Option<Str>,
+    pub keepalive_seconds: Option<Int>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    pub url: Str,
+    pub token_file: Str,
+    pub batch: Option<Int>,
+    pub interval_seconds: Option<Int>,
+    pub backoff_cap_seconds: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogging {
+    /// A `RUST_LOG`-style filter such as `info,hallq::sync=debug`.
+    pub filter: Option<Str>,
+}

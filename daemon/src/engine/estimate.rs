@@ -1,0 +1,146 @@
+//! Estimates for citizens and advice for the manager: people ahead, expected wait, the running
+//! average service time, and tidal-window advice (DESIGN §4).
+//!
+//! Pure arithmetic over the engine's tickets; nothing here changes state.
+
+use jiff::Timestamp;
+
+use super::model::{Ticket, TicketClass, TicketState};
+
+/// Weight of the newest finished service in the running average.
+pub const EWMA_ALPHA: f64 = 0.3;
+
+/// How many waiting tickets of `ticket`'s service go before it: for a green ticket the older
+/// green ones; for any other every waiting green one plus the older non-green ones.
+pub fn ahead<'a>(ticket: &Ticket, tickets: impl Iterator<Item = &'a Ticket>) -> u32 {
+    let same_service = tickets.filter(|t| {
+        t.id != ticket.id
+            && t.state == TicketState::Waiting
+            && t.current_service == ticket.current_service
+    });
+    let older = |t: &Ticket| (t.queue_key, &t.id) < (ticket.queue_key, &ticket.id);
+    let count = if ticket.class == TicketClass::Green {
+        same_service.filter(|t| t.class == TicketClass::Green && older(t)).count()
+    } else {
+        same_service.filter(|t| t.class == TicketClass::Green || older(t)).count()
+    };
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// Estimated wait in whole minutes: `ahead x average / windows`, rounded up.
+/// `windows` is the number of open windows serving the service, or when none is open yet, the
+/// number configured to serve it (they are expected to open).
+pub fn wait_minutes(ahead: u32, average_minutes: f64, windows: usize) -> u32 {
+    let windows = windows.max(1) as f64;
+    let minutes = f64::from(ahead) * average_minutes / windows;
+    minutes.ceil().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// Fold one finished service of `minutes` into the running average.
+pub fn ewma(previous: Option<f64>, minutes: f64) -> f64 {
+    match previous {
+        None => minutes,
+        Some(p) => EWMA_ALPHA * minutes + (1.0 - EWMA_ALPHA) * p,
+    }
+}
+
+/// Minutes a finished ticket took at the window: from start (or call, if never started) to finish.
+pub fn service_minutes(ticket: &Ticket) -> Option<f64> {
+    let finished = ticket.finished_at?;
+    let began = ticket.started_at.or(ticket.called_at)?;
+    let secs = finished.as_second().saturating_sub(began.as_second()).max(0);
+    Some(secs as f64 / 60.0)
+}
+
+/// Per-service watch for tidal advice: how long the queue has been long or short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TidalWatch {
+    pub above_since: Option<Timestamp>,
+    pub advised_open: bool,
+    pub advised_close: bool,
+}
+
+/// What tidal advice, if any, a service's queue calls for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TidalAdvice {
+    Open,
+    Close,
+}
+
+impl TidalAdvice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TidalAdvice::Open => "open",
+            TidalAdvice::Close => "close",
+        }
+    }
+}
+
+/// Advance `watch` for a queue of `waiting` tickets; returns the new watch and any advice.
+/// `tidal_open` says whether an open tidal window serves the service (only then is closing one
+/// worth advising).
+pub fn tidal_step(
+    watch: &TidalWatch,
+    waiting: u32,
+    tidal_open: bool,
+    cfg: &crate::config::Tidal,
+    now: Timestamp,
+) -> (TidalWatch, Option<TidalAdvice>) {
+    let mut next = watch.clone();
+    let mut advice = None;
+    if waiting > cfg.open_above {
+        let since = *next.above_since.get_or_insert(now);
+        let long_enough =
+            now.as_second().saturating_sub(since.as_second()) >= i64::from(cfg.for_minutes) * 60;
+        if long_enough && !next.advised_open {
+            next.advised_open = true;
+            advice = Some(TidalAdvice::Open);
+        }
+    } else {
+        next.above_since = None;
+        next.advised_open = false;
+    }
+    if waiting < cfg.close_below && tidal_open {
+        if !next.advised_close {
+            next.advised_close = true;
+            advice = advice.or(Some(TidalAdvice::Close));
+        }
+    } else {
+        next.advised_close = false;
+    }
+    (next, advice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_rounds_up_and_divides_by_windows() {
+        assert_eq!(wait_minutes(0, 8.0, 2), 0);
+        assert_eq!(wait_minutes(3, 8.0, 2), 12);
+        assert_eq!(wait_minutes(1, 8.0, 3), 3);
+        assert_eq!(wait_minutes(5, 8.0, 0), 40);
+    }
+
+    #[test]
+    fn ewma_starts_at_first_value() {
+        assert_eq!(ewma(None, 10.0), 10.0);
+        assert!((ewma(Some(10.0), 20.0) - 13.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tidal_advises_open_once_after_the_period() {
+        let cfg = crate::config::Tidal { open_above: 2, close_below: 1, for_minutes: 10 };
+        let t0: Timestamp = "2026-11-26T01:00:00Z".parse().unwrap();
+        let (w, a) = tidal_step(&TidalWatch::default(), 3, false, &cfg, t0);
+        assert_eq!(a, None);
+        let t1 = t0 + jiff::SignedDuration::from_mins(10);
+        let (w, a) = tidal_step(&w, 3, false, &cfg, t1);
+        assert_eq!(a, Some(TidalAdvice::Open));
+        let (w, a) = tidal_step(&w, 4, false, &cfg, t1);
+        assert_eq!(a, None, "advised once per episode");
+        let (_, a) = tidal_step(&w, 0, true, &cfg, t1);
+        assert_eq!(a, Some(TidalAdvice::Close));
+    }
+}

@@ -1,0 +1,340 @@
+//! The queue engine: one pure state machine that owns the hall's queue state.
+//!
+//! `decide(command, now)` checks a command against the state and returns a [`Change`]: the rows
+//! that change, the one event that records it, the effects to run and the reply, without touching
+//! the state. The runtime persists the change in one store transaction and only then calls
+//! `apply`, so a failed write leaves memory and disk in agreement. No I/O, no clock and no async
+//! runtime here; time comes in as `now`.
+
+mod commands;
+pub mod day;
+pub mod estimate;
+pub mod model;
+pub mod policy;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::civil::{Date, Time};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::privacy::{PersonName, Phone};
+use estimate::TidalWatch;
+use model::{CallRecord, Reservation, Ticket, TicketId, TicketState, WindowState};
+
+pub use commands::IssueClass;
+
+/// What a clerk, a kiosk, the CLI or a timer asks of the hall.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Issue { service: String, class: IssueClass, kiosk: Option<String> },
+    CallNext { window: u32 },
+    CallTicket { window: u32, number: String },
+    Recall { window: u32 },
+    Start { window: u32 },
+    Finish { window: u32, case_no: Option<String> },
+    Skip { window: u32 },
+    Hold { window: u32 },
+    Transfer { window: u32, to: String },
+    Requeue { number: String },
+    Pause { window: u32 },
+    Resume { window: u32 },
+    Login { window: u32, clerk: String },
+    Logout { window: u32 },
+    Evaluate { window: u32, level: u8 },
+    Reserve { service: String, date: Option<Date>, slot: Time, name: PersonName, phone: Phone },
+    /// A ticket that could not be printed after its number was committed.
+    Void { ticket: TicketId, cause: String },
+    /// Start the next business day (the timer, or lazily before the first action after it).
+    Rollover,
+    /// Periodic housekeeping: tidal advice.
+    Tick,
+}
+
+/// Why a command was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("unknown service {0:?}")]
+    UnknownService(String),
+    #[error("unknown window {0}")]
+    UnknownWindow(u32),
+    #[error("no ticket {0} today")]
+    UnknownTicket(String),
+    #[error("no reservation {0} for today")]
+    UnknownReservation(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+impl Refusal {
+    /// Stable machine-readable code for `--json` errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::UnknownService(_) => "unknown_service",
+            Refusal::UnknownWindow(_) => "unknown_window",
+            Refusal::UnknownTicket(_) => "unknown_ticket",
+            Refusal::UnknownReservation(_) => "unknown_reservation",
+            Refusal::InvalidArgument(_) => "invalid_argument",
+            Refusal::NotAllowed(_) => "refused",
+        }
+    }
+}
+
+/// The one event row a change appends to the log (and the sync outbox).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub kind: &'static str,
+    pub at: Timestamp,
+    pub business_day: Date,
+    pub body: Value,
+}
+
+/// Work for the runtime after the change is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Print the ticket at its kiosk.
+    PrintTicket { ticket: TicketId },
+    /// Show and announce a call or recall.
+    Announce { window: u32, number: String, recall: bool },
+    /// A window's state or current ticket changed (displays, pads).
+    WindowChanged { window: u32 },
+    /// Waiting counts changed.
+    QueueChanged,
+    TidalAdvice { service: String, advice: estimate::TidalAdvice, waiting: u32 },
+    DayRolledOver { day: Date },
+}
+
+/// What the caller is told: a human sentence and a JSON object for `--json`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reply {
+    pub message: String,
+    pub data: serde_json::Map<String, Value>,
+}
+
+/// Everything one command changes. Empty rows and no event means nothing to persist.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Change {
+    pub event: Option<Event>,
+    pub tickets: Vec<Ticket>,
+    pub windows: Vec<WindowState>,
+    pub reservations: Vec<Reservation>,
+    pub calls: Vec<CallRecord>,
+    /// A new business day (rollover).
+    pub day: Option<Date>,
+    pub next_order: Option<i64>,
+    pub ewma: Vec<(String, f64)>,
+    pub tidal: Vec<(String, TidalWatch)>,
+    pub effects: Vec<Effect>,
+    pub reply: Reply,
+}
+
+impl Change {
+    /// Whether the store has anything to write.
+    pub fn is_durable(&self) -> bool {
+        self.event.is_some()
+            || !self.tickets.is_empty()
+            || !self.windows.is_empty()
+            || !self.reservations.is_empty()
+            || self.day.is_some()
+    }
+}
+
+/// The hall's queue state, as loaded from the store and kept by the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HallState {
+    pub business_day: Date,
+    /// Issue order of the next ticket (its queue key is `next_order << 32`).
+    pub next_order: i64,
+    /// Today's tickets, plus older ones still at a window.
+    pub tickets: BTreeMap<TicketId, Ticket>,
+    pub windows: BTreeMap<u32, WindowState>,
+    /// Reservations for today and later, keyed by (date, code).
+    pub reservations: BTreeMap<(Date, String), Reservation>,
+    /// Running average service minutes per service, from today's finished tickets.
+    pub ewma: BTreeMap<String, f64>,
+    pub tidal: BTreeMap<String, TidalWatch>,
+}
+
+impl HallState {
+    /// A hall with no history, on `day`.
+    pub fn empty(day: Date) -> Self {
+        HallState {
+            business_day: day,
+            next_order: 1,
+            tickets: BTreeMap::new(),
+            windows: BTreeMap::new(),
+            reservations: BTreeMap::new(),
+            ewma: BTreeMap::new(),
+            tidal: BTreeMap::new(),
+        }
+    }
+
+    /// Rebuild the derived parts (averages) from the loaded tickets.
+    pub fn recompute_derived(&mut self) {
+        let mut finished: Vec<&Ticket> = self
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Done && t.business_day == self.business_day)
+            .collect();
+        finished.sort_by_key(|t| t.finished_at);
+        let mut ewma = BTreeMap::new();
+        for t in finished {
+            if let Some(m) = estimate::service_minutes(t) {
+                let prev = ewma.get(&t.current_service).copied();
+                ewma.insert(t.current_service.clone(), estimate::ewma(prev, m));
+            }
+        }
+        self.ewma = ewma;
+    }
+}
+
+/// The queue engine: configuration plus state.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: Arc<Config>,
+    state: HallState,
+}
+
+impl Engine {
+    /// Start from a loaded state; windows missing from it start closed.
+    pub fn new(config: Arc<Config>, mut state: HallState) -> Self {
+        for w in &config.windows {
+            state.windows.entry(w.number).or_insert_with(|| WindowState::closed(w.number));
+        }
+        state.recompute_derived();
+        Engine { config, state }
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn state(&self) -> &HallState {
+        &self.state
+    }
+
+    /// The business day `now` falls in, never earlier than the current one.
+    pub fn day_at(&self, now: Timestamp) -> Date {
+        let hall = &self.config.hall;
+        day::business_day(now, &hall.timezone, hall.day_starts_at).max(self.state.business_day)
+    }
+
+    /// Whether `now` is past the start of the next business day.
+    pub fn rollover_due(&self, now: Timestamp) -> bool {
+        self.day_at(now) > self.state.business_day
+    }
+
+    /// When the next business day starts (for the rollover timer).
+    pub fn next_rollover(&self) -> Timestamp {
+        let hall = &self.config.hall;
+        day::next_day_start(self.state.business_day, &hall.timezone, hall.day_starts_at)
+    }
+
+    /// Check `command` against the state; the state is not touched.
+    pub fn decide(&self, command: &Command, now: Timestamp) -> Result<Change, Refusal> {
+        commands::decide(self, command, now)
+    }
+
+    /// Take a committed change into the state.
+    pub fn apply(&mut self, change: &Change) {
+        let s = &mut self.state;
+        if let Some(day) = change.day {
+            s.business_day = day;
+            s.tickets.retain(|_, t| t.business_day >= day || !t.state.is_final());
+            s.reservations.retain(|(date, _), _| *date >= day);
+            s.ewma.clear();
+            s.tidal.clear();
+        }
+        for t in &change.tickets {
+            s.tickets.insert(t.id.clone(), t.clone());
+        }
+        for w in &change.windows {
+            s.windows.insert(w.number, w.clone());
+        }
+        for r in &change.reservations {
+            s.reservations.insert((r.date, r.code.clone()), r.clone());
+        }
+        if let Some(order) = change.next_order {
+            s.next_order = order;
+        }
+        for (service, minutes) in &change.ewma {
+            s.ewma.insert(service.clone(), *minutes);
+        }
+        for (service, watch) in &change.tidal {
+            s.tidal.insert(service.clone(), watch.clone());
+        }
+    }
+
+    /// `decide` then `apply`, for callers that persist nothing (tests, simulations).
+    pub fn handle(&mut self, command: &Command, now: Timestamp) -> Result<Change, Refusal> {
+        let change = self.decide(command, now)?;
+        self.apply(&change);
+        Ok(change)
+    }
+
+    /// Today's ticket with this number (`A12`, `a012` and `A012` are the same).
+    pub fn find_number(&self, number: &str) -> Option<&Ticket> {
+        let wanted = normalize_number(number, self.config.numbering.digits)?;
+        self.state
+            .tickets
+            .values()
+            .find(|t| t.business_day == self.state.business_day && t.number == wanted)
+    }
+
+    /// Waiting tickets (in id order; the policy sorts by queue key).
+    pub fn waiting(&self) -> impl Iterator<Item = &Ticket> + Clone {
+        self.state.tickets.values().filter(|t| t.state == TicketState::Waiting)
+    }
+
+    /// Waiting count per service code, every configured service included.
+    pub fn waiting_counts(&self) -> BTreeMap<String, u32> {
+        let mut counts: BTreeMap<String, u32> =
+            self.config.services.iter().map(|s| (s.code.clone(), 0)).collect();
+        for t in self.waiting() {
+            *counts.entry(t.current_service.clone()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// People ahead of a ticket and the estimated wait in minutes.
+    pub fn estimate(&self, ticket: &Ticket) -> (u32, u32) {
+        let ahead = estimate::ahead(ticket, self.state.tickets.values());
+        let service = &ticket.current_service;
+        let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
+            self.config.service(service).map(|s| f64::from(s.minutes)).unwrap_or(5.0)
+        });
+        let serving: Vec<_> =
+            self.config.windows.iter().filter(|w| w.serves_service(service)).collect();
+        let open = serving
+            .iter()
+            .filter(|w| {
+                self.state
+                    .windows
+                    .get(&w.number)
+                    .is_some_and(|s| s.status == model::WindowStatus::Open)
+            })
+            .count();
+        let windows = if open > 0 { open } else { serving.len() };
+        (ahead, estimate::wait_minutes(ahead, average, windows))
+    }
+}
+
+/// `a12` -> `A012` for `digits = 3`; None if it is not letters followed by digits.
+pub fn normalize_number(number: &str, digits: u8) -> Option<String> {
+    let number = number.trim();
+    let split = number.find(|c: char| c.is_ascii_digit())?;
+    let (prefix, seq) = number.split_at(split);
+    if prefix.is_empty() || prefix.len() > 2 || !prefix.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let seq: u32 = seq.parse().ok()?;
+    Some(format_number(&prefix.to_ascii_uppercase(), seq, digits))
+}
+
+pub fn format_number(prefix: &str, seq: u32, digits: u8) -> String {
+    format!("{prefix}{seq:0width$}", width = usize::from(digits))
+}

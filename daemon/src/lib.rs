@@ -1,0 +1,13 @@
+//! hallq: the queue daemon of a government service hall.
+//!
+//! The library holds everything the `hallq` binary does, so tests can call [`runtime::run`]
+//! in-process: configuration, the pure queue engine, the SQLite store, the control socket and
+//! its CLI client, and the runtime that wires them together.
+
+pub mod config;
+pub mod engine;
+pub mod privacy;
+pub mod store;
+pub mod control;
+pub mod runtime;
+pub mod cli;

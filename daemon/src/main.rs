@@ -1,0 +1,154 @@
+//! `hallq`: parse arguments, set up logging and signals, then either run the daemon or send one
+//! command to it. Everything else lives in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+use hallq::cli::{self, exit, Cli, Sub};
+use hallq::config::{self, Config};
+use hallq::runtime::{self, RunOptions};
+
+/// Where the config lives when neither --config nor --socket is given.
+const DEFAULT_CONFIG: &str = "/etc/hallq/hallq.toml";
+
+fn main() -> ExitCode {
+    let wants_json = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            if wants_json && code != 0 {
+                let message = e.kind().to_string();
+                println!("{}", serde_json::json!({"error": {"code": "usage", "message": message}}));
+            }
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    ExitCode::from(match &cli.command {
+        Sub::Run => run_daemon(&cli),
+        Sub::CheckConfig => check_config(&cli),
+        _ => client(&cli),
+    } as u8)
+}
+
+fn config_path(cli: &Cli) -> PathBuf {
+    cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+}
+
+fn load_config(path: &Path) -> Result<Config, i32> {
+    config::load(path).map_err(|errors| {
+        eprintln!("{errors}");
+        exit::USAGE
+    })
+}
+
+fn check_config(cli: &Cli) -> i32 {
+    let path = config_path(cli);
+    match load_config(&path) {
+        Ok(c) => {
+            println!(
+                "{}: ok: hall {} ({}), {} services, {} windows, {} devices",
+                path.display(),
+                c.hall.id,
+                c.hall.name,
+                c.services.len(),
+                c.windows.len(),
+                c.devices.len()
+            );
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| filter.map(str::to_string))
+        .unwrap_or_else(|| "info".to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+        eprintln!("hallq: log filter {filter:?} is invalid ({e}); using \"info\"");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run_daemon(cli: &Cli) -> i32 {
+    let path = config_path(cli);
+    let config = match load_config(&path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.logging.filter.as_deref());
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hallq: cannot start the async runtime: {e}");
+            return exit::REFUSED;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    rt.block_on(async {
+        let signals = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            signals.cancel();
+        });
+        match runtime::run(config, RunOptions::default(), shutdown).await {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("hallq: {e}");
+                exit::REFUSED
+            }
+        }
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}
+
+fn client(cli: &Cli) -> i32 {
+    let request = cli.command.request().expect("client commands have a request");
+    let socket = match &cli.socket {
+        Some(s) => s.clone(),
+        None => match load_config(&config_path(cli)) {
+            Ok(c) => c.socket_path(),
+            Err(code) => return code,
+        },
+    };
+    match cli::request(&socket, &request) {
+        Ok(response) if response.ok => {
+            cli::print_response(&request, &response, cli.json);
+            exit::OK
+        }
+        Ok(response) => {
+            let error = response.error.unwrap_or_else(|| hallq::control::protocol::ErrorBody {
+                code: "unknown".into(),
+                message: "the daemon refused without saying why".into(),
+            });
+            cli::print_error(&error.code, &error.message, cli.json);
+            exit::REFUSED
+        }
+        Err(e) => {
+            cli::print_error("unavailable", &e.to_string(), cli.json);
+            exit::REFUSED
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Personal data wrappers: names, phone numbers, ID numbers and addresses.
+//!
+//! Their `Display` and `Debug` print a masked form (`张*`, `138****1234`,
+//! `150102********1234`), so a value that slips into a log line, a panic or an error message
+//! never shows in clear. The clear value is reachable only through `expose()`, which the store,
+//! the upstream sync and the printer use on purpose. Validation of formats lives with the
+//! commands that accept them, not here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! personal {
+    ($(#[$doc:meta])* $name:ident, $mask:path) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+            /// The clear value, for the store, upstream and printing only.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+            /// The masked form, also what `Display` prints.
+            pub fn masked(&self) -> String {
+                $mask(&self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.masked())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.masked())
+            }
+        }
+    };
+}
+
+personal!(
+    /// A person's name: `张三` shows as `张*`, `欧阳娜娜` as `欧***`.
+    PersonName,
+    mask_name
+);
+personal!(
+    /// A phone number: `13812341234` shows as `138****1234`.
+    Phone,
+    mask_phone
+);
+personal!(
+    /// A resident ID number (GB 11643): shows the first six and last four digits.
+    IdNumber,
+    mask_id
+);
+personal!(
+    /// A postal address: only the first four characters are shown.
+    Address,
+    mask_address
+);
+
+pub fn mask_name(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+    }
+}
+
+/// Keep the first three and the last four characters of a long number, mask the middle.
+pub fn mask_phone(s: &str) -> String {
+    keep_ends(s, 3, 4)
+}
+
+pub fn mask_id(s: &str) -> String {
+    keep_ends(s, 6, 4)
+}
+
+pub fn mask_address(s: &str) -> String {
+    let shown: String = s.chars().take(4).collect();
+    if s.chars().count() > 4 {
+        format!("{shown}****")
+    } else {
+        "****".to_string()
+    }
+}
+
+fn keep_ends(s: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len().max(4));
+    }
+    let middle = chars.len() - head - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(&"*".repeat(middle));
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_each_kind() {
+        assert_eq!(PersonName::new("张三").to_string(), "张*");
+        assert_eq!(PersonName::new("欧阳娜娜").to_string(), "欧***");
+        assert_eq!(PersonName::new("李").to_string(), "李*");
+        assert_eq!(Phone::new("13812341234").to_string(), "138****1234");
+        assert_eq!(IdNumber::new("150102199001011234").to_string(), "150102********1234");
+        assert_eq!(Address::new("内蒙古鄂尔多斯市乌审旗").to_string(), "内蒙古鄂****");
+        assert_eq!(Phone::new("123").to_string(), "****");
+    }
+
+    #[test]
+    fn debug_is_masked_too() {
+        let p = Phone::new("13812341234");
+        assert_eq!(format!("{p:?}"), "Phone(138****1234)");
+        assert!(!format!("{:?}", Some(PersonName::new("王小明"))).contains("小明"));
+    }
+}

@@ -1,0 +1,210 @@
+//! The hall task: the single writer that owns the engine and the store.
+//!
+//! It runs on its own thread (SQLite calls block), takes requests from a channel in arrival
+//! order, lazily rolls the business day over before the first action after the boundary, and
+//! commits each change before anyone hears of it. Everyone else holds a cloneable [`HallHandle`].
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::clock::Clock;
+use super::queries;
+use crate::engine::{Change, Command, Effect, Engine, Refusal};
+use crate::store::{Store, StoreError};
+
+/// Why a request did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum HallError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("could not record the change, nothing was done: {0}")]
+    Store(#[from] StoreError),
+    #[error("hallq is shutting down")]
+    Stopped,
+}
+
+impl HallError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HallError::Refused(r) => r.code(),
+            HallError::Store(_) => "store_error",
+            HallError::Stopped => "unavailable",
+        }
+    }
+}
+
+/// A read-only question about the hall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    Status,
+    Queue,
+    Reservations { date: Option<jiff::civil::Date> },
+}
+
+/// What a command produced, for the caller and for the effect runner.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub message: String,
+    pub data: Map<String, Value>,
+    pub effects: Vec<Effect>,
+    pub event_seq: Option<i64>,
+}
+
+enum Request {
+    Command(Command, oneshot::Sender<Result<Outcome, HallError>>),
+    Query(Query, oneshot::Sender<Result<Value, HallError>>),
+}
+
+/// The engine, the store and the clock, owned by the hall thread.
+pub struct Hall {
+    engine: Engine,
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl Hall {
+    pub fn new(engine: Engine, store: Store, clock: Arc<dyn Clock>) -> Self {
+        Hall { engine, store, clock }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Persist then apply one decided change.
+    fn commit(&mut self, change: Change) -> Result<(Change, Option<i64>), HallError> {
+        let seq = if change.is_durable() { self.store.commit(&change)? } else { None };
+        self.engine.apply(&change);
+        Ok((change, seq))
+    }
+
+    /// Run one command at `now`, rolling the day over first if it is due.
+    pub fn execute(&mut self, command: &Command, now: Timestamp) -> Result<Vec<Outcome>, HallError> {
+        let mut outcomes = Vec::new();
+        if *command != Command::Rollover && self.engine.rollover_due(now) {
+            let change = self.engine.decide(&Command::Rollover, now)?;
+            outcomes.push(self.commit(change).map(outcome)?);
+        }
+        let change = match self.engine.decide(command, now) {
+            Ok(change) => change,
+            // The lazy rollover above already did the work a timer rollover asked for.
+            Err(_) if *command == Command::Rollover && !outcomes.is_empty() => return Ok(outcomes),
+            Err(e) => return Err(e.into()),
+        };
+        outcomes.push(self.commit(change).map(outcome)?);
+        Ok(outcomes)
+    }
+
+    fn query(&self, query: &Query) -> Result<Value, HallError> {
+        match query {
+            Query::Status => Ok(queries::status(&self.engine)),
+            Query::Queue => Ok(queries::queue(&self.engine)),
+            Query::Reservations { date } => queries::reservations(&self.engine, &self.store, *date),
+        }
+    }
+}
+
+fn outcome((change, seq): (Change, Option<i64>)) -> Outcome {
+    Outcome { message: change.reply.message, data: change.reply.data, effects: change.effects, event_seq: seq }
+}
+
+/// Cloneable access to the hall task.
+#[derive(Clone, Debug)]
+pub struct HallHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl HallHandle {
+    /// Execute a command; the reply is the command's own outcome (after any lazy rollover).
+    pub async fn execute(&self, command: Command) -> Result<Outcome, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Request::Command(command, tx)).await.map_err(|_| HallError::Stopped)?;
+        rx.await.map_err(|_| HallError::Stopped)?
+    }
+
+    pub async fn query(&self, query: Query) -> Result<Value, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Request::Query(query, tx)).await.map_err(|_| HallError::Stopped)?;
+        rx.await.map_err(|_| HallError::Stopped)?
+    }
+}
+
+/// Start the hall thread. Every committed outcome's effects go to `effects`.
+/// The thread ends when every handle is dropped.
+pub fn spawn(
+    mut hall: Hall,
+    effects: mpsc::UnboundedSender<Effect>,
+) -> (HallHandle, std::thread::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Request>(256);
+    let thread = std::thread::Builder::new()
+        .name("hall".into())
+        .spawn(move || {
+            while let Some(request) = rx.blocking_recv() {
+                match request {
+                    Request::Command(command, reply) => {
+                        let now = hall.clock.now();
+                        let result = hall.execute(&command, now);
+                        if let Err(e) = &result {
+                            log_refusal(&command, e);
+                        }
+                        let result = result.map(|outcomes| {
+                            for o in &outcomes {
+                                log_outcome(o);
+                                for effect in &o.effects {
+                                    let _ = effects.send(effect.clone());
+                                }
+                            }
+                            outcomes.into_iter().last().expect("execute returns at least one outcome")
+                        });
+                        let _ = reply.send(result);
+                    }
+                    Request::Query(query, reply) => {
+                        let _ = reply.send(hall.query(&query));
+                    }
+                }
+            }
+        })
+        .expect("the hall thread can be spawned");
+    (HallHandle { tx }, thread)
+}
+
+fn log_outcome(o: &Outcome) {
+    if o.event_seq.is_some() {
+        tracing::info!(event_seq = o.event_seq, "{}", o.message);
+    }
+}
+
+fn log_refusal(command: &Command, e: &HallError) {
+    match e {
+        HallError::Store(_) => tracing::error!(command = command_name(command), "{e}"),
+        _ => tracing::info!(command = command_name(command), code = e.code(), "refused: {e}"),
+    }
+}
+
+/// The command's name for logs (its fields may hold personal data).
+pub fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Issue { .. } => "issue",
+        Command::CallNext { .. } => "call",
+        Command::CallTicket { .. } => "call_ticket",
+        Command::Recall { .. } => "recall",
+        Command::Start { .. } => "start",
+        Command::Finish { .. } => "finish",
+        Command::Skip { .. } => "skip",
+        Command::Hold { .. } => "hold",
+        Command::Transfer { .. } => "transfer",
+        Command::Requeue { .. } => "requeue",
+        Command::Pause { .. } => "pause",
+        Command::Resume { .. } => "resume",
+        Command::Login { .. } => "login",
+        Command::Logout { .. } => "logout",
+        Command::Evaluate { .. } => "evaluate",
+        Command::Reserve { .. } => "reserve",
+        Command::Void { .. } => "void",
+        Command::Rollover => "rollover",
+        Command::Tick => "tick",
+    }
+}

@@ -1,0 +1,228 @@
+//! Reading the hall's state back on start: the business day, today's tickets and every ticket
+//! still in play, window states, and reservations from today on.
+
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use rusqlite::Row;
+
+use super::{Store, StoreError};
+use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::HallState;
+use crate::privacy::{PersonName, Phone};
+
+fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| StoreError::BadRow(format!("{what} {s:?}: {e}")))
+}
+
+fn parse_opt<T: FromStr>(what: &str, s: Option<String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(|s| parse(what, &s)).transpose()
+}
+
+/// Load the state the engine needs to continue where the store left off.
+pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
+    let conn = store.conn();
+    let day: String = conn.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| r.get(0))?;
+    let day: Date = parse("hall.business_day", &day)?;
+    let mut state = HallState::empty(day);
+
+    let max_key: Option<i64> = conn.query_row("SELECT max(queue_key) FROM tickets", [], |r| r.get(0))?;
+    state.next_order = max_key.map_or(1, |k| (k >> 32) + 1);
+
+    let mut stmt = conn.prepare(
+        "SELECT id, business_day, service, seq, number, current_service, class, state, queue_key,
+                issued_at, waiting_since, called_at, started_at, finished_at, recall_count, window,
+                clerk, call_reason, case_no, reservation, slot, kiosk, requeued, evaluation,
+                evaluated_at, void_cause
+         FROM tickets
+         WHERE business_day >= ?1 OR state IN ('waiting', 'called', 'serving', 'held')",
+    )?;
+    let rows = stmt.query_map([day.to_string()], raw_ticket)?;
+    for row in rows {
+        let t = row?.into_ticket()?;
+        state.tickets.insert(t.id.clone(), t);
+    }
+
+    let mut stmt = conn.prepare(
+        "SELECT number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at FROM windows",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, u32>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    for row in rows {
+        let (number, status, clerk, current, streak, last_ticket, last_at) = row?;
+        let last_finished = match (last_ticket, parse_opt::<Timestamp>("windows.last_finished_at", last_at)?) {
+            (Some(id), Some(at)) => Some((id, at)),
+            _ => None,
+        };
+        let w = WindowState {
+            number,
+            status: parse("windows.status", &status)?,
+            clerk,
+            current,
+            streak,
+            last_finished,
+        };
+        state.windows.insert(number, w);
+    }
+
+    for r in reservations_where(store, "date >= ?1", &day.to_string())? {
+        state.reservations.insert((r.date, r.code.clone()), r);
+    }
+    Ok(state)
+}
+
+impl Store {
+    /// Reservations of one date, from the store (for past dates the engine no longer holds).
+    pub fn reservations_on(&self, date: Date) -> Result<Vec<Reservation>, StoreError> {
+        reservations_where(self, "date = ?1", &date.to_string())
+    }
+}
+
+fn reservations_where(store: &Store, filter: &str, arg: &str) -> Result<Vec<Reservation>, StoreError> {
+    let mut stmt = store.conn().prepare(&format!(
+        "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at
+         FROM reservations WHERE {filter}"
+    ))?;
+    let rows = stmt.query_map([arg], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (date, code, service, slot, name, phone, source, created, ticket, checked) = row?;
+        let r = Reservation {
+            date: parse("reservations.date", &date)?,
+            code,
+            service,
+            slot: parse("reservations.slot", &slot)?,
+            name: PersonName::new(name),
+            phone: Phone::new(phone),
+            source: parse("reservations.source", &source)?,
+            created_at: parse("reservations.created_at", &created)?,
+            ticket,
+            checked_in_at: parse_opt("reservations.checked_in_at", checked)?,
+        };
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// A ticket row as SQLite gives it, before the text columns are parsed.
+struct RawTicket {
+    id: String,
+    business_day: String,
+    service: String,
+    seq: u32,
+    number: String,
+    current_service: String,
+    class: String,
+    state: String,
+    queue_key: i64,
+    issued_at: String,
+    waiting_since: String,
+    called_at: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    recall_count: u32,
+    window: Option<u32>,
+    clerk: Option<String>,
+    call_reason: Option<String>,
+    case_no: Option<String>,
+    reservation: Option<String>,
+    slot: Option<String>,
+    kiosk: Option<String>,
+    requeued: bool,
+    evaluation: Option<u8>,
+    evaluated_at: Option<String>,
+    void_cause: Option<String>,
+}
+
+fn raw_ticket(r: &Row<'_>) -> rusqlite::Result<RawTicket> {
+    Ok(RawTicket {
+        id: r.get(0)?,
+        business_day: r.get(1)?,
+        service: r.get(2)?,
+        seq: r.get(3)?,
+        number: r.get(4)?,
+        current_service: r.get(5)?,
+        class: r.get(6)?,
+        state: r.get(7)?,
+        queue_key: r.get(8)?,
+        issued_at: r.get(9)?,
+        waiting_since: r.get(10)?,
+        called_at: r.get(11)?,
+        started_at: r.get(12)?,
+        finished_at: r.get(13)?,
+        recall_count: r.get(14)?,
+        window: r.get(15)?,
+        clerk: r.get(16)?,
+        call_reason: r.get(17)?,
+        case_no: r.get(18)?,
+        reservation: r.get(19)?,
+        slot: r.get(20)?,
+        kiosk: r.get(21)?,
+        requeued: r.get(22)?,
+        evaluation: r.get(23)?,
+        evaluated_at: r.get(24)?,
+        void_cause: r.get(25)?,
+    })
+}
+
+impl RawTicket {
+    fn into_ticket(self) -> Result<Ticket, StoreError> {
+        Ok(Ticket {
+            business_day: parse("tickets.business_day", &self.business_day)?,
+            class: parse("tickets.class", &self.class)?,
+            state: parse("tickets.state", &self.state)?,
+            issued_at: parse("tickets.issued_at", &self.issued_at)?,
+            waiting_since: parse("tickets.waiting_since", &self.waiting_since)?,
+            called_at: parse_opt("tickets.called_at", self.called_at)?,
+            started_at: parse_opt("tickets.started_at", self.started_at)?,
+            finished_at: parse_opt("tickets.finished_at", self.finished_at)?,
+            call_reason: parse_opt("tickets.call_reason", self.call_reason)?,
+            slot: parse_opt("tickets.slot", self.slot)?,
+            evaluated_at: parse_opt("tickets.evaluated_at", self.evaluated_at)?,
+            id: self.id,
+            service: self.service,
+            seq: self.seq,
+            number: self.number,
+            current_service: self.current_service,
+            queue_key: self.queue_key,
+            recall_count: self.recall_count,
+            window: self.window,
+            clerk: self.clerk,
+            case_no: self.case_no,
+            reservation: self.reservation,
+            kiosk: self.kiosk,
+            requeued: self.requeued,
+            evaluation: self.evaluation,
+            void_cause: self.void_cause,
+        })
+    }
+}

@@ -1,0 +1,108 @@
+//! The store's schema and its migrations, by version (`PRAGMA user_version`).
+//!
+//! Each migration runs once, in order, inside one transaction. Add new versions at the end;
+//! never edit a released one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the core hall records and the event log.
+    r#"
+    CREATE TABLE hall (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        hall_id TEXT NOT NULL,
+        business_day TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        business_day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        seq INTEGER NOT NULL CHECK (seq > 0),
+        number TEXT NOT NULL,
+        current_service TEXT NOT NULL,
+        class TEXT NOT NULL CHECK (class IN ('normal', 'green', 'reservation')),
+        state TEXT NOT NULL CHECK (state IN ('waiting', 'called', 'serving', 'done', 'no_show',
+                                             'held', 'voided', 'expired')),
+        queue_key INTEGER NOT NULL,
+        issued_at TEXT NOT NULL,
+        waiting_since TEXT NOT NULL,
+        called_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        recall_count INTEGER NOT NULL DEFAULT 0,
+        window INTEGER,
+        clerk TEXT,
+        call_reason TEXT,
+        case_no TEXT,
+        reservation TEXT,
+        slot TEXT,
+        kiosk TEXT,
+        requeued INTEGER NOT NULL DEFAULT 0,
+        evaluation INTEGER CHECK (evaluation BETWEEN 1 AND 5),
+        evaluated_at TEXT,
+        void_cause TEXT,
+        UNIQUE (business_day, service, seq)
+    );
+    CREATE INDEX tickets_state ON tickets (state) WHERE state IN ('waiting', 'called', 'serving', 'held');
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets (id),
+        window INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        recall INTEGER NOT NULL,
+        clerk TEXT
+    );
+    CREATE INDEX calls_ticket ON calls (ticket_id);
+    CREATE TABLE windows (
+        number INTEGER PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('closed', 'open', 'paused')),
+        clerk TEXT,
+        current_ticket TEXT REFERENCES tickets (id),
+        streak INTEGER NOT NULL DEFAULT 0,
+        last_finished_ticket TEXT REFERENCES tickets (id),
+        last_finished_at TEXT
+    );
+    CREATE TABLE reservations (
+        date TEXT NOT NULL,
+        code TEXT NOT NULL,
+        service TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('local', 'upstream')),
+        created_at TEXT NOT NULL,
+        ticket_id TEXT REFERENCES tickets (id),
+        checked_in_at TEXT,
+        PRIMARY KEY (date, code)
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        body TEXT NOT NULL CHECK (json_valid(body))
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the database up to [`VERSION`]; refuses a database from a newer hallq.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > VERSION {
+        return Err(StoreError::TooNew { found: current, supported: VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Store round trips: what is committed is what is loaded back.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::engine::{Command, Engine, IssueClass};
+
+pub(crate) fn test_config() -> Arc<crate::config::Config> {
+    let text = r#"
+[hall]
+id = "test-hall"
+name = "测试大厅"
+data_dir = "/tmp/unused"
+runtime_dir = "/tmp/unused"
+
+[[services]]
+code = "A"
+name = "综合受理"
+minutes = 8
+
+[[windows]]
+number = 1
+name = "1号窗口"
+serves = [["A"]]
+"#;
+    Arc::new(crate::config::parse(text, Path::new("test.toml")).expect("test config parses"))
+}
+
+fn at(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+#[test]
+fn a_committed_change_loads_back_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hallq.db");
+    let config = test_config();
+    let now = at("2026-11-26T01:00:00Z");
+    let mut store = Store::open(&path).unwrap();
+    let day = store.init_hall("test-hall", jiff::civil::date(2026, 11, 26)).unwrap();
+    let mut engine = Engine::new(config.clone(), load_state(&store).unwrap());
+    assert_eq!(engine.state().business_day, day);
+
+    for cmd in [
+        Command::Issue { service: "A".into(), class: IssueClass::Normal, kiosk: None },
+        Command::Issue { service: "A".into(), class: IssueClass::Green, kiosk: Some("kiosk-1".into()) },
+        Command::Login { window: 1, clerk: "c01".into() },
+        Command::CallNext { window: 1 },
+    ] {
+        let change = engine.decide(&cmd, now).unwrap();
+        let seq = store.commit(&change).unwrap();
+        assert!(seq.is_some());
+        engine.apply(&change);
+    }
+    drop(store);
+
+    let store = Store::open(&path).unwrap();
+    store.quick_check().unwrap();
+    let loaded = Engine::new(config, load_state(&store).unwrap());
+    assert_eq!(loaded.state(), engine.state());
+    assert_eq!(store.event_stats().unwrap(), (4, Some(4)));
+}
+
+#[test]
+fn the_schema_refuses_a_reused_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("hallq.db")).unwrap();
+    let insert = "INSERT INTO tickets (id, business_day, service, seq, number, current_service, class,
+                  state, queue_key, issued_at, waiting_since) VALUES (?1, '2026-11-26', 'A', 1, 'A001', 'A',
+                  'normal', 'waiting', 1, 'x', 'x')";
+    store.conn().execute(insert, ["t1"]).unwrap();
+    let err = store.conn().execute(insert, ["t2"]).unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+}
+
+#[test]
+fn every_connection_is_wal_and_synchronous_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("hallq.db")).unwrap();
+    let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+}

@@ -1,0 +1,159 @@
+//! Writing: one engine change, one `BEGIN IMMEDIATE` transaction, one event row.
+
+use rusqlite::{params, Transaction, TransactionBehavior};
+
+use super::{Store, StoreError};
+use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::{Change, Event};
+
+fn ts(t: Option<jiff::Timestamp>) -> Option<String> {
+    t.map(|t| t.to_string())
+}
+
+impl Store {
+    /// Record the hall's identity and business day if the store is new. Returns the stored day.
+    pub fn init_hall(&mut self, hall_id: &str, day: jiff::civil::Date) -> Result<jiff::civil::Date, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO hall (id, hall_id, business_day) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
+            params![hall_id, day.to_string()],
+        )?;
+        let stored: String = tx.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| r.get(0))?;
+        tx.commit()?;
+        stored.parse().map_err(|e| StoreError::BadRow(format!("hall.business_day {stored:?}: {e}")))
+    }
+
+    /// Persist `change` atomically; returns the event's sequence number if it had an event.
+    /// On error nothing of the change is written.
+    pub fn commit(&mut self, change: &Change) -> Result<Option<i64>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(day) = change.day {
+            tx.execute("UPDATE hall SET business_day = ?1 WHERE id = 1", params![day.to_string()])?;
+        }
+        for t in &change.tickets {
+            upsert_ticket(&tx, t)?;
+        }
+        for w in &change.windows {
+            upsert_window(&tx, w)?;
+        }
+        for r in &change.reservations {
+            upsert_reservation(&tx, r)?;
+        }
+        for c in &change.calls {
+            tx.execute(
+                "INSERT INTO calls (ticket_id, window, at, reason, recall, clerk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![c.ticket, c.window, c.at.to_string(), c.reason.as_str(), c.recall, c.clerk],
+            )?;
+        }
+        let seq = match &change.event {
+            Some(event) => Some(append_event(&tx, event)?),
+            None => None,
+        };
+        tx.commit()?;
+        Ok(seq)
+    }
+}
+
+fn append_event(tx: &Transaction<'_>, event: &Event) -> Result<i64, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    tx.execute(
+        "INSERT INTO events (id, kind, at, business_day, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, event.kind, event.at.to_string(), event.business_day.to_string(), event.body.to_string()],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO tickets (id, business_day, service, seq, number, current_service, class, state,
+            queue_key, issued_at, waiting_since, called_at, started_at, finished_at, recall_count,
+            window, clerk, call_reason, case_no, reservation, slot, kiosk, requeued, evaluation,
+            evaluated_at, void_cause)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+         ON CONFLICT (id) DO UPDATE SET
+            current_service = excluded.current_service, class = excluded.class,
+            state = excluded.state, queue_key = excluded.queue_key,
+            waiting_since = excluded.waiting_since, called_at = excluded.called_at,
+            started_at = excluded.started_at, finished_at = excluded.finished_at,
+            recall_count = excluded.recall_count, window = excluded.window, clerk = excluded.clerk,
+            call_reason = excluded.call_reason, case_no = excluded.case_no,
+            requeued = excluded.requeued, evaluation = excluded.evaluation,
+            evaluated_at = excluded.evaluated_at, void_cause = excluded.void_cause",
+        params![
+            t.id,
+            t.business_day.to_string(),
+            t.service,
+            t.seq,
+            t.number,
+            t.current_service,
+            t.class.as_str(),
+            t.state.as_str(),
+            t.queue_key,
+            t.issued_at.to_string(),
+            t.waiting_since.to_string(),
+            ts(t.called_at),
+            ts(t.started_at),
+            ts(t.finished_at),
+            t.recall_count,
+            t.window,
+            t.clerk,
+            t.call_reason.map(|r| r.as_str()),
+            t.case_no,
+            t.reservation,
+            ts(t.slot),
+            t.kiosk,
+            t.requeued,
+            t.evaluation,
+            ts(t.evaluated_at),
+            t.void_cause,
+        ],
+    )?;
+    Ok(())
+}
+
+fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<(), StoreError> {
+    let (last_ticket, last_at) = match &w.last_finished {
+        Some((id, at)) => (Some(id.as_str()), Some(at.to_string())),
+        None => (None, None),
+    };
+    tx.execute(
+        "INSERT INTO windows (number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (number) DO UPDATE SET status = excluded.status, clerk = excluded.clerk,
+            current_ticket = excluded.current_ticket, streak = excluded.streak,
+            last_finished_ticket = excluded.last_finished_ticket, last_finished_at = excluded.last_finished_at",
+        params![w.number, w.status.as_str(), w.clerk, w.current, w.streak, last_ticket, last_at],
+    )?;
+    Ok(())
+}
+
+fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO reservations (date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (date, code) DO UPDATE SET service = excluded.service, slot = excluded.slot,
+            name = excluded.name, phone = excluded.phone, ticket_id = excluded.ticket_id,
+            checked_in_at = excluded.checked_in_at",
+        params![
+            r.date.to_string(),
+            r.code,
+            r.service,
+            r.slot.to_string(),
+            r.name.expose(),
+            r.phone.expose(),
+            r.source.as_str(),
+            r.created_at.to_string(),
+            r.ticket,
+            ts(r.checked_in_at),
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// The hall id the store was created for.
+    pub fn hall_id(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("SELECT hall_id FROM hall WHERE id = 1", [], |r| r.get(0))?)
+    }
+}
