@@ -4,10 +4,10 @@
 //! in-process: configuration, the pure queue engine, the SQLite store, the control socket and
 //! its CLI client, and the runtime that wires them together.
 
+pub mod cli;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod privacy;
-pub mod store;
-pub mod control;
 pub mod runtime;
-pub mod cli;
+pub mod store;

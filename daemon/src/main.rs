@@ -22,7 +22,10 @@ fn main() -> ExitCode {
             let code = e.exit_code();
             if wants_json && code != 0 {
                 let message = e.kind().to_string();
-                println!("{}", serde_json::json!({"error": {"code": "usage", "message": message}}));
+                println!(
+                    "{}",
+                    serde_json::json!({"error": {"code": "usage", "message": message}})
+                );
             }
             let _ = e.print();
             return ExitCode::from(code as u8);
@@ -36,7 +39,9 @@ fn main() -> ExitCode {
 }
 
 fn config_path(cli: &Cli) -> PathBuf {
-    cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+    cli.config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
 }
 
 fn load_config(path: &Path) -> Result<Config, i32> {
@@ -89,7 +94,10 @@ fn run_daemon(cli: &Cli) -> i32 {
         Err(code) => return code,
     };
     init_logging(config.logging.filter.as_deref());
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hallq: cannot start the async runtime: {e}");
@@ -125,7 +133,10 @@ async fn wait_for_signal() {
 }
 
 fn client(cli: &Cli) -> i32 {
-    let request = cli.command.request().expect("client commands have a request");
+    let request = cli
+        .command
+        .request()
+        .expect("client commands have a request");
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {
@@ -139,10 +150,12 @@ fn client(cli: &Cli) -> i32 {
             exit::OK
         }
         Ok(response) => {
-            let error = response.error.unwrap_or_else(|| hallq::control::protocol::ErrorBody {
-                code: "unknown".into(),
-                message: "the daemon refused without saying why".into(),
-            });
+            let error = response
+                .error
+                .unwrap_or_else(|| hallq::control::protocol::ErrorBody {
+                    code: "unknown".into(),
+                    message: "the daemon refused without saying why".into(),
+                });
             cli::print_error(&error.code, &error.message, cli.json);
             exit::REFUSED
         }

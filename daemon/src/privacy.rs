@@ -117,8 +117,14 @@ mod tests {
         assert_eq!(PersonName::new("欧阳娜娜").to_string(), "欧***");
         assert_eq!(PersonName::new("李").to_string(), "李*");
         assert_eq!(Phone::new("13812341234").to_string(), "138****1234");
-        assert_eq!(IdNumber::new("150102199001011234").to_string(), "150102********1234");
-        assert_eq!(Address::new("内蒙古鄂尔多斯市乌审旗").to_string(), "内蒙古鄂****");
+        assert_eq!(
+            IdNumber::new("150102199001011234").to_string(),
+            "150102********1234"
+        );
+        assert_eq!(
+            Address::new("内蒙古鄂尔多斯市乌审旗").to_string(),
+            "内蒙古鄂****"
+        );
         assert_eq!(Phone::new("123").to_string(), "****");
     }
 

@@ -10,7 +10,11 @@ use crate::control::server::parse_hhmm;
 use crate::engine::model::parse_evaluation;
 
 #[derive(Debug, Parser)]
-#[command(name = "hallq", version, about = "Queue daemon and control tool for a government service hall")]
+#[command(
+    name = "hallq",
+    version,
+    about = "Queue daemon and control tool for a government service hall"
+)]
 pub struct Cli {
     /// Config file (the socket path is taken from it).
     #[arg(long, global = true, env = "HALLQ_CONFIG")]
@@ -26,7 +30,9 @@ pub struct Cli {
 }
 
 fn hhmm(s: &str) -> Result<String, String> {
-    parse_hhmm(s).map(|_| s.to_string()).ok_or_else(|| format!("{s:?} is not a time HH:MM"))
+    parse_hhmm(s)
+        .map(|_| s.to_string())
+        .ok_or_else(|| format!("{s:?} is not a time HH:MM"))
 }
 
 fn date(s: &str) -> Result<String, String> {
@@ -37,7 +43,9 @@ fn date(s: &str) -> Result<String, String> {
 
 fn level(s: &str) -> Result<u8, String> {
     parse_evaluation(s).ok_or_else(|| {
-        format!("{s:?} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意")
+        format!(
+            "{s:?} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意"
+        )
     })
 }
 
@@ -88,9 +96,13 @@ pub enum Sub {
         ticket: Option<String>,
     },
     /// Call the window's current ticket again.
-    Recall { window: u32 },
+    Recall {
+        window: u32,
+    },
     /// Start serving the called ticket.
-    Start { window: u32 },
+    Start {
+        window: u32,
+    },
     /// Finish the window's ticket.
     Finish {
         window: u32,
@@ -99,9 +111,13 @@ pub enum Sub {
         case_no: Option<String>,
     },
     /// Mark the window's ticket as a no-show (过号).
-    Skip { window: u32 },
+    Skip {
+        window: u32,
+    },
     /// Park the window's ticket at the window.
-    Hold { window: u32 },
+    Hold {
+        window: u32,
+    },
     /// Send the window's ticket to another service's queue.
     Transfer {
         window: u32,
@@ -109,11 +125,22 @@ pub enum Sub {
         to: String,
     },
     /// Put a no-show back in the queue (once).
-    Requeue { number: String },
-    Pause { window: u32 },
-    Resume { window: u32 },
-    Login { window: u32, clerk: String },
-    Logout { window: u32 },
+    Requeue {
+        number: String,
+    },
+    Pause {
+        window: u32,
+    },
+    Resume {
+        window: u32,
+    },
+    Login {
+        window: u32,
+        clerk: String,
+    },
+    Logout {
+        window: u32,
+    },
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
         window: u32,
@@ -129,7 +156,13 @@ impl Sub {
             Sub::Run | Sub::CheckConfig => return None,
             Sub::Status => Request::Status,
             Sub::Queue => Request::Queue,
-            Sub::Reserve { service, slot, date, name, phone } => Request::Reserve {
+            Sub::Reserve {
+                service,
+                slot,
+                date,
+                name,
+                phone,
+            } => Request::Reserve {
                 service: service.clone(),
                 slot: slot.clone(),
                 date: date.clone(),
@@ -137,25 +170,47 @@ impl Sub {
                 phone: phone.clone(),
             },
             Sub::Reservations { date } => Request::Reservations { date: date.clone() },
-            Sub::Issue { service, green, reservation, kiosk } => Request::Issue {
+            Sub::Issue {
+                service,
+                green,
+                reservation,
+                kiosk,
+            } => Request::Issue {
                 service: service.clone(),
                 green: *green,
                 reservation: reservation.clone(),
                 kiosk: kiosk.clone(),
             },
-            Sub::Call { window, ticket } => Request::Call { window: *window, ticket: ticket.clone() },
+            Sub::Call { window, ticket } => Request::Call {
+                window: *window,
+                ticket: ticket.clone(),
+            },
             Sub::Recall { window } => Request::Recall { window: *window },
             Sub::Start { window } => Request::Start { window: *window },
-            Sub::Finish { window, case_no } => Request::Finish { window: *window, case_no: case_no.clone() },
+            Sub::Finish { window, case_no } => Request::Finish {
+                window: *window,
+                case_no: case_no.clone(),
+            },
             Sub::Skip { window } => Request::Skip { window: *window },
             Sub::Hold { window } => Request::Hold { window: *window },
-            Sub::Transfer { window, to } => Request::Transfer { window: *window, to: to.clone() },
-            Sub::Requeue { number } => Request::Requeue { number: number.clone() },
+            Sub::Transfer { window, to } => Request::Transfer {
+                window: *window,
+                to: to.clone(),
+            },
+            Sub::Requeue { number } => Request::Requeue {
+                number: number.clone(),
+            },
             Sub::Pause { window } => Request::Pause { window: *window },
             Sub::Resume { window } => Request::Resume { window: *window },
-            Sub::Login { window, clerk } => Request::Login { window: *window, clerk: clerk.clone() },
+            Sub::Login { window, clerk } => Request::Login {
+                window: *window,
+                clerk: clerk.clone(),
+            },
             Sub::Logout { window } => Request::Logout { window: *window },
-            Sub::Evaluate { window, level } => Request::Evaluate { window: *window, level: *level },
+            Sub::Evaluate { window, level } => Request::Evaluate {
+                window: *window,
+                level: *level,
+            },
         };
         Some(r)
     }

@@ -11,9 +11,15 @@ use crate::control::protocol::{Request, Response};
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot reach hallq at {path}: {source} (is the daemon running? try `systemctl status hallq`)")]
-    Connect { path: PathBuf, source: std::io::Error },
+    Connect {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("lost the connection to hallq at {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("hallq at {path} answered something that is not a response: {detail}")]
     Garbled { path: PathBuf, detail: String },
 }
@@ -23,8 +29,14 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn request(socket: &Path, request: &Request) -> Result<Response, ClientError> {
     let path = socket.to_path_buf();
-    let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect { path: path.clone(), source })?;
-    let io = |source| ClientError::Io { path: path.clone(), source };
+    let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
+        path: path.clone(),
+        source,
+    })?;
+    let io = |source| ClientError::Io {
+        path: path.clone(),
+        source,
+    };
     stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
     let mut line = serde_json::to_vec(request).expect("requests serialize");
     line.push(b'\n');
@@ -32,7 +44,13 @@ pub fn request(socket: &Path, request: &Request) -> Result<Response, ClientError
     let mut answer = String::new();
     BufReader::new(&stream).read_line(&mut answer).map_err(io)?;
     if answer.is_empty() {
-        return Err(ClientError::Garbled { path, detail: "the connection closed without an answer".into() });
+        return Err(ClientError::Garbled {
+            path,
+            detail: "the connection closed without an answer".into(),
+        });
     }
-    serde_json::from_str(&answer).map_err(|e| ClientError::Garbled { path, detail: e.to_string() })
+    serde_json::from_str(&answer).map_err(|e| ClientError::Garbled {
+        path,
+        detail: e.to_string(),
+    })
 }

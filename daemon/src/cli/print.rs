@@ -9,7 +9,8 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
     if as_json {
         let mut data = response.data.clone();
         if !response.message.is_empty() {
-            data.entry("message").or_insert_with(|| json!(response.message));
+            data.entry("message")
+                .or_insert_with(|| json!(response.message));
         }
         println!("{}", Value::Object(data));
         return;
@@ -36,7 +37,12 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 
 fn print_status(d: &Map<String, Value>) {
     let d = Value::Object(d.clone());
-    println!("{} ({}), business day {}", s(&d, "name"), s(&d, "hall"), s(&d, "business_day"));
+    println!(
+        "{} ({}), business day {}",
+        s(&d, "name"),
+        s(&d, "hall"),
+        s(&d, "business_day")
+    );
     if let Some(waiting) = d.get("waiting").and_then(Value::as_object) {
         let parts: Vec<String> = waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("waiting: {}", parts.join(", "));
@@ -45,42 +51,93 @@ fn print_status(d: &Map<String, Value>) {
         "issued {}, done {}, voided {}",
         d["issued"], d["done"], d["voided"]
     );
-    for w in d.get("windows").and_then(Value::as_array).into_iter().flatten() {
-        let ticket = match (w.get("number").and_then(Value::as_str), w.get("ticket_state").and_then(Value::as_str)) {
+    for w in d
+        .get("windows")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let ticket = match (
+            w.get("number").and_then(Value::as_str),
+            w.get("ticket_state").and_then(Value::as_str),
+        ) {
             (Some(n), Some(st)) => format!("{n} {st}"),
             _ => "-".into(),
         };
         println!(
             "  {:>3} {:<10} {:<8} {:<7} clerk {:<8} {}",
-            w["window"], s(w, "name"), s(w, "kind"), s(w, "state"), s(w, "clerk"), ticket
+            w["window"],
+            s(w, "name"),
+            s(w, "kind"),
+            s(w, "state"),
+            s(w, "clerk"),
+            ticket
         );
     }
 }
 
 fn print_queue(d: &Map<String, Value>) {
-    for svc in d.get("services").and_then(Value::as_array).into_iter().flatten() {
-        let tickets = svc.get("waiting").and_then(Value::as_array).cloned().unwrap_or_default();
-        println!("{} {} — {} waiting", s(svc, "service"), s(svc, "name"), tickets.len());
+    for svc in d
+        .get("services")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let tickets = svc
+            .get("waiting")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        println!(
+            "{} {} — {} waiting",
+            s(svc, "service"),
+            s(svc, "name"),
+            tickets.len()
+        );
         for t in tickets {
             println!(
                 "  {:<6} {:<12} {} ahead, ~{} min",
-                s(&t, "number"), s(&t, "class"), t["ahead"], t["estimated_wait_minutes"]
+                s(&t, "number"),
+                s(&t, "class"),
+                t["ahead"],
+                t["estimated_wait_minutes"]
             );
         }
     }
-    for h in d.get("held").and_then(Value::as_array).into_iter().flatten() {
+    for h in d
+        .get("held")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         println!("held: {} at window {}", s(h, "number"), h["window"]);
     }
 }
 
 fn print_reservations(d: &Map<String, Value>) {
-    let list = d.get("reservations").and_then(Value::as_array).cloned().unwrap_or_default();
-    println!("reservations on {}: {}", d.get("date").and_then(Value::as_str).unwrap_or("-"), list.len());
+    let list = d
+        .get("reservations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "reservations on {}: {}",
+        d.get("date").and_then(Value::as_str).unwrap_or("-"),
+        list.len()
+    );
     for r in list {
         println!(
             "  {} {} {} {} {} {}",
-            s(&r, "code"), s(&r, "slot"), s(&r, "service"), s(&r, "name"), s(&r, "phone"),
-            r.get("ticket").and_then(Value::as_str).map_or("not checked in".to_string(), |t| format!("checked in as {t}"))
+            s(&r, "code"),
+            s(&r, "slot"),
+            s(&r, "service"),
+            s(&r, "name"),
+            s(&r, "phone"),
+            r.get("ticket")
+                .and_then(Value::as_str)
+                .map_or("not checked in".to_string(), |t| format!(
+                    "checked in as {t}"
+                ))
         );
     }
 }

@@ -204,9 +204,10 @@ impl DeviceCheck<'_, '_, '_> {
         let key = format!("{}.transport.{name}", self.key);
         let value = match name {
             "baud" => {
-                let baud = t.baud.as_ref().map_or(DEFAULT_BAUD, |b| {
-                    self.check.int(&key, b, 1, i64::MAX)
-                });
+                let baud = t
+                    .baud
+                    .as_ref()
+                    .map_or(DEFAULT_BAUD, |b| self.check.int(&key, b, 1, i64::MAX));
                 Some(Value::Integer(i64::from(baud)))
             }
             "addr" => t.addr.as_ref().map(|addr| {

@@ -30,22 +30,47 @@ pub enum Request {
         #[serde(default)]
         ticket: Option<String>,
     },
-    Recall { window: u32 },
-    Start { window: u32 },
+    Recall {
+        window: u32,
+    },
+    Start {
+        window: u32,
+    },
     Finish {
         window: u32,
         #[serde(default)]
         case_no: Option<String>,
     },
-    Skip { window: u32 },
-    Hold { window: u32 },
-    Transfer { window: u32, to: String },
-    Requeue { number: String },
-    Pause { window: u32 },
-    Resume { window: u32 },
-    Login { window: u32, clerk: String },
-    Logout { window: u32 },
-    Evaluate { window: u32, level: u8 },
+    Skip {
+        window: u32,
+    },
+    Hold {
+        window: u32,
+    },
+    Transfer {
+        window: u32,
+        to: String,
+    },
+    Requeue {
+        number: String,
+    },
+    Pause {
+        window: u32,
+    },
+    Resume {
+        window: u32,
+    },
+    Login {
+        window: u32,
+        clerk: String,
+    },
+    Logout {
+        window: u32,
+    },
+    Evaluate {
+        window: u32,
+        level: u8,
+    },
     Reserve {
         service: String,
         /// `HH:MM`, local time.
@@ -83,7 +108,12 @@ pub struct Response {
 
 impl Response {
     pub fn ok(message: String, data: Map<String, Value>) -> Self {
-        Response { ok: true, message, data, error: None }
+        Response {
+            ok: true,
+            message,
+            data,
+            error: None,
+        }
     }
 
     pub fn error(code: &str, message: impl Into<String>) -> Self {
@@ -91,7 +121,10 @@ impl Response {
             ok: false,
             message: String::new(),
             data: Map::new(),
-            error: Some(ErrorBody { code: code.to_string(), message: message.into() }),
+            error: Some(ErrorBody {
+                code: code.to_string(),
+                message: message.into(),
+            }),
         }
     }
 }
@@ -119,15 +152,22 @@ mod tests {
     fn parses_a_call() {
         assert_eq!(
             parse_request(r#"{"cmd":"call","window":3}"#),
-            Ok(Request::Call { window: 3, ticket: None })
+            Ok(Request::Call {
+                window: 3,
+                ticket: None
+            })
         );
     }
 
     #[test]
     fn explains_what_is_wrong() {
-        assert!(parse_request("{not json").unwrap_err().contains("not valid JSON"));
+        assert!(parse_request("{not json")
+            .unwrap_err()
+            .contains("not valid JSON"));
         assert!(parse_request("[1]").unwrap_err().contains("JSON object"));
-        assert!(parse_request(r#"{"window":3}"#).unwrap_err().contains("no \"cmd\""));
+        assert!(parse_request(r#"{"window":3}"#)
+            .unwrap_err()
+            .contains("no \"cmd\""));
         let e = parse_request(r#"{"cmd":"explode"}"#).unwrap_err();
         assert!(e.contains("unknown variant `explode`"), "{e}");
         let e = parse_request(r#"{"cmd":"call","window":"three"}"#).unwrap_err();
@@ -140,7 +180,10 @@ mod tests {
     fn responses_round_trip() {
         let r = Response::error("refused", "window 3 is paused");
         let line = serde_json::to_string(&r).unwrap();
-        assert_eq!(line, r#"{"ok":false,"error":{"code":"refused","message":"window 3 is paused"}}"#);
+        assert_eq!(
+            line,
+            r#"{"ok":false,"error":{"code":"refused","message":"window 3 is paused"}}"#
+        );
         assert_eq!(serde_json::from_str::<Response>(&line).unwrap(), r);
     }
 }

@@ -23,12 +23,18 @@ pub enum BindError {
     #[error("another hallq is already serving {0}")]
     InUse(PathBuf),
     #[error("cannot create control socket {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Bind the socket at `path`, replacing a stale one, with mode 0660.
 pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
-    let io = |source| BindError::Io { path: path.to_path_buf(), source };
+    let io = |source| BindError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -67,7 +73,11 @@ pub async fn serve(listener: UnixListener, hall: HallHandle, shutdown: Cancellat
     }
 }
 
-async fn connection(stream: UnixStream, hall: HallHandle, shutdown: CancellationToken) -> std::io::Result<()> {
+async fn connection(
+    stream: UnixStream,
+    hall: HallHandle,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
@@ -83,7 +93,10 @@ async fn connection(stream: UnixStream, hall: HallHandle, shutdown: Cancellation
         }
         let too_long = line.len() > MAX_LINE && !line.ends_with(b"\n");
         let response = if too_long {
-            Response::error("bad_request", format!("request line longer than {MAX_LINE} bytes"))
+            Response::error(
+                "bad_request",
+                format!("request line longer than {MAX_LINE} bytes"),
+            )
         } else {
             match std::str::from_utf8(&line) {
                 Ok(text) if text.trim().is_empty() => continue,
@@ -139,7 +152,8 @@ fn bad(msg: String) -> HallError {
 }
 
 fn parse_date(s: &str) -> Result<Date, HallError> {
-    s.parse().map_err(|_| bad(format!("date {s:?} is not YYYY-MM-DD")))
+    s.parse()
+        .map_err(|_| bad(format!("date {s:?} is not YYYY-MM-DD")))
 }
 
 /// Parse `HH:MM` (24-hour).
@@ -160,17 +174,36 @@ fn action(request: Request) -> Result<Action, HallError> {
             let date = date.as_deref().map(parse_date).transpose()?;
             Ok(Action::Query(Query::Reservations { date }))
         }
-        Request::Issue { service, green, reservation, kiosk } => {
+        Request::Issue {
+            service,
+            green,
+            reservation,
+            kiosk,
+        } => {
             let class = match (green, reservation) {
-                (true, Some(_)) => return Err(bad("a ticket is either green or a reservation, not both".into())),
+                (true, Some(_)) => {
+                    return Err(bad(
+                        "a ticket is either green or a reservation, not both".into()
+                    ))
+                }
                 (true, None) => IssueClass::Green,
                 (false, Some(code)) => IssueClass::Reservation(code),
                 (false, None) => IssueClass::Normal,
             };
-            c(Command::Issue { service, class, kiosk })
+            c(Command::Issue {
+                service,
+                class,
+                kiosk,
+            })
         }
-        Request::Call { window, ticket: Some(number) } => c(Command::CallTicket { window, number }),
-        Request::Call { window, ticket: None } => c(Command::CallNext { window }),
+        Request::Call {
+            window,
+            ticket: Some(number),
+        } => c(Command::CallTicket { window, number }),
+        Request::Call {
+            window,
+            ticket: None,
+        } => c(Command::CallNext { window }),
         Request::Recall { window } => c(Command::Recall { window }),
         Request::Start { window } => c(Command::Start { window }),
         Request::Finish { window, case_no } => c(Command::Finish { window, case_no }),
@@ -183,8 +216,15 @@ fn action(request: Request) -> Result<Action, HallError> {
         Request::Login { window, clerk } => c(Command::Login { window, clerk }),
         Request::Logout { window } => c(Command::Logout { window }),
         Request::Evaluate { window, level } => c(Command::Evaluate { window, level }),
-        Request::Reserve { service, slot, date, name, phone } => {
-            let slot = parse_hhmm(&slot).ok_or_else(|| bad(format!("slot {slot:?} is not HH:MM")))?;
+        Request::Reserve {
+            service,
+            slot,
+            date,
+            name,
+            phone,
+        } => {
+            let slot =
+                parse_hhmm(&slot).ok_or_else(|| bad(format!("slot {slot:?} is not HH:MM")))?;
             let date = date.as_deref().map(parse_date).transpose()?;
             c(Command::Reserve {
                 service,

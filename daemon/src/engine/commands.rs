@@ -10,7 +10,9 @@ use super::model::{
     evaluation_label, CallReason, CallRecord, Reservation, ReservationSource, Ticket, TicketClass,
     TicketState, WindowState, WindowStatus,
 };
-use super::{day, estimate, format_number, policy, Change, Command, Effect, Engine, Event, Refusal, Reply};
+use super::{
+    day, estimate, format_number, policy, Change, Command, Effect, Engine, Event, Refusal, Reply,
+};
 use crate::config::{Window, WindowKind};
 use crate::privacy::{PersonName, Phone};
 
@@ -25,7 +27,11 @@ pub enum IssueClass {
 
 pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Change, Refusal> {
     match command {
-        Command::Issue { service, class, kiosk } => issue(e, service, class, kiosk.as_deref(), now),
+        Command::Issue {
+            service,
+            class,
+            kiosk,
+        } => issue(e, service, class, kiosk.as_deref(), now),
         Command::CallNext { window } => call_next(e, *window, now),
         Command::CallTicket { window, number } => call_ticket(e, *window, number, now),
         Command::Recall { window } => recall(e, *window, now),
@@ -40,9 +46,13 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
         Command::Login { window, clerk } => login(e, *window, clerk, now),
         Command::Logout { window } => logout(e, *window, now),
         Command::Evaluate { window, level } => evaluate(e, *window, *level, now),
-        Command::Reserve { service, date, slot, name, phone } => {
-            reserve(e, service, *date, *slot, name, phone, now)
-        }
+        Command::Reserve {
+            service,
+            date,
+            slot,
+            name,
+            phone,
+        } => reserve(e, service, *date, *slot, name, phone, now),
         Command::Void { ticket, cause } => void(e, ticket, cause, now),
         Command::Rollover => rollover(e, now),
         Command::Tick => Ok(tick(e, now)),
@@ -53,7 +63,12 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
 // Building blocks
 
 fn event(e: &Engine, kind: &'static str, now: Timestamp, body: Value) -> Option<Event> {
-    Some(Event { kind, at: now, business_day: e.state.business_day, body })
+    Some(Event {
+        kind,
+        at: now,
+        business_day: e.state.business_day,
+        body,
+    })
 }
 
 fn reply(message: String, data: Value) -> Reply {
@@ -65,12 +80,19 @@ fn reply(message: String, data: Value) -> Reply {
 }
 
 fn window_cfg(e: &Engine, number: u32) -> Result<&Window, Refusal> {
-    e.config.window(number).ok_or(Refusal::UnknownWindow(number))
+    e.config
+        .window(number)
+        .ok_or(Refusal::UnknownWindow(number))
 }
 
 fn window_state(e: &Engine, number: u32) -> Result<(&Window, WindowState), Refusal> {
     let cfg = window_cfg(e, number)?;
-    let state = e.state.windows.get(&number).cloned().unwrap_or_else(|| WindowState::closed(number));
+    let state = e
+        .state
+        .windows
+        .get(&number)
+        .cloned()
+        .unwrap_or_else(|| WindowState::closed(number));
     Ok((cfg, state))
 }
 
@@ -81,12 +103,26 @@ fn not_allowed(msg: impl Into<String>) -> Refusal {
 /// The window is open and free: where call next and explicit calls may happen.
 fn ready_to_call(e: &Engine, w: &WindowState) -> Result<(), Refusal> {
     match w.status {
-        WindowStatus::Closed => return Err(not_allowed(format!("window {} is closed (log in first)", w.number))),
-        WindowStatus::Paused => return Err(not_allowed(format!("window {} is paused (resume first)", w.number))),
+        WindowStatus::Closed => {
+            return Err(not_allowed(format!(
+                "window {} is closed (log in first)",
+                w.number
+            )))
+        }
+        WindowStatus::Paused => {
+            return Err(not_allowed(format!(
+                "window {} is paused (resume first)",
+                w.number
+            )))
+        }
         WindowStatus::Open => {}
     }
     if let Some(current) = &w.current {
-        let number = e.state.tickets.get(current).map_or(current.as_str(), |t| t.number.as_str());
+        let number = e
+            .state
+            .tickets
+            .get(current)
+            .map_or(current.as_str(), |t| t.number.as_str());
         return Err(not_allowed(format!(
             "window {} still has {number}: finish, skip, hold or transfer it first",
             w.number
@@ -182,7 +218,10 @@ fn issue(
         call_reason: None,
         case_no: None,
         reservation: reservation.as_ref().map(|r: &Reservation| r.code.clone()),
-        slot: reservation.as_ref().filter(|_| ticket_class == TicketClass::Reservation).map(|r| r.slot),
+        slot: reservation
+            .as_ref()
+            .filter(|_| ticket_class == TicketClass::Reservation)
+            .map(|r| r.slot),
         kiosk: kiosk.map(str::to_string),
         requeued: false,
         evaluation: None,
@@ -205,7 +244,10 @@ fn issue(
             "ahead": ahead, "estimated_wait_minutes": wait,
         }),
     );
-    let mut message = format!("{number} {} ({}): {ahead} ahead, about {wait} min", svc.name, ticket_class);
+    let mut message = format!(
+        "{number} {} ({}): {ahead} ahead, about {wait} min",
+        svc.name, ticket_class
+    );
     if let Some(note) = &note {
         message.push_str("; ");
         message.push_str(note);
@@ -246,13 +288,21 @@ fn check_in(
         )));
     }
     if let Some(t) = &res.ticket {
-        let number = e.state.tickets.get(t).map_or(t.as_str(), |t| t.number.as_str());
-        return Err(not_allowed(format!("reservation {code} has already checked in as {number}")));
+        let number = e
+            .state
+            .tickets
+            .get(t)
+            .map_or(t.as_str(), |t| t.number.as_str());
+        return Err(not_allowed(format!(
+            "reservation {code} has already checked in as {number}"
+        )));
     }
     let policy = &e.config.policy;
     let tz = &e.config.hall.timezone;
-    let opens = res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
-    let closes = res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
+    let opens =
+        res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
+    let closes =
+        res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
     if now < opens {
         return Err(not_allowed(format!(
             "reservation {code} is for {}: check-in opens at {}",
@@ -276,8 +326,11 @@ fn valid_phone(p: &str) -> bool {
     let mobile = p.len() == 11 && p.starts_with('1') && digits(p) && p.as_bytes()[1] >= b'3';
     let landline = match p.split_once('-') {
         Some((area, local)) => {
-            area.starts_with('0') && (3..=4).contains(&area.len()) && digits(area)
-                && (7..=8).contains(&local.len()) && digits(local)
+            area.starts_with('0')
+                && (3..=4).contains(&area.len())
+                && digits(area)
+                && (7..=8).contains(&local.len())
+                && digits(local)
         }
         None => p.starts_with('0') && (10..=12).contains(&p.len()) && digits(p),
     };
@@ -297,7 +350,9 @@ fn reserve(
     let svc = check_service(e, service)?;
     let date = date.unwrap_or(e.state.business_day);
     if date < e.state.business_day {
-        return Err(Refusal::InvalidArgument(format!("date {date} is in the past")));
+        return Err(Refusal::InvalidArgument(format!(
+            "date {date} is in the past"
+        )));
     }
     let name_len = name.expose().trim().chars().count();
     if name_len == 0 || name_len > 30 || name.expose().chars().any(char::is_control) {
@@ -351,7 +406,10 @@ fn reserve(
         ..Change::default()
     };
     change.reply = reply(
-        format!("reservation {code}: {} on {date} at {hhmm} for {name} {phone}", svc.name),
+        format!(
+            "reservation {code}: {} on {date} at {hhmm} for {name} {phone}",
+            svc.name
+        ),
         json!({
             "code": code, "date": date.to_string(), "slot": hhmm, "service": svc.code,
             "name": name.masked(), "phone": phone.masked(),
@@ -409,8 +467,14 @@ fn record_call(
         recall: false,
         clerk: w.clerk.clone(),
     });
-    change.effects.push(Effect::Announce { window: w.number, number: t.number.clone(), recall: false });
-    change.effects.push(Effect::WindowChanged { window: w.number });
+    change.effects.push(Effect::Announce {
+        window: w.number,
+        number: t.number.clone(),
+        recall: false,
+    });
+    change
+        .effects
+        .push(Effect::WindowChanged { window: w.number });
     change.effects.push(Effect::QueueChanged);
     change.tickets.push(t);
     change.windows.push(w);
@@ -462,7 +526,10 @@ fn call_ticket(e: &Engine, window: u32, number: &str, now: Timestamp) -> Result<
             )))
         }
         other => {
-            return Err(not_allowed(format!("{} is {other}, not waiting or held", ticket.number)))
+            return Err(not_allowed(format!(
+                "{} is {other}, not waiting or held",
+                ticket.number
+            )))
         }
     }
     Ok(record_call(e, &w, ticket, CallReason::Explicit, now))
@@ -472,7 +539,10 @@ fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     let (_, w) = window_state(e, window)?;
     let ticket = current_ticket(e, &w)?;
     if ticket.state != TicketState::Called {
-        return Err(not_allowed(format!("{} is already being served at window {window}", ticket.number)));
+        return Err(not_allowed(format!(
+            "{} is already being served at window {window}",
+            ticket.number
+        )));
     }
     let limit = e.config.policy.recall_limit;
     if ticket.recall_count >= limit {
@@ -493,7 +563,10 @@ fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
         ..Change::default()
     };
     change.reply = reply(
-        format!("{} recalled to window {window} ({} of {limit})", t.number, t.recall_count),
+        format!(
+            "{} recalled to window {window} ({} of {limit})",
+            t.number, t.recall_count
+        ),
         json!({"window": window, "number": t.number, "recall_count": t.recall_count, "reason": t.call_reason.map(|r| r.as_str())}),
     );
     change.calls.push(CallRecord {
@@ -504,7 +577,11 @@ fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
         recall: true,
         clerk: w.clerk.clone(),
     });
-    change.effects.push(Effect::Announce { window, number: t.number.clone(), recall: true });
+    change.effects.push(Effect::Announce {
+        window,
+        number: t.number.clone(),
+        recall: true,
+    });
     change.tickets.push(t);
     Ok(change)
 }
@@ -557,7 +634,10 @@ fn start(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
 
 fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
     let c = case_no.trim();
-    if c.is_empty() || c.chars().count() > 64 || c.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
+    if c.is_empty()
+        || c.chars().count() > 64
+        || c.chars().any(|ch| ch.is_control() || ch.is_whitespace())
+    {
         return Err(Refusal::InvalidArgument(
             "case number must be 1 to 64 characters without spaces or control characters".into(),
         ));
@@ -565,7 +645,12 @@ fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
     Ok(c.to_string())
 }
 
-fn finish(e: &Engine, window: u32, case_no: Option<&str>, now: Timestamp) -> Result<Change, Refusal> {
+fn finish(
+    e: &Engine,
+    window: u32,
+    case_no: Option<&str>,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
     let case_no = case_no.map(valid_case_no).transpose()?;
     let mut change = with_current(e, window, "service_finished", now, |t, w| {
         t.state = TicketState::Done;
@@ -578,7 +663,9 @@ fn finish(e: &Engine, window: u32, case_no: Option<&str>, now: Timestamp) -> Res
     let t = &change.tickets[0];
     if let Some(minutes) = estimate::service_minutes(t) {
         let prev = e.state.ewma.get(&t.current_service).copied();
-        change.ewma.push((t.current_service.clone(), estimate::ewma(prev, minutes)));
+        change
+            .ewma
+            .push((t.current_service.clone(), estimate::ewma(prev, minutes)));
     }
     Ok(change)
 }
@@ -588,8 +675,15 @@ fn skip(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
         t.state = TicketState::NoShow;
         t.finished_at = Some(now);
         w.current = None;
-        let hint = if t.requeued { "" } else { " (it can be requeued once)" };
-        Ok(format!("{} marked no-show at window {window}{hint}", t.number))
+        let hint = if t.requeued {
+            ""
+        } else {
+            " (it can be requeued once)"
+        };
+        Ok(format!(
+            "{} marked no-show at window {window}{hint}",
+            t.number
+        ))
     })
 }
 
@@ -597,7 +691,10 @@ fn hold(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     with_current(e, window, "ticket_held", now, |t, w| {
         t.state = TicketState::Held;
         w.current = None;
-        Ok(format!("{} held at window {window}; call it back with `call {window} --ticket {}`", t.number, t.number))
+        Ok(format!(
+            "{} held at window {window}; call it back with `call {window} --ticket {}`",
+            t.number, t.number
+        ))
     })
 }
 
@@ -606,13 +703,20 @@ fn transfer(e: &Engine, window: u32, to: &str, now: Timestamp) -> Result<Change,
     let code = svc.code.clone();
     let mut change = with_current(e, window, "ticket_transferred", now, |t, w| {
         if t.current_service == code {
-            return Err(not_allowed(format!("{} is already in service {code}", t.number)));
+            return Err(not_allowed(format!(
+                "{} is already in service {code}",
+                t.number
+            )));
         }
         let servable = e.config.windows.iter().any(|cw| {
-            cw.serves_service(&code) && (cw.kind != WindowKind::Green || t.class == TicketClass::Green)
+            cw.serves_service(&code)
+                && (cw.kind != WindowKind::Green || t.class == TicketClass::Green)
         });
         if !servable {
-            return Err(not_allowed(format!("no window serves service {code}; {} stays at window {window}", t.number)));
+            return Err(not_allowed(format!(
+                "no window serves service {code}; {} stays at window {window}",
+                t.number
+            )));
         }
         t.state = TicketState::Waiting;
         t.current_service = code.clone();
@@ -623,7 +727,10 @@ fn transfer(e: &Engine, window: u32, to: &str, now: Timestamp) -> Result<Change,
         t.call_reason = None;
         t.recall_count = 0;
         w.current = None;
-        Ok(format!("{} transferred from window {window} to service {code}", t.number))
+        Ok(format!(
+            "{} transferred from window {window} to service {code}",
+            t.number
+        ))
     })?;
     if let Some(Event { body, .. }) = change.event.as_mut() {
         body["to"] = json!(code);
@@ -635,10 +742,16 @@ fn transfer(e: &Engine, window: u32, to: &str, now: Timestamp) -> Result<Change,
 fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> {
     let ticket = find_ticket(e, number)?;
     if ticket.state != TicketState::NoShow {
-        return Err(not_allowed(format!("{} is {}, only a no-show can be requeued", ticket.number, ticket.state)));
+        return Err(not_allowed(format!(
+            "{} is {}, only a no-show can be requeued",
+            ticket.number, ticket.state
+        )));
     }
     if ticket.requeued {
-        return Err(not_allowed(format!("{} has already been requeued once", ticket.number)));
+        return Err(not_allowed(format!(
+            "{} has already been requeued once",
+            ticket.number
+        )));
     }
     let mut peers: Vec<&Ticket> = e
         .waiting()
@@ -648,10 +761,18 @@ fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> 
     let after = e.config.policy.requeue_after as usize;
     let mut change = Change::default();
     let key = if after == 0 {
-        peers.first().map_or(e.state.next_order << 32, |first| first.queue_key - 1)
+        peers
+            .first()
+            .map_or(e.state.next_order << 32, |first| first.queue_key - 1)
     } else if peers.len() >= after {
         let anchor = peers[after - 1].queue_key;
-        let next = e.state.tickets.values().map(|t| t.queue_key).filter(|k| *k > anchor).min();
+        let next = e
+            .state
+            .tickets
+            .values()
+            .map(|t| t.queue_key)
+            .filter(|k| *k > anchor)
+            .min();
         let next = next.unwrap_or(anchor + (1 << 32));
         anchor + (next - anchor) / 2
     } else {
@@ -688,7 +809,13 @@ fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> 
 // ---------------------------------------------------------------------------------------------
 // Windows and clerks
 
-fn window_change(e: &Engine, w: WindowState, kind: &'static str, now: Timestamp, message: String) -> Change {
+fn window_change(
+    e: &Engine,
+    w: WindowState,
+    kind: &'static str,
+    now: Timestamp,
+    message: String,
+) -> Change {
     let mut change = Change {
         event: event(
             e,
@@ -702,7 +829,9 @@ fn window_change(e: &Engine, w: WindowState, kind: &'static str, now: Timestamp,
         message,
         json!({"window": w.number, "state": w.status.as_str(), "clerk": w.clerk}),
     );
-    change.effects.push(Effect::WindowChanged { window: w.number });
+    change
+        .effects
+        .push(Effect::WindowChanged { window: w.number });
     change.windows.push(w);
     change
 }
@@ -710,33 +839,63 @@ fn window_change(e: &Engine, w: WindowState, kind: &'static str, now: Timestamp,
 fn pause(e: &Engine, window: u32, now: Timestamp, pausing: bool) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     let (from, to, kind, verb) = if pausing {
-        (WindowStatus::Open, WindowStatus::Paused, "window_paused", "paused")
+        (
+            WindowStatus::Open,
+            WindowStatus::Paused,
+            "window_paused",
+            "paused",
+        )
     } else {
-        (WindowStatus::Paused, WindowStatus::Open, "window_resumed", "resumed")
+        (
+            WindowStatus::Paused,
+            WindowStatus::Open,
+            "window_resumed",
+            "resumed",
+        )
     };
     if w.status != from {
-        return Err(not_allowed(format!("window {window} is {}, not {from}", w.status)));
+        return Err(not_allowed(format!(
+            "window {window} is {}, not {from}",
+            w.status
+        )));
     }
     w.status = to;
-    Ok(window_change(e, w, kind, now, format!("window {window} {verb}")))
+    Ok(window_change(
+        e,
+        w,
+        kind,
+        now,
+        format!("window {window} {verb}"),
+    ))
 }
 
 fn login(e: &Engine, window: u32, clerk: &str, now: Timestamp) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     let clerk = clerk.trim();
-    if clerk.is_empty() || clerk.chars().count() > 32 || clerk.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    if clerk.is_empty()
+        || clerk.chars().count() > 32
+        || clerk.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
         return Err(Refusal::InvalidArgument(
             "clerk id must be 1 to 32 characters without spaces or control characters".into(),
         ));
     }
     if w.status != WindowStatus::Closed {
         let who = w.clerk.as_deref().unwrap_or("?");
-        return Err(not_allowed(format!("window {window} is already open for clerk {who}; log out first")));
+        return Err(not_allowed(format!(
+            "window {window} is already open for clerk {who}; log out first"
+        )));
     }
     w.status = WindowStatus::Open;
     w.clerk = Some(clerk.to_string());
     w.streak = 0;
-    Ok(window_change(e, w, "clerk_login", now, format!("clerk {clerk} logged in at window {window}")))
+    Ok(window_change(
+        e,
+        w,
+        "clerk_login",
+        now,
+        format!("clerk {clerk} logged in at window {window}"),
+    ))
 }
 
 fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
@@ -753,7 +912,13 @@ fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     let clerk = w.clerk.take().unwrap_or_default();
     w.status = WindowStatus::Closed;
     w.streak = 0;
-    let mut change = window_change(e, w, "clerk_logout", now, format!("clerk {clerk} logged out of window {window}"));
+    let mut change = window_change(
+        e,
+        w,
+        "clerk_logout",
+        now,
+        format!("clerk {clerk} logged out of window {window}"),
+    );
     if let Some(Event { body, .. }) = change.event.as_mut() {
         body["clerk"] = json!(clerk);
     }
@@ -763,7 +928,9 @@ fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
 fn evaluate(e: &Engine, window: u32, level: u8, now: Timestamp) -> Result<Change, Refusal> {
     let (_, w) = window_state(e, window)?;
     if !(1..=5).contains(&level) {
-        return Err(Refusal::InvalidArgument(format!("evaluation level {level} is not 1..5")));
+        return Err(Refusal::InvalidArgument(format!(
+            "evaluation level {level} is not 1..5"
+        )));
     }
     let timeout = i64::from(e.config.policy.evaluation_timeout_seconds);
     let recent = w
@@ -771,7 +938,9 @@ fn evaluate(e: &Engine, window: u32, level: u8, now: Timestamp) -> Result<Change
         .as_ref()
         .filter(|(_, at)| now.as_second().saturating_sub(at.as_second()) <= timeout)
         .and_then(|(id, _)| e.state.tickets.get(id));
-    let serving = current_ticket(e, &w).ok().filter(|t| t.state == TicketState::Serving);
+    let serving = current_ticket(e, &w)
+        .ok()
+        .filter(|t| t.state == TicketState::Serving);
     let ticket = recent
         .or(serving)
         .ok_or_else(|| not_allowed(format!("no ticket to evaluate at window {window}")))?;
@@ -796,7 +965,10 @@ fn evaluate(e: &Engine, window: u32, level: u8, now: Timestamp) -> Result<Change
         ..Change::default()
     };
     change.reply = reply(
-        format!("{} evaluated {level} ({label}) at window {window}", t.number),
+        format!(
+            "{} evaluated {level} ({label}) at window {window}",
+            t.number
+        ),
         json!({"window": window, "number": t.number, "level": level, "label": label}),
     );
     change.tickets.push(t);
@@ -804,19 +976,34 @@ fn evaluate(e: &Engine, window: u32, level: u8, now: Timestamp) -> Result<Change
 }
 
 fn void(e: &Engine, id: &str, cause: &str, now: Timestamp) -> Result<Change, Refusal> {
-    let ticket = e.state.tickets.get(id).ok_or_else(|| Refusal::UnknownTicket(id.to_string()))?;
+    let ticket = e
+        .state
+        .tickets
+        .get(id)
+        .ok_or_else(|| Refusal::UnknownTicket(id.to_string()))?;
     if ticket.state != TicketState::Waiting {
-        return Err(not_allowed(format!("{} is {}, only a waiting ticket can be voided", ticket.number, ticket.state)));
+        return Err(not_allowed(format!(
+            "{} is {}, only a waiting ticket can be voided",
+            ticket.number, ticket.state
+        )));
     }
     let mut t = ticket.clone();
     t.state = TicketState::Voided;
     t.void_cause = Some(cause.to_string());
     t.finished_at = Some(now);
     let mut change = Change {
-        event: event(e, "ticket_voided", now, json!({"ticket": t.id, "number": t.number, "cause": cause})),
+        event: event(
+            e,
+            "ticket_voided",
+            now,
+            json!({"ticket": t.id, "number": t.number, "cause": cause}),
+        ),
         ..Change::default()
     };
-    change.reply = reply(format!("{} voided: {cause}", t.number), json!({"number": t.number, "id": t.id, "cause": cause}));
+    change.reply = reply(
+        format!("{} voided: {cause}", t.number),
+        json!({"number": t.number, "id": t.id, "cause": cause}),
+    );
     change.effects.push(Effect::QueueChanged);
     change.tickets.push(t);
     Ok(change)
@@ -831,7 +1018,10 @@ fn rollover(e: &Engine, now: Timestamp) -> Result<Change, Refusal> {
     if to <= from {
         return Err(not_allowed(format!("business day {from} is still current")));
     }
-    let mut change = Change { day: Some(to), ..Change::default() };
+    let mut change = Change {
+        day: Some(to),
+        ..Change::default()
+    };
     for t in e.state.tickets.values() {
         if matches!(t.state, TicketState::Waiting | TicketState::Held) {
             let mut t = t.clone();
@@ -870,13 +1060,22 @@ fn tick(e: &Engine, now: Timestamp) -> Change {
         let tidal_open = e.config.windows.iter().any(|w| {
             w.kind == WindowKind::Tidal
                 && w.serves_service(&service)
-                && e.state.windows.get(&w.number).is_some_and(|s| s.status != WindowStatus::Closed)
+                && e.state
+                    .windows
+                    .get(&w.number)
+                    .is_some_and(|s| s.status != WindowStatus::Closed)
         });
         let watch = e.state.tidal.get(&service).cloned().unwrap_or_default();
-        let (next, advice) = estimate::tidal_step(&watch, waiting, tidal_open, &e.config.tidal, now);
+        let (next, advice) =
+            estimate::tidal_step(&watch, waiting, tidal_open, &e.config.tidal, now);
         if let Some(advice) = advice {
-            advice_body.push(json!({"service": service, "advice": advice.as_str(), "waiting": waiting}));
-            change.effects.push(Effect::TidalAdvice { service: service.clone(), advice, waiting });
+            advice_body
+                .push(json!({"service": service, "advice": advice.as_str(), "waiting": waiting}));
+            change.effects.push(Effect::TidalAdvice {
+                service: service.clone(),
+                advice,
+                waiting,
+            });
         }
         if next != watch {
             change.tidal.push((service, next));
@@ -884,7 +1083,10 @@ fn tick(e: &Engine, now: Timestamp) -> Change {
     }
     if !advice_body.is_empty() {
         change.event = event(e, "tidal_advice", now, json!({"advice": advice_body}));
-        change.reply = reply(format!("tidal advice: {advice_body:?}"), json!({"advice": advice_body}));
+        change.reply = reply(
+            format!("tidal advice: {advice_body:?}"),
+            json!({"advice": advice_body}),
+        );
     }
     change
 }

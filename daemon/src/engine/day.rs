@@ -55,8 +55,14 @@ mod tests {
     fn midnight_boundary_in_shanghai() {
         let tz = shanghai();
         // 23:59 local on the 26th is 15:59 UTC.
-        assert_eq!(business_day(at("2026-11-26T15:59:00Z"), &tz, time(0, 0, 0, 0)), date(2026, 11, 26));
-        assert_eq!(business_day(at("2026-11-26T16:00:00Z"), &tz, time(0, 0, 0, 0)), date(2026, 11, 27));
+        assert_eq!(
+            business_day(at("2026-11-26T15:59:00Z"), &tz, time(0, 0, 0, 0)),
+            date(2026, 11, 26)
+        );
+        assert_eq!(
+            business_day(at("2026-11-26T16:00:00Z"), &tz, time(0, 0, 0, 0)),
+            date(2026, 11, 27)
+        );
     }
 
     #[test]
@@ -64,7 +70,13 @@ mod tests {
         let tz = shanghai();
         let six = time(6, 0, 0, 0);
         // 05:30 local on the 27th still belongs to the 26th.
-        assert_eq!(business_day(at("2026-11-26T21:30:00Z"), &tz, six), date(2026, 11, 26));
-        assert_eq!(next_day_start(date(2026, 11, 26), &tz, six), at("2026-11-26T22:00:00Z"));
+        assert_eq!(
+            business_day(at("2026-11-26T21:30:00Z"), &tz, six),
+            date(2026, 11, 26)
+        );
+        assert_eq!(
+            next_day_start(date(2026, 11, 26), &tz, six),
+            at("2026-11-26T22:00:00Z")
+        );
     }
 }

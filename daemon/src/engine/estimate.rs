@@ -20,9 +20,13 @@ pub fn ahead<'a>(ticket: &Ticket, tickets: impl Iterator<Item = &'a Ticket>) -> 
     });
     let older = |t: &Ticket| (t.queue_key, &t.id) < (ticket.queue_key, &ticket.id);
     let count = if ticket.class == TicketClass::Green {
-        same_service.filter(|t| t.class == TicketClass::Green && older(t)).count()
+        same_service
+            .filter(|t| t.class == TicketClass::Green && older(t))
+            .count()
     } else {
-        same_service.filter(|t| t.class == TicketClass::Green || older(t)).count()
+        same_service
+            .filter(|t| t.class == TicketClass::Green || older(t))
+            .count()
     };
     u32::try_from(count).unwrap_or(u32::MAX)
 }
@@ -48,7 +52,10 @@ pub fn ewma(previous: Option<f64>, minutes: f64) -> f64 {
 pub fn service_minutes(ticket: &Ticket) -> Option<f64> {
     let finished = ticket.finished_at?;
     let began = ticket.started_at.or(ticket.called_at)?;
-    let secs = finished.as_second().saturating_sub(began.as_second()).max(0);
+    let secs = finished
+        .as_second()
+        .saturating_sub(began.as_second())
+        .max(0);
     Some(secs as f64 / 60.0)
 }
 
@@ -131,7 +138,11 @@ mod tests {
 
     #[test]
     fn tidal_advises_open_once_after_the_period() {
-        let cfg = crate::config::Tidal { open_above: 2, close_below: 1, for_minutes: 10 };
+        let cfg = crate::config::Tidal {
+            open_above: 2,
+            close_below: 1,
+            for_minutes: 10,
+        };
         let t0: Timestamp = "2026-11-26T01:00:00Z".parse().unwrap();
         let (w, a) = tidal_step(&TidalWatch::default(), 3, false, &cfg, t0);
         assert_eq!(a, None);

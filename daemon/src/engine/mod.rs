@@ -29,24 +29,70 @@ pub use commands::IssueClass;
 /// What a clerk, a kiosk, the CLI or a timer asks of the hall.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Issue { service: String, class: IssueClass, kiosk: Option<String> },
-    CallNext { window: u32 },
-    CallTicket { window: u32, number: String },
-    Recall { window: u32 },
-    Start { window: u32 },
-    Finish { window: u32, case_no: Option<String> },
-    Skip { window: u32 },
-    Hold { window: u32 },
-    Transfer { window: u32, to: String },
-    Requeue { number: String },
-    Pause { window: u32 },
-    Resume { window: u32 },
-    Login { window: u32, clerk: String },
-    Logout { window: u32 },
-    Evaluate { window: u32, level: u8 },
-    Reserve { service: String, date: Option<Date>, slot: Time, name: PersonName, phone: Phone },
+    Issue {
+        service: String,
+        class: IssueClass,
+        kiosk: Option<String>,
+    },
+    CallNext {
+        window: u32,
+    },
+    CallTicket {
+        window: u32,
+        number: String,
+    },
+    Recall {
+        window: u32,
+    },
+    Start {
+        window: u32,
+    },
+    Finish {
+        window: u32,
+        case_no: Option<String>,
+    },
+    Skip {
+        window: u32,
+    },
+    Hold {
+        window: u32,
+    },
+    Transfer {
+        window: u32,
+        to: String,
+    },
+    Requeue {
+        number: String,
+    },
+    Pause {
+        window: u32,
+    },
+    Resume {
+        window: u32,
+    },
+    Login {
+        window: u32,
+        clerk: String,
+    },
+    Logout {
+        window: u32,
+    },
+    Evaluate {
+        window: u32,
+        level: u8,
+    },
+    Reserve {
+        service: String,
+        date: Option<Date>,
+        slot: Time,
+        name: PersonName,
+        phone: Phone,
+    },
     /// A ticket that could not be printed after its number was committed.
-    Void { ticket: TicketId, cause: String },
+    Void {
+        ticket: TicketId,
+        cause: String,
+    },
     /// Start the next business day (the timer, or lazily before the first action after it).
     Rollover,
     /// Periodic housekeeping: tidal advice.
@@ -97,15 +143,29 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Print the ticket at its kiosk.
-    PrintTicket { ticket: TicketId },
+    PrintTicket {
+        ticket: TicketId,
+    },
     /// Show and announce a call or recall.
-    Announce { window: u32, number: String, recall: bool },
+    Announce {
+        window: u32,
+        number: String,
+        recall: bool,
+    },
     /// A window's state or current ticket changed (displays, pads).
-    WindowChanged { window: u32 },
+    WindowChanged {
+        window: u32,
+    },
     /// Waiting counts changed.
     QueueChanged,
-    TidalAdvice { service: String, advice: estimate::TidalAdvice, waiting: u32 },
-    DayRolledOver { day: Date },
+    TidalAdvice {
+        service: String,
+        advice: estimate::TidalAdvice,
+        waiting: u32,
+    },
+    DayRolledOver {
+        day: Date,
+    },
 }
 
 /// What the caller is told: a human sentence and a JSON object for `--json`.
@@ -203,7 +263,10 @@ impl Engine {
     /// Start from a loaded state; windows missing from it start closed.
     pub fn new(config: Arc<Config>, mut state: HallState) -> Self {
         for w in &config.windows {
-            state.windows.entry(w.number).or_insert_with(|| WindowState::closed(w.number));
+            state
+                .windows
+                .entry(w.number)
+                .or_insert_with(|| WindowState::closed(w.number));
         }
         state.recompute_derived();
         Engine { config, state }
@@ -242,15 +305,16 @@ impl Engine {
     /// Take a committed change into the state.
     pub fn apply(&mut self, change: &Change) {
         let s = &mut self.state;
+        for t in &change.tickets {
+            s.tickets.insert(t.id.clone(), t.clone());
+        }
         if let Some(day) = change.day {
             s.business_day = day;
-            s.tickets.retain(|_, t| t.business_day >= day || !t.state.is_final());
+            s.tickets
+                .retain(|_, t| t.business_day >= day || !t.state.is_final());
             s.reservations.retain(|(date, _), _| *date >= day);
             s.ewma.clear();
             s.tidal.clear();
-        }
-        for t in &change.tickets {
-            s.tickets.insert(t.id.clone(), t.clone());
         }
         for w in &change.windows {
             s.windows.insert(w.number, w.clone());
@@ -287,13 +351,20 @@ impl Engine {
 
     /// Waiting tickets (in id order; the policy sorts by queue key).
     pub fn waiting(&self) -> impl Iterator<Item = &Ticket> + Clone {
-        self.state.tickets.values().filter(|t| t.state == TicketState::Waiting)
+        self.state
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Waiting)
     }
 
     /// Waiting count per service code, every configured service included.
     pub fn waiting_counts(&self) -> BTreeMap<String, u32> {
-        let mut counts: BTreeMap<String, u32> =
-            self.config.services.iter().map(|s| (s.code.clone(), 0)).collect();
+        let mut counts: BTreeMap<String, u32> = self
+            .config
+            .services
+            .iter()
+            .map(|s| (s.code.clone(), 0))
+            .collect();
         for t in self.waiting() {
             *counts.entry(t.current_service.clone()).or_default() += 1;
         }
@@ -305,10 +376,17 @@ impl Engine {
         let ahead = estimate::ahead(ticket, self.state.tickets.values());
         let service = &ticket.current_service;
         let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
-            self.config.service(service).map(|s| f64::from(s.minutes)).unwrap_or(5.0)
+            self.config
+                .service(service)
+                .map(|s| f64::from(s.minutes))
+                .unwrap_or(5.0)
         });
-        let serving: Vec<_> =
-            self.config.windows.iter().filter(|w| w.serves_service(service)).collect();
+        let serving: Vec<_> = self
+            .config
+            .windows
+            .iter()
+            .filter(|w| w.serves_service(service))
+            .collect();
         let open = serving
             .iter()
             .filter(|w| {

@@ -29,7 +29,9 @@ pub fn choose<'a>(
     now: Timestamp,
 ) -> Option<(&'a Ticket, CallReason)> {
     let candidates = waiting.filter(|t| is_candidate(window, t));
-    let normals = candidates.clone().filter(|t| t.class == TicketClass::Normal);
+    let normals = candidates
+        .clone()
+        .filter(|t| t.class == TicketClass::Normal);
 
     // 1. Streak guard.
     if policy.priority_streak_limit > 0 && streak >= policy.priority_streak_limit {
@@ -59,7 +61,9 @@ pub fn choose<'a>(
     }
     // 5. Normal tickets from the first preference group that has any.
     for group in &window.serves {
-        let in_group = normals.clone().filter(|t| group.contains(&t.current_service));
+        let in_group = normals
+            .clone()
+            .filter(|t| group.contains(&t.current_service));
         if let Some(t) = oldest(in_group) {
             return Some((t, CallReason::Fifo));
         }

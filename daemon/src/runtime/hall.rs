@@ -67,7 +67,11 @@ pub struct Hall {
 
 impl Hall {
     pub fn new(engine: Engine, store: Store, clock: Arc<dyn Clock>) -> Self {
-        Hall { engine, store, clock }
+        Hall {
+            engine,
+            store,
+            clock,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -76,13 +80,21 @@ impl Hall {
 
     /// Persist then apply one decided change.
     fn commit(&mut self, change: Change) -> Result<(Change, Option<i64>), HallError> {
-        let seq = if change.is_durable() { self.store.commit(&change)? } else { None };
+        let seq = if change.is_durable() {
+            self.store.commit(&change)?
+        } else {
+            None
+        };
         self.engine.apply(&change);
         Ok((change, seq))
     }
 
     /// Run one command at `now`, rolling the day over first if it is due.
-    pub fn execute(&mut self, command: &Command, now: Timestamp) -> Result<Vec<Outcome>, HallError> {
+    pub fn execute(
+        &mut self,
+        command: &Command,
+        now: Timestamp,
+    ) -> Result<Vec<Outcome>, HallError> {
         let mut outcomes = Vec::new();
         if *command != Command::Rollover && self.engine.rollover_due(now) {
             let change = self.engine.decide(&Command::Rollover, now)?;
@@ -108,7 +120,12 @@ impl Hall {
 }
 
 fn outcome((change, seq): (Change, Option<i64>)) -> Outcome {
-    Outcome { message: change.reply.message, data: change.reply.data, effects: change.effects, event_seq: seq }
+    Outcome {
+        message: change.reply.message,
+        data: change.reply.data,
+        effects: change.effects,
+        event_seq: seq,
+    }
 }
 
 /// Cloneable access to the hall task.
@@ -121,13 +138,19 @@ impl HallHandle {
     /// Execute a command; the reply is the command's own outcome (after any lazy rollover).
     pub async fn execute(&self, command: Command) -> Result<Outcome, HallError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Request::Command(command, tx)).await.map_err(|_| HallError::Stopped)?;
+        self.tx
+            .send(Request::Command(command, tx))
+            .await
+            .map_err(|_| HallError::Stopped)?;
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
     pub async fn query(&self, query: Query) -> Result<Value, HallError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Request::Query(query, tx)).await.map_err(|_| HallError::Stopped)?;
+        self.tx
+            .send(Request::Query(query, tx))
+            .await
+            .map_err(|_| HallError::Stopped)?;
         rx.await.map_err(|_| HallError::Stopped)?
     }
 }
@@ -157,7 +180,10 @@ pub fn spawn(
                                     let _ = effects.send(effect.clone());
                                 }
                             }
-                            outcomes.into_iter().last().expect("execute returns at least one outcome")
+                            outcomes
+                                .into_iter()
+                                .last()
+                                .expect("execute returns at least one outcome")
                         });
                         let _ = reply.send(result);
                     }
@@ -180,7 +206,11 @@ fn log_outcome(o: &Outcome) {
 fn log_refusal(command: &Command, e: &HallError) {
     match e {
         HallError::Store(_) => tracing::error!(command = command_name(command), "{e}"),
-        _ => tracing::info!(command = command_name(command), code = e.code(), "refused: {e}"),
+        _ => tracing::info!(
+            command = command_name(command),
+            code = e.code(),
+            "refused: {e}"
+        ),
     }
 }
 

@@ -32,11 +32,18 @@ pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("store {path} belongs to hall {found:?}, but the config is for hall {expected:?}")]
-    WrongHall { path: PathBuf, found: String, expected: String },
+    WrongHall {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
     #[error("another hallq is using {0} (lock held)")]
     Locked(PathBuf),
     #[error("cannot lock {path}: {source}")]
-    Lock { path: PathBuf, source: std::io::Error },
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Bind(#[from] server::BindError),
 }
@@ -45,13 +52,19 @@ pub enum RunError {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
-    /// Called once the store is open and checked and the socket is serving.
+    /// How often the timer asks for rollover and tidal checks.
+    pub tick: Duration,
+    /// Told once the store is open and checked and the socket is serving.
     pub ready: Option<tokio::sync::mpsc::UnboundedSender<Ready>>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { clock: Arc::new(clock::SystemClock), ready: None }
+        RunOptions {
+            clock: Arc::new(clock::SystemClock),
+            tick: TICK,
+            ready: None,
+        }
     }
 }
 
@@ -65,13 +78,23 @@ pub struct Ready {
 /// Open the store, take the lock, load the hall: everything `run` needs before serving.
 pub fn open_hall(config: &Arc<Config>, clock: Arc<dyn Clock>) -> Result<(Hall, File), RunError> {
     let lock_path = config.hall.data_dir.join("hallq.lock");
-    std::fs::create_dir_all(&config.hall.data_dir)
-        .map_err(|source| RunError::Lock { path: lock_path.clone(), source })?;
-    let lock = File::create(&lock_path).map_err(|source| RunError::Lock { path: lock_path.clone(), source })?;
+    std::fs::create_dir_all(&config.hall.data_dir).map_err(|source| RunError::Lock {
+        path: lock_path.clone(),
+        source,
+    })?;
+    let lock = File::create(&lock_path).map_err(|source| RunError::Lock {
+        path: lock_path.clone(),
+        source,
+    })?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => return Err(RunError::Locked(lock_path)),
-        Err(std::fs::TryLockError::Error(source)) => return Err(RunError::Lock { path: lock_path, source }),
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(RunError::Lock {
+                path: lock_path,
+                source,
+            })
+        }
     }
 
     let path = config.store_path();
@@ -82,7 +105,11 @@ pub fn open_hall(config: &Arc<Config>, clock: Arc<dyn Clock>) -> Result<(Hall, F
     store.init_hall(&config.hall.id, today)?;
     let found = store.hall_id()?;
     if found != config.hall.id {
-        return Err(RunError::WrongHall { path, found, expected: config.hall.id.clone() });
+        return Err(RunError::WrongHall {
+            path,
+            found,
+            expected: config.hall.id.clone(),
+        });
     }
     let state = store::load_state(&store)?;
     let engine = Engine::new(config.clone(), state);
@@ -90,7 +117,11 @@ pub fn open_hall(config: &Arc<Config>, clock: Arc<dyn Clock>) -> Result<(Hall, F
 }
 
 /// Run the daemon until `shutdown` is cancelled.
-pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToken) -> Result<(), RunError> {
+pub async fn run(
+    config: Config,
+    options: RunOptions,
+    shutdown: CancellationToken,
+) -> Result<(), RunError> {
     let config = Arc::new(config);
     let (hall, _lock) = open_hall(&config, options.clock.clone())?;
     let business_day = hall.engine().state().business_day;
@@ -105,12 +136,15 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
         "hallq serving"
     );
     if let Some(ready) = &options.ready {
-        let _ = ready.send(Ready { socket: config.socket_path(), business_day });
+        let _ = ready.send(Ready {
+            socket: config.socket_path(),
+            business_day,
+        });
     }
 
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, handle.clone(), shutdown.clone()));
-    tasks.spawn(timer(handle.clone(), shutdown.clone()));
+    tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
     tasks.spawn(run_effects(effects_rx));
     tasks.close();
 
@@ -125,8 +159,8 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
 }
 
 /// Periodic rollover and tidal checks.
-async fn timer(hall: HallHandle, shutdown: CancellationToken) {
-    let mut interval = tokio::time::interval(TICK);
+async fn timer(hall: HallHandle, every: Duration, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -145,13 +179,23 @@ async fn timer(hall: HallHandle, shutdown: CancellationToken) {
 async fn run_effects(mut effects: mpsc::UnboundedReceiver<Effect>) {
     while let Some(effect) = effects.recv().await {
         match effect {
-            Effect::Announce { window, number, recall } => {
+            Effect::Announce {
+                window,
+                number,
+                recall,
+            } => {
                 tracing::info!(window, ticket = %number, recall, "announce");
             }
-            Effect::TidalAdvice { service, advice, waiting } => {
+            Effect::TidalAdvice {
+                service,
+                advice,
+                waiting,
+            } => {
                 tracing::warn!(service = %service, waiting, "tidal advice: {} a tidal window", advice.as_str());
             }
-            Effect::DayRolledOver { day } => tracing::info!(business_day = %day, "business day started"),
+            Effect::DayRolledOver { day } => {
+                tracing::info!(business_day = %day, "business day started")
+            }
             Effect::PrintTicket { .. } | Effect::WindowChanged { .. } | Effect::QueueChanged => {}
         }
     }

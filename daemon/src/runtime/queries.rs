@@ -18,8 +18,9 @@ pub fn status(e: &Engine) -> Value {
         .iter()
         .map(|w| {
             let ws = state.windows.get(&w.number);
-            let current: Option<&Ticket> =
-                ws.and_then(|s| s.current.as_ref()).and_then(|id| state.tickets.get(id));
+            let current: Option<&Ticket> = ws
+                .and_then(|s| s.current.as_ref())
+                .and_then(|id| state.tickets.get(id));
             json!({
                 "window": w.number,
                 "name": w.name,
@@ -32,9 +33,15 @@ pub fn status(e: &Engine) -> Value {
             })
         })
         .collect();
-    let today = state.tickets.values().filter(|t| t.business_day == state.business_day);
+    let today = state
+        .tickets
+        .values()
+        .filter(|t| t.business_day == state.business_day);
     let issued = today.clone().count();
-    let done = today.clone().filter(|t| t.state == TicketState::Done).count();
+    let done = today
+        .clone()
+        .filter(|t| t.state == TicketState::Done)
+        .count();
     let voided = today.filter(|t| t.state == TicketState::Voided).count();
     json!({
         "hall": cfg.hall.id,
@@ -54,8 +61,10 @@ pub fn queue(e: &Engine) -> Value {
         .services
         .iter()
         .map(|s| {
-            let mut waiting: Vec<&Ticket> =
-                e.waiting().filter(|t| t.current_service == s.code).collect();
+            let mut waiting: Vec<&Ticket> = e
+                .waiting()
+                .filter(|t| t.current_service == s.code)
+                .collect();
             waiting.sort_by_key(|t| e.estimate(t).0);
             let tickets: Vec<Value> = waiting
                 .iter()
@@ -98,7 +107,12 @@ fn reservation_json(r: &Reservation, e: &Engine) -> Value {
 pub fn reservations(e: &Engine, store: &Store, date: Option<Date>) -> Result<Value, HallError> {
     let date = date.unwrap_or(e.state().business_day);
     let list: Vec<Reservation> = if date >= e.state().business_day {
-        e.state().reservations.values().filter(|r| r.date == date).cloned().collect()
+        e.state()
+            .reservations
+            .values()
+            .filter(|r| r.date == date)
+            .cloned()
+            .collect()
     } else {
         store.reservations_on(date)?
     };

@@ -16,7 +16,8 @@ fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e| StoreError::BadRow(format!("{what} {s:?}: {e}")))
+    s.parse()
+        .map_err(|e| StoreError::BadRow(format!("{what} {s:?}: {e}")))
 }
 
 fn parse_opt<T: FromStr>(what: &str, s: Option<String>) -> Result<Option<T>, StoreError>
@@ -29,11 +30,14 @@ where
 /// Load the state the engine needs to continue where the store left off.
 pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
     let conn = store.conn();
-    let day: String = conn.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| r.get(0))?;
+    let day: String = conn.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
     let day: Date = parse("hall.business_day", &day)?;
     let mut state = HallState::empty(day);
 
-    let max_key: Option<i64> = conn.query_row("SELECT max(queue_key) FROM tickets", [], |r| r.get(0))?;
+    let max_key: Option<i64> =
+        conn.query_row("SELECT max(queue_key) FROM tickets", [], |r| r.get(0))?;
     state.next_order = max_key.map_or(1, |k| (k >> 32) + 1);
 
     let mut stmt = conn.prepare(
@@ -66,7 +70,10 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
     })?;
     for row in rows {
         let (number, status, clerk, current, streak, last_ticket, last_at) = row?;
-        let last_finished = match (last_ticket, parse_opt::<Timestamp>("windows.last_finished_at", last_at)?) {
+        let last_finished = match (
+            last_ticket,
+            parse_opt::<Timestamp>("windows.last_finished_at", last_at)?,
+        ) {
             (Some(id), Some(at)) => Some((id, at)),
             _ => None,
         };
@@ -94,7 +101,11 @@ impl Store {
     }
 }
 
-fn reservations_where(store: &Store, filter: &str, arg: &str) -> Result<Vec<Reservation>, StoreError> {
+fn reservations_where(
+    store: &Store,
+    filter: &str,
+    arg: &str,
+) -> Result<Vec<Reservation>, StoreError> {
     let mut stmt = store.conn().prepare(&format!(
         "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at
          FROM reservations WHERE {filter}"

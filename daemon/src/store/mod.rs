@@ -19,7 +19,10 @@ pub use schema::VERSION as SCHEMA_VERSION;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("store integrity check failed: {0}")]
     Corrupt(String),
     #[error("store schema version {found} is newer than this hallq supports ({supported})")]
@@ -45,7 +48,10 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Open (creating if needed) and migrate the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -62,16 +68,28 @@ impl Store {
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Open read-only, for `doctor` and reports (no migration).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -81,7 +99,9 @@ impl Store {
     /// `PRAGMA quick_check`: Ok when the answer is `ok`.
     pub fn quick_check(&self) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
-        let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         if rows.len() == 1 && rows[0] == "ok" {
             Ok(())
         } else {
@@ -91,9 +111,11 @@ impl Store {
 
     /// Number of events not yet pruned, and the highest sequence.
     pub fn event_stats(&self) -> Result<(i64, Option<i64>), StoreError> {
-        Ok(self.conn.query_row("SELECT count(*), max(seq) FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*), max(seq) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -37,14 +37,27 @@ fn a_committed_change_loads_back_identically() {
     let config = test_config();
     let now = at("2026-11-26T01:00:00Z");
     let mut store = Store::open(&path).unwrap();
-    let day = store.init_hall("test-hall", jiff::civil::date(2026, 11, 26)).unwrap();
+    let day = store
+        .init_hall("test-hall", jiff::civil::date(2026, 11, 26))
+        .unwrap();
     let mut engine = Engine::new(config.clone(), load_state(&store).unwrap());
     assert_eq!(engine.state().business_day, day);
 
     for cmd in [
-        Command::Issue { service: "A".into(), class: IssueClass::Normal, kiosk: None },
-        Command::Issue { service: "A".into(), class: IssueClass::Green, kiosk: Some("kiosk-1".into()) },
-        Command::Login { window: 1, clerk: "c01".into() },
+        Command::Issue {
+            service: "A".into(),
+            class: IssueClass::Normal,
+            kiosk: None,
+        },
+        Command::Issue {
+            service: "A".into(),
+            class: IssueClass::Green,
+            kiosk: Some("kiosk-1".into()),
+        },
+        Command::Login {
+            window: 1,
+            clerk: "c01".into(),
+        },
         Command::CallNext { window: 1 },
     ] {
         let change = engine.decide(&cmd, now).unwrap();
@@ -77,8 +90,17 @@ fn the_schema_refuses_a_reused_number() {
 fn every_connection_is_wal_and_synchronous_full() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("hallq.db")).unwrap();
-    let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-    let sync: i64 = store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-    let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let mode: String = store
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let sync: i64 = store
+        .conn()
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    let fk: i64 = store
+        .conn()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
 }

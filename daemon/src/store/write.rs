@@ -12,23 +12,39 @@ fn ts(t: Option<jiff::Timestamp>) -> Option<String> {
 
 impl Store {
     /// Record the hall's identity and business day if the store is new. Returns the stored day.
-    pub fn init_hall(&mut self, hall_id: &str, day: jiff::civil::Date) -> Result<jiff::civil::Date, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    pub fn init_hall(
+        &mut self,
+        hall_id: &str,
+        day: jiff::civil::Date,
+    ) -> Result<jiff::civil::Date, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO hall (id, hall_id, business_day) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
             params![hall_id, day.to_string()],
         )?;
-        let stored: String = tx.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| r.get(0))?;
+        let stored: String =
+            tx.query_row("SELECT business_day FROM hall WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
         tx.commit()?;
-        stored.parse().map_err(|e| StoreError::BadRow(format!("hall.business_day {stored:?}: {e}")))
+        stored
+            .parse()
+            .map_err(|e| StoreError::BadRow(format!("hall.business_day {stored:?}: {e}")))
     }
 
     /// Persist `change` atomically; returns the event's sequence number if it had an event.
     /// On error nothing of the change is written.
     pub fn commit(&mut self, change: &Change) -> Result<Option<i64>, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(day) = change.day {
-            tx.execute("UPDATE hall SET business_day = ?1 WHERE id = 1", params![day.to_string()])?;
+            tx.execute(
+                "UPDATE hall SET business_day = ?1 WHERE id = 1",
+                params![day.to_string()],
+            )?;
         }
         for t in &change.tickets {
             upsert_ticket(&tx, t)?;
@@ -58,7 +74,13 @@ fn append_event(tx: &Transaction<'_>, event: &Event) -> Result<i64, StoreError> 
     let id = uuid::Uuid::new_v4().to_string();
     tx.execute(
         "INSERT INTO events (id, kind, at, business_day, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, event.kind, event.at.to_string(), event.business_day.to_string(), event.body.to_string()],
+        params![
+            id,
+            event.kind,
+            event.at.to_string(),
+            event.business_day.to_string(),
+            event.body.to_string()
+        ],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -154,6 +176,8 @@ fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), Store
 impl Store {
     /// The hall id the store was created for.
     pub fn hall_id(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row("SELECT hall_id FROM hall WHERE id = 1", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT hall_id FROM hall WHERE id = 1", [], |r| r.get(0))?)
     }
 }
