@@ -1,0 +1,183 @@
+//! The real `hallq` binary as a child process, and CLI invocations against it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::HallSpec;
+
+/// The `hallq` binary of this workspace build (`HALLQ_BIN` overrides).
+pub fn hallq_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("HALLQ_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/debug/deps/e2e-xxxx -> target/debug/hallq
+    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("hallq");
+    assert!(bin.exists(), "{} is missing: run `cargo build -p hallq` first", bin.display());
+    bin
+}
+
+/// What one CLI run printed.
+#[derive(Debug, Clone)]
+pub struct CliOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    /// The JSON object on stdout.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {:?} / {:?}", self.stdout, self.stderr))
+    }
+}
+
+/// A hall folder with its config, and the daemon when running.
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    child: Option<Child>,
+    /// Every stderr line the daemon wrote, across restarts.
+    pub logs: Arc<Mutex<Vec<String>>>,
+    env: Vec<(String, String)>,
+}
+
+impl Daemon {
+    /// Write the hall's config into a fresh folder (not started yet).
+    pub fn new(spec: &HallSpec) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("hallq.toml");
+        std::fs::write(&config, spec.toml()).expect("config written");
+        Daemon { dir, config, child: None, logs: Arc::default(), env: Vec::new() }
+    }
+
+    /// Write, start and wait until it serves.
+    pub fn start_new(spec: &HallSpec) -> Daemon {
+        let mut d = Daemon::new(spec);
+        d.start();
+        d
+    }
+
+    /// Set an environment variable for later starts.
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("run/control.sock")
+    }
+
+    /// Start the daemon and wait for its "serving" line (the readiness signal on stderr).
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let mut child = Command::new(hallq_bin())
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hallq starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let logs = self.logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("hallq serving") {
+                    let _ = tx.send(());
+                }
+                logs.lock().unwrap().push(line);
+            }
+        });
+        self.child = Some(child);
+        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let status = self.child.as_mut().unwrap().try_wait();
+            panic!("hallq did not become ready ({status:?}); log: {:#?}", self.logs.lock().unwrap());
+        }
+    }
+
+    /// Power cut: SIGKILL, no chance to clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Whether the process is still alive.
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Run `hallq --config <this hall> <args>`.
+    pub fn cli(&self, args: &[&str]) -> CliOutput {
+        let out = Command::new(hallq_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("hallq CLI runs");
+        CliOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Run a command with `--json` that must succeed; its JSON object.
+    pub fn ok(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.cli(&all);
+        assert_eq!(out.code, 0, "hallq {args:?} failed: {} {}", out.stderr, out.stdout);
+        out.json()
+    }
+
+    /// Run a command that must be refused (exit 1); its stderr.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert_eq!(out.code, 1, "hallq {args:?} should be refused: {out:?}");
+        out.stderr
+    }
+
+    pub fn status(&self) -> Value {
+        self.ok(&["status"])
+    }
+
+    /// One raw line to the control socket, one raw line back.
+    pub fn raw(&self, line: &[u8]) -> String {
+        use std::io::Write;
+        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("socket connects");
+        s.write_all(line).unwrap();
+        let mut answer = String::new();
+        BufReader::new(&s).read_line(&mut answer).unwrap();
+        answer
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

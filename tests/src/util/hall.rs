@@ -1,0 +1,77 @@
+//! Hall configs for tests, written as TOML into the test's temporary folder.
+
+use std::fmt::Write;
+
+/// One window of a test hall.
+#[derive(Debug, Clone)]
+pub struct WindowSpec {
+    pub number: u32,
+    pub serves: Vec<Vec<&'static str>>,
+    pub kind: &'static str,
+}
+
+/// A test hall: services A, B, C (and any extras) and its windows.
+#[derive(Debug, Clone)]
+pub struct HallSpec {
+    pub services: Vec<(&'static str, &'static str)>,
+    pub windows: Vec<WindowSpec>,
+    /// Extra TOML appended as is (policy overrides, devices).
+    pub extra: String,
+}
+
+impl Default for HallSpec {
+    fn default() -> Self {
+        HallSpec {
+            services: vec![("A", "综合受理"), ("B", "社保医保"), ("C", "不动产登记")],
+            windows: vec![
+                WindowSpec { number: 1, serves: vec![vec!["A"], vec!["B"]], kind: "standard" },
+                WindowSpec { number: 2, serves: vec![vec!["B"], vec!["A", "C"]], kind: "standard" },
+                WindowSpec { number: 3, serves: vec![vec!["C"]], kind: "standard" },
+                WindowSpec { number: 4, serves: vec![vec!["A", "B", "C"]], kind: "standard" },
+                WindowSpec { number: 5, serves: vec![vec!["A", "B", "C"]], kind: "green" },
+            ],
+            extra: String::new(),
+        }
+    }
+}
+
+impl HallSpec {
+    /// `n` standard windows that all serve A.
+    pub fn windows_serving_a(n: u32) -> Self {
+        HallSpec {
+            windows: (1..=n)
+                .map(|number| WindowSpec { number, serves: vec![vec!["A"]], kind: "standard" })
+                .collect(),
+            ..HallSpec::default()
+        }
+    }
+
+    /// The config file text; data and runtime folders are relative to the config file.
+    pub fn toml(&self) -> String {
+        let mut t = String::from(
+            "[hall]\nid = \"e2e-hall\"\nname = \"端到端测试大厅\"\ntimezone = \"Asia/Shanghai\"\n\
+             data_dir = \"data\"\nruntime_dir = \"run\"\n\n",
+        );
+        for (code, name) in &self.services {
+            writeln!(t, "[[services]]\ncode = \"{code}\"\nname = \"{name}\"\nminutes = 8\n").unwrap();
+        }
+        for w in &self.windows {
+            let groups: Vec<String> = w
+                .serves
+                .iter()
+                .map(|g| format!("[{}]", g.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")))
+                .collect();
+            writeln!(
+                t,
+                "[[windows]]\nnumber = {}\nname = \"{}号窗口\"\nserves = [{}]\nkind = \"{}\"\n",
+                w.number,
+                w.number,
+                groups.join(", "),
+                w.kind
+            )
+            .unwrap();
+        }
+        t.push_str(&self.extra);
+        t
+    }
+}

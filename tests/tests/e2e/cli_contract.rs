@@ -1,0 +1,107 @@
+//! The CLI contract of DESIGN §8: the fields `--json` promises and the exit codes.
+
+use hallq_tests::util::{Daemon, HallSpec};
+
+#[test]
+fn issue_call_and_status_print_the_promised_fields() {
+    let d = Daemon::start_new(&HallSpec::default());
+    let t = d.ok(&["issue", "A"]);
+    assert_eq!(t["number"], "A001");
+    assert_eq!(t["service"], "A");
+    assert_eq!(t["class"], "normal");
+    assert!(t["id"].as_str().unwrap().ends_with("-A001"));
+    assert_eq!(t["ahead"], 0);
+    d.ok(&["login", "1", "clerk-01"]);
+    let c = d.ok(&["call", "1"]);
+    assert_eq!((c["window"].as_u64(), c["number"].as_str(), c["reason"].as_str()), (Some(1), Some("A001"), Some("fifo")));
+    let g = d.ok(&["issue", "b", "--green"]);
+    assert_eq!((g["number"].as_str(), g["class"].as_str()), (Some("B001"), Some("green")));
+
+    let s = d.status();
+    let waiting = s["waiting"].as_object().unwrap();
+    assert_eq!(waiting.len(), 3, "every service, zeros included: {waiting:?}");
+    assert_eq!((waiting["A"].as_u64(), waiting["B"].as_u64(), waiting["C"].as_u64()), (Some(0), Some(1), Some(0)));
+    let w1 = &s["windows"][0];
+    assert_eq!((w1["window"].as_u64(), w1["state"].as_str(), w1["clerk"].as_str(), w1["number"].as_str()),
+               (Some(1), Some("open"), Some("clerk-01"), Some("A001")));
+    assert_eq!(s["windows"][1]["state"], "closed");
+    assert!(s["windows"][1]["number"].is_null());
+
+    // A whole service at the window: start, finish with a case number, evaluate once.
+    d.ok(&["start", "1"]);
+    d.ok(&["finish", "1", "--case", "ZW20261126001"]);
+    let e = d.ok(&["evaluate", "1", "非常满意"]);
+    assert_eq!(e["level"], 5);
+    let out = d.cli(&["evaluate", "1", "4", "--json"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.json()["error"]["code"], "refused");
+    assert!(out.stderr.contains("already been evaluated"), "{}", out.stderr);
+}
+
+#[test]
+fn reservations_are_taken_listed_masked_and_checked_in() {
+    let d = Daemon::start_new(&HallSpec::default());
+    // Tomorrow, so the test works whatever the hour (check-in times are tested in the engine).
+    let tomorrow = jiff::Timestamp::now().in_tz("Asia/Shanghai").unwrap().date().tomorrow().unwrap().to_string();
+    let r = d.ok(&["reserve", "A", "--slot", "09:30", "--date", &tomorrow, "--name", "王小明", "--phone", "13912345678"]);
+    let code = r["code"].as_str().unwrap().to_string();
+    assert_eq!(r["phone"], "139****5678");
+    let list = d.cli(&["reservations", "--date", &tomorrow]);
+    assert_eq!(list.code, 0);
+    assert!(list.stdout.contains(&code) && list.stdout.contains("王**") && list.stdout.contains("139****5678"), "{}", list.stdout);
+    assert!(!list.stdout.contains("小明") && !list.stdout.contains("13912345678"));
+    let json = d.ok(&["reservations", "--date", &tomorrow]);
+    assert_eq!(json["reservations"][0]["name"], "王**");
+
+    let bad = d.refused(&["reserve", "A", "--slot", "09:30", "--date", &tomorrow, "--name", "王小明", "--phone", "12345"]);
+    assert!(bad.contains("phone") && !bad.contains("王小明"), "{bad}");
+    let unknown = d.refused(&["issue", "A", "--reservation", "R999"]);
+    let early = d.refused(&["issue", "A", "--reservation", &code]);
+    assert!(early.contains("no reservation"), "it is tomorrow's: {early}");
+    assert!(unknown.contains("no reservation R999"), "{unknown}");
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    let d = Daemon::new(&HallSpec::default());
+    let out = d.cli(&["call", "three"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = d.cli(&["evaluate", "1", "7", "--json"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.json()["error"]["code"], "usage");
+    let out = d.cli(&["reserve", "A", "--slot", "25:00", "--name", "x", "--phone", "13912345678"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("not a time HH:MM"), "{}", out.stderr);
+
+    // The daemon is not running: a command fails (1) with a hint.
+    let out = d.cli(&["status"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("cannot reach hallq") && out.stderr.contains("control.sock"), "{}", out.stderr);
+}
+
+#[test]
+fn check_config_names_file_line_and_column() {
+    let d = Daemon::new(&HallSpec::default());
+    let ok = d.cli(&["check-config"]);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.contains("e2e-hall") && ok.stdout.contains("3 services"), "{}", ok.stdout);
+
+    let text = std::fs::read_to_string(&d.config).unwrap();
+    let broken = text.replacen("serves = [[\"C\"]]", "serves = [[\"C\"], [\"Z\"]]", 1);
+    std::fs::write(&d.config, &broken).unwrap();
+    let line = broken.lines().position(|l| l.contains("\"Z\"")).unwrap() + 1;
+    let out = d.cli(&["check-config"]);
+    assert_eq!(out.code, 2);
+    let expected_prefix = format!("{}:{line}:", d.config.display());
+    assert!(out.stderr.contains(&expected_prefix), "{} should contain {expected_prefix}", out.stderr);
+    assert!(out.stderr.contains("\"Z\""), "{}", out.stderr);
+
+    // The daemon refuses to start on it.
+    let run = std::process::Command::new(hallq_tests::util::hallq_bin())
+        .args(["run", "--config"])
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains(&expected_prefix));
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `hallq` binary, its CLI and its control socket.
+
+mod cli_contract;
+mod concurrency;
+mod input;
+mod restart;
