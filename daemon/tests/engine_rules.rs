@@ -9,13 +9,25 @@ use jiff::SignedDuration;
 use support::{config, engine, local, HALL};
 
 fn issue(e: &mut Engine, service: &str, class: IssueClass, now: jiff::Timestamp) -> String {
-    let c = e.handle(&Command::Issue { service: service.into(), class, kiosk: None }, now).unwrap();
+    let c = e
+        .handle(
+            &Command::Issue {
+                service: service.into(),
+                class,
+                kiosk: None,
+            },
+            now,
+        )
+        .unwrap();
     c.reply.data["number"].as_str().unwrap().to_string()
 }
 
 fn call(e: &mut Engine, window: u32, now: jiff::Timestamp) -> (String, String) {
     let c = e.handle(&Command::CallNext { window }, now).unwrap();
-    (c.reply.data["number"].as_str().unwrap().into(), c.reply.data["reason"].as_str().unwrap().into())
+    (
+        c.reply.data["number"].as_str().unwrap().into(),
+        c.reply.data["reason"].as_str().unwrap().into(),
+    )
 }
 
 fn refusal(e: &mut Engine, cmd: Command, now: jiff::Timestamp) -> String {
@@ -27,7 +39,14 @@ fn refusal(e: &mut Engine, cmd: Command, now: jiff::Timestamp) -> String {
 
 fn open_all(e: &mut Engine, now: jiff::Timestamp) {
     for w in 1..=5 {
-        e.handle(&Command::Login { window: w, clerk: format!("c{w}") }, now).unwrap();
+        e.handle(
+            &Command::Login {
+                window: w,
+                clerk: format!("c{w}"),
+            },
+            now,
+        )
+        .unwrap();
     }
 }
 
@@ -56,26 +75,84 @@ fn reservation_check_in_window_early_on_time_and_late() {
     let r2 = reserve(&mut e, "A", 10, 0, now);
     assert_eq!((r1.as_str(), r2.as_str()), ("R001", "R002"));
 
-    let early = refusal(&mut e, Command::Issue { service: "A".into(), class: IssueClass::Reservation(r1.clone()), kiosk: None }, local(9, 29));
+    let early = refusal(
+        &mut e,
+        Command::Issue {
+            service: "A".into(),
+            class: IssueClass::Reservation(r1.clone()),
+            kiosk: None,
+        },
+        local(9, 29),
+    );
     assert!(early.contains("check-in opens at 09:30"), "{early}");
-    let wrong = refusal(&mut e, Command::Issue { service: "B".into(), class: IssueClass::Reservation(r1.clone()), kiosk: None }, local(9, 45));
+    let wrong = refusal(
+        &mut e,
+        Command::Issue {
+            service: "B".into(),
+            class: IssueClass::Reservation(r1.clone()),
+            kiosk: None,
+        },
+        local(9, 45),
+    );
     assert!(wrong.contains("is for service A"), "{wrong}");
 
-    let c = e.handle(&Command::Issue { service: "A".into(), class: IssueClass::Reservation(r1.to_lowercase()), kiosk: None }, local(9, 30)).unwrap();
+    let c = e
+        .handle(
+            &Command::Issue {
+                service: "A".into(),
+                class: IssueClass::Reservation(r1.to_lowercase()),
+                kiosk: None,
+            },
+            local(9, 30),
+        )
+        .unwrap();
     assert_eq!(c.reply.data["class"], "reservation");
-    let again = refusal(&mut e, Command::Issue { service: "A".into(), class: IssueClass::Reservation(r1), kiosk: None }, local(9, 31));
+    let again = refusal(
+        &mut e,
+        Command::Issue {
+            service: "A".into(),
+            class: IssueClass::Reservation(r1),
+            kiosk: None,
+        },
+        local(9, 31),
+    );
     assert!(again.contains("already checked in as A001"), "{again}");
 
     // Late (after slot + 15 min): a normal ticket, and the reply says why.
-    let late = e.handle(&Command::Issue { service: "A".into(), class: IssueClass::Reservation(r2), kiosk: None }, local(10, 16)).unwrap();
+    let late = e
+        .handle(
+            &Command::Issue {
+                service: "A".into(),
+                class: IssueClass::Reservation(r2),
+                kiosk: None,
+            },
+            local(10, 16),
+        )
+        .unwrap();
     assert_eq!(late.reply.data["class"], "normal");
-    assert!(late.reply.message.contains("issued as a normal ticket"), "{}", late.reply.message);
+    assert!(
+        late.reply.message.contains("issued as a normal ticket"),
+        "{}",
+        late.reply.message
+    );
 
     // A reservation ticket is not called before its slot, and is after it.
-    e.handle(&Command::Login { window: 1, clerk: "c1".into() }, local(9, 40)).unwrap();
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "c1".into(),
+        },
+        local(9, 40),
+    )
+    .unwrap();
     let mut e2 = e.clone();
-    let c = e2.handle(&Command::CallNext { window: 1 }, local(9, 50)).unwrap();
-    assert_eq!(c.reply.data["number"], "A002", "the late one is normal, fifo; A001 waits for its slot");
+    let c = e2
+        .handle(&Command::CallNext { window: 1 }, local(9, 50))
+        .unwrap();
+    assert_eq!(
+        c.reply.data["number"], "A002",
+        "the late one is normal, fifo; A001 waits for its slot"
+    );
     let (n, why) = call(&mut e, 1, local(10, 0));
     assert_eq!((n.as_str(), why.as_str()), ("A001", "reservation"));
 }
@@ -91,28 +168,77 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
     }
     assert_eq!(call(&mut e, 3, now).0, "C001");
     e.handle(&Command::Skip { window: 3 }, now).unwrap();
-    let r = e.handle(&Command::Requeue { number: "c1".into() }, now).unwrap();
+    let r = e
+        .handle(
+            &Command::Requeue {
+                number: "c1".into(),
+            },
+            now,
+        )
+        .unwrap();
     assert_eq!(r.reply.data["ahead"], 3);
     let order: Vec<String> = (0..6)
         .map(|_| {
             let n = call(&mut e, 3, now).0;
-            e.handle(&Command::Finish { window: 3, case_no: None }, now).unwrap();
+            e.handle(
+                &Command::Finish {
+                    window: 3,
+                    case_no: None,
+                },
+                now,
+            )
+            .unwrap();
             n
         })
         .collect();
     assert_eq!(order, ["C002", "C003", "C004", "C001", "C005", "C006"]);
-    let done = refusal(&mut e, Command::Requeue { number: "C001".into() }, now);
-    assert!(done.contains("C001 is done, only a no-show can be requeued"), "{done}");
+    let done = refusal(
+        &mut e,
+        Command::Requeue {
+            number: "C001".into(),
+        },
+        now,
+    );
+    assert!(
+        done.contains("C001 is done, only a no-show can be requeued"),
+        "{done}"
+    );
 
     // Skip C001 again: a second requeue is refused.
     issue(&mut e, "C", IssueClass::Normal, now);
     let mut e2 = e.clone();
-    e2.handle(&Command::CallTicket { window: 3, number: "C007".into() }, now).unwrap();
+    e2.handle(
+        &Command::CallTicket {
+            window: 3,
+            number: "C007".into(),
+        },
+        now,
+    )
+    .unwrap();
     e2.handle(&Command::Skip { window: 3 }, now).unwrap();
-    e2.handle(&Command::Requeue { number: "C007".into() }, now).unwrap();
-    e2.handle(&Command::CallTicket { window: 3, number: "C007".into() }, now).unwrap();
+    e2.handle(
+        &Command::Requeue {
+            number: "C007".into(),
+        },
+        now,
+    )
+    .unwrap();
+    e2.handle(
+        &Command::CallTicket {
+            window: 3,
+            number: "C007".into(),
+        },
+        now,
+    )
+    .unwrap();
     e2.handle(&Command::Skip { window: 3 }, now).unwrap();
-    let twice = refusal(&mut e2, Command::Requeue { number: "C007".into() }, now);
+    let twice = refusal(
+        &mut e2,
+        Command::Requeue {
+            number: "C007".into(),
+        },
+        now,
+    );
     assert!(twice.contains("already been requeued once"), "{twice}");
 
     // With fewer than N waiting, it goes last.
@@ -120,7 +246,13 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
     let (n, _) = call(&mut e, 3, now);
     assert_eq!(n, "C007");
     e.handle(&Command::Skip { window: 3 }, now).unwrap();
-    e.handle(&Command::Requeue { number: "C007".into() }, now).unwrap();
+    e.handle(
+        &Command::Requeue {
+            number: "C007".into(),
+        },
+        now,
+    )
+    .unwrap();
     assert_eq!(call(&mut e, 3, now).0, c8);
 }
 
@@ -134,15 +266,40 @@ fn transfer_keeps_number_class_and_place() {
     let later = t0 + SignedDuration::from_mins(5);
     issue(&mut e, "C", IssueClass::Normal, later); // C001, issued after A001
     call(&mut e, 1, later);
-    let c = e.handle(&Command::Transfer { window: 1, to: "C".into() }, later).unwrap();
+    let c = e
+        .handle(
+            &Command::Transfer {
+                window: 1,
+                to: "C".into(),
+            },
+            later,
+        )
+        .unwrap();
     let t = &c.tickets[0];
-    assert_eq!((t.number.as_str(), t.current_service.as_str(), t.state), ("A001", "C", TicketState::Waiting));
+    assert_eq!(
+        (t.number.as_str(), t.current_service.as_str(), t.state),
+        ("A001", "C", TicketState::Waiting)
+    );
     assert_eq!(t.issued_at, t0, "issue time kept");
     // A001 was issued before C001, so window 3 (C only) calls it first.
     assert_eq!(call(&mut e, 3, later).0, "A001");
-    let nobody = refusal(&mut e, Command::Transfer { window: 3, to: "Z".into() }, later);
+    let nobody = refusal(
+        &mut e,
+        Command::Transfer {
+            window: 3,
+            to: "Z".into(),
+        },
+        later,
+    );
     assert!(nobody.contains("unknown service"), "{nobody}");
-    let same = refusal(&mut e, Command::Transfer { window: 3, to: "C".into() }, later);
+    let same = refusal(
+        &mut e,
+        Command::Transfer {
+            window: 3,
+            to: "C".into(),
+        },
+        later,
+    );
     assert!(same.contains("already in service C"), "{same}");
 }
 
@@ -157,10 +314,32 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
     call(&mut e, 1, now);
     e.handle(&Command::Hold { window: 1 }, now).unwrap();
     assert_eq!(call(&mut e, 1, now).0, "A002", "the window is free again");
-    e.handle(&Command::Finish { window: 1, case_no: None }, now).unwrap();
-    let elsewhere = refusal(&mut e, Command::CallTicket { window: 4, number: "A001".into() }, now);
+    e.handle(
+        &Command::Finish {
+            window: 1,
+            case_no: None,
+        },
+        now,
+    )
+    .unwrap();
+    let elsewhere = refusal(
+        &mut e,
+        Command::CallTicket {
+            window: 4,
+            number: "A001".into(),
+        },
+        now,
+    );
     assert!(elsewhere.contains("held at window 1"), "{elsewhere}");
-    let c = e.handle(&Command::CallTicket { window: 1, number: "A001".into() }, now).unwrap();
+    let c = e
+        .handle(
+            &Command::CallTicket {
+                window: 1,
+                number: "A001".into(),
+            },
+            now,
+        )
+        .unwrap();
     assert_eq!(c.reply.data["reason"], "explicit");
 }
 
@@ -175,7 +354,11 @@ fn recall_up_to_the_limit_then_skip_is_suggested() {
     for n in 1..=2 {
         let c = e.handle(&Command::Recall { window: 1 }, now).unwrap();
         assert_eq!(c.reply.data["recall_count"], n);
-        assert!(c.effects.contains(&Effect::Announce { window: 1, number: "A001".into(), recall: true }));
+        assert!(c.effects.contains(&Effect::Announce {
+            window: 1,
+            number: "A001".into(),
+            recall: true
+        }));
     }
     let third = refusal(&mut e, Command::Recall { window: 1 }, now);
     assert!(third.contains("skip it instead"), "{third}");
@@ -194,16 +377,59 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "C", IssueClass::Normal, now);
     call(&mut e, 4, now);
-    e.handle(&Command::Finish { window: 4, case_no: None }, now).unwrap();
+    e.handle(
+        &Command::Finish {
+            window: 4,
+            case_no: None,
+        },
+        now,
+    )
+    .unwrap();
     assert_eq!(e.state().windows[&4].streak, 1);
-    let c = e.handle(&Command::CallTicket { window: 4, number: "A002".into() }, now).unwrap();
+    let c = e
+        .handle(
+            &Command::CallTicket {
+                window: 4,
+                number: "A002".into(),
+            },
+            now,
+        )
+        .unwrap();
     assert_eq!(c.reply.data["reason"], "explicit");
-    assert_eq!(e.state().windows[&4].streak, 1, "explicit leaves the streak as it was");
-    let not_served = refusal(&mut e, Command::CallTicket { window: 1, number: "C001".into() }, now);
-    assert!(not_served.contains("does not serve service C"), "{not_served}");
-    let green_only = refusal(&mut e, Command::CallTicket { window: 5, number: "C001".into() }, now);
+    assert_eq!(
+        e.state().windows[&4].streak,
+        1,
+        "explicit leaves the streak as it was"
+    );
+    let not_served = refusal(
+        &mut e,
+        Command::CallTicket {
+            window: 1,
+            number: "C001".into(),
+        },
+        now,
+    );
+    assert!(
+        not_served.contains("does not serve service C"),
+        "{not_served}"
+    );
+    let green_only = refusal(
+        &mut e,
+        Command::CallTicket {
+            window: 5,
+            number: "C001".into(),
+        },
+        now,
+    );
     assert!(green_only.contains("green-channel window"), "{green_only}");
-    let busy = refusal(&mut e, Command::CallTicket { window: 4, number: "C001".into() }, now);
+    let busy = refusal(
+        &mut e,
+        Command::CallTicket {
+            window: 4,
+            number: "C001".into(),
+        },
+        now,
+    );
     assert!(busy.contains("still has A002"), "{busy}");
 }
 
@@ -215,8 +441,20 @@ fn the_daily_limit_refuses_without_consuming_a_number() {
     let mut e = engine(&cfg, now);
     issue(&mut e, "B", IssueClass::Normal, now);
     issue(&mut e, "B", IssueClass::Normal, now);
-    let err = e.handle(&Command::Issue { service: "B".into(), class: IssueClass::Normal, kiosk: None }, now).unwrap_err();
-    assert!(matches!(err, Refusal::NotAllowed(ref m) if m.contains("daily limit of 2")), "{err}");
+    let err = e
+        .handle(
+            &Command::Issue {
+                service: "B".into(),
+                class: IssueClass::Normal,
+                kiosk: None,
+            },
+            now,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Refusal::NotAllowed(ref m) if m.contains("daily limit of 2")),
+        "{err}"
+    );
     assert_eq!(issue(&mut e, "A", IssueClass::Normal, now), "A001");
 }
 
@@ -228,25 +466,69 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     // No window open: the configured windows serving A (1, 2, 4 and green 5) are assumed.
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
-    let g = e.handle(&Command::Issue { service: "A".into(), class: IssueClass::Green, kiosk: None }, now).unwrap();
-    assert_eq!(g.reply.data["ahead"], 0, "green: only older green ones are ahead");
-    let n = e.handle(&Command::Issue { service: "A".into(), class: IssueClass::Normal, kiosk: None }, now).unwrap();
-    assert_eq!(n.reply.data["ahead"], 3, "normal: every green plus older normals");
-    assert_eq!(n.reply.data["estimated_wait_minutes"], 6, "3 x 8 min / 4 windows");
+    let g = e
+        .handle(
+            &Command::Issue {
+                service: "A".into(),
+                class: IssueClass::Green,
+                kiosk: None,
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(
+        g.reply.data["ahead"], 0,
+        "green: only older green ones are ahead"
+    );
+    let n = e
+        .handle(
+            &Command::Issue {
+                service: "A".into(),
+                class: IssueClass::Normal,
+                kiosk: None,
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(
+        n.reply.data["ahead"], 3,
+        "normal: every green plus older normals"
+    );
+    assert_eq!(
+        n.reply.data["estimated_wait_minutes"], 6,
+        "3 x 8 min / 4 windows"
+    );
     // One window open: 3 x 8 / 1.
-    e.handle(&Command::Login { window: 1, clerk: "c1".into() }, now).unwrap();
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "c1".into(),
+        },
+        now,
+    )
+    .unwrap();
     let t = e.find_number("A004").unwrap().clone();
     assert_eq!(e.estimate(&t), (3, 24));
     // The average follows measured service: a 2-minute service pulls it down.
     call(&mut e, 1, now);
     e.handle(&Command::Start { window: 1 }, now).unwrap();
-    e.handle(&Command::Finish { window: 1, case_no: None }, now + SignedDuration::from_mins(2)).unwrap();
+    e.handle(
+        &Command::Finish {
+            window: 1,
+            case_no: None,
+        },
+        now + SignedDuration::from_mins(2),
+    )
+    .unwrap();
     assert_eq!(e.estimate(&t), (2, 4), "2 ahead x 2.0 min");
 }
 
 #[test]
 fn tidal_advice_after_the_queue_stays_long() {
-    let text = HALL.replace("[policy]", "[tidal]\nopen_above = 3\nclose_below = 1\nfor_minutes = 10\n\n[policy]");
+    let text = HALL.replace(
+        "[policy]",
+        "[tidal]\nopen_above = 3\nclose_below = 1\nfor_minutes = 10\n\n[policy]",
+    );
     let cfg = config(&text);
     let t0 = local(9, 0);
     let mut e = engine(&cfg, t0);
@@ -254,13 +536,25 @@ fn tidal_advice_after_the_queue_stays_long() {
         issue(&mut e, "B", IssueClass::Normal, t0);
     }
     assert!(e.handle(&Command::Tick, t0).unwrap().event.is_none());
-    assert!(e.handle(&Command::Tick, t0 + SignedDuration::from_mins(9)).unwrap().event.is_none());
-    let c = e.handle(&Command::Tick, t0 + SignedDuration::from_mins(10)).unwrap();
+    assert!(e
+        .handle(&Command::Tick, t0 + SignedDuration::from_mins(9))
+        .unwrap()
+        .event
+        .is_none());
+    let c = e
+        .handle(&Command::Tick, t0 + SignedDuration::from_mins(10))
+        .unwrap();
     let event = c.event.expect("advice is an event");
     assert_eq!(event.kind, "tidal_advice");
     assert_eq!(event.body["advice"][0]["service"], "B");
     assert_eq!(event.body["advice"][0]["advice"], "open");
-    assert!(e.handle(&Command::Tick, t0 + SignedDuration::from_mins(11)).unwrap().event.is_none(), "once per episode");
+    assert!(
+        e.handle(&Command::Tick, t0 + SignedDuration::from_mins(11))
+            .unwrap()
+            .event
+            .is_none(),
+        "once per episode"
+    );
 }
 
 #[test]
@@ -271,15 +565,32 @@ fn window_rules_open_pause_and_close() {
     issue(&mut e, "A", IssueClass::Normal, now);
     assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("closed"));
     assert!(refusal(&mut e, Command::Pause { window: 1 }, now).contains("is closed, not open"));
-    e.handle(&Command::Login { window: 1, clerk: "c1".into() }, now).unwrap();
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "c1".into(),
+        },
+        now,
+    )
+    .unwrap();
     e.handle(&Command::Pause { window: 1 }, now).unwrap();
     assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("paused"));
     e.handle(&Command::Resume { window: 1 }, now).unwrap();
     call(&mut e, 1, now);
     assert!(refusal(&mut e, Command::Logout { window: 1 }, now).contains("still has A001"));
-    e.handle(&Command::Finish { window: 1, case_no: Some("ZW-9".into()) }, now).unwrap();
+    e.handle(
+        &Command::Finish {
+            window: 1,
+            case_no: Some("ZW-9".into()),
+        },
+        now,
+    )
+    .unwrap();
     e.handle(&Command::Logout { window: 1 }, now).unwrap();
     assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("closed"));
-    assert_eq!(e.find_number("A001").unwrap().case_no.as_deref(), Some("ZW-9"));
+    assert_eq!(
+        e.find_number("A001").unwrap().case_no.as_deref(),
+        Some("ZW-9")
+    );
     assert_eq!(e.find_number("A001").unwrap().class, TicketClass::Normal);
 }

@@ -18,8 +18,16 @@ pub fn hallq_bin() -> PathBuf {
     }
     let exe = std::env::current_exe().expect("test binary path");
     // target/debug/deps/e2e-xxxx -> target/debug/hallq
-    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("hallq");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p hallq` first", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("hallq");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p hallq` first",
+        bin.display()
+    );
     bin
 }
 
@@ -34,8 +42,12 @@ pub struct CliOutput {
 impl CliOutput {
     /// The JSON object on stdout.
     pub fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {:?} / {:?}", self.stdout, self.stderr))
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}): {:?} / {:?}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -55,7 +67,13 @@ impl Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("hallq.toml");
         std::fs::write(&config, spec.toml()).expect("config written");
-        Daemon { dir, config, child: None, logs: Arc::default(), env: Vec::new() }
+        Daemon {
+            dir,
+            config,
+            child: None,
+            logs: Arc::default(),
+            env: Vec::new(),
+        }
     }
 
     /// Write, start and wait until it serves.
@@ -102,7 +120,10 @@ impl Daemon {
         self.child = Some(child);
         if rx.recv_timeout(Duration::from_secs(30)).is_err() {
             let status = self.child.as_mut().unwrap().try_wait();
-            panic!("hallq did not become ready ({status:?}); log: {:#?}", self.logs.lock().unwrap());
+            panic!(
+                "hallq did not become ready ({status:?}); log: {:#?}",
+                self.logs.lock().unwrap()
+            );
         }
     }
 
@@ -117,13 +138,17 @@ impl Daemon {
     /// SIGTERM and wait; returns the exit code.
     pub fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().ok().and_then(|s| s.code())
     }
 
     /// Whether the process is still alive.
     pub fn running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// Run `hallq --config <this hall> <args>`.
@@ -146,7 +171,11 @@ impl Daemon {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.cli(&all);
-        assert_eq!(out.code, 0, "hallq {args:?} failed: {} {}", out.stderr, out.stdout);
+        assert_eq!(
+            out.code, 0,
+            "hallq {args:?} failed: {} {}",
+            out.stderr, out.stdout
+        );
         out.json()
     }
 
@@ -164,7 +193,8 @@ impl Daemon {
     /// One raw line to the control socket, one raw line back.
     pub fn raw(&self, line: &[u8]) -> String {
         use std::io::Write;
-        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("socket connects");
+        let mut s =
+            std::os::unix::net::UnixStream::connect(self.socket()).expect("socket connects");
         s.write_all(line).unwrap();
         let mut answer = String::new();
         BufReader::new(&s).read_line(&mut answer).unwrap();

@@ -24,11 +24,31 @@ impl Default for HallSpec {
         HallSpec {
             services: vec![("A", "综合受理"), ("B", "社保医保"), ("C", "不动产登记")],
             windows: vec![
-                WindowSpec { number: 1, serves: vec![vec!["A"], vec!["B"]], kind: "standard" },
-                WindowSpec { number: 2, serves: vec![vec!["B"], vec!["A", "C"]], kind: "standard" },
-                WindowSpec { number: 3, serves: vec![vec!["C"]], kind: "standard" },
-                WindowSpec { number: 4, serves: vec![vec!["A", "B", "C"]], kind: "standard" },
-                WindowSpec { number: 5, serves: vec![vec!["A", "B", "C"]], kind: "green" },
+                WindowSpec {
+                    number: 1,
+                    serves: vec![vec!["A"], vec!["B"]],
+                    kind: "standard",
+                },
+                WindowSpec {
+                    number: 2,
+                    serves: vec![vec!["B"], vec!["A", "C"]],
+                    kind: "standard",
+                },
+                WindowSpec {
+                    number: 3,
+                    serves: vec![vec!["C"]],
+                    kind: "standard",
+                },
+                WindowSpec {
+                    number: 4,
+                    serves: vec![vec!["A", "B", "C"]],
+                    kind: "standard",
+                },
+                WindowSpec {
+                    number: 5,
+                    serves: vec![vec!["A", "B", "C"]],
+                    kind: "green",
+                },
             ],
             extra: String::new(),
         }
@@ -40,7 +60,11 @@ impl HallSpec {
     pub fn windows_serving_a(n: u32) -> Self {
         HallSpec {
             windows: (1..=n)
-                .map(|number| WindowSpec { number, serves: vec![vec!["A"]], kind: "standard" })
+                .map(|number| WindowSpec {
+                    number,
+                    serves: vec![vec!["A"]],
+                    kind: "standard",
+                })
                 .collect(),
             ..HallSpec::default()
         }
@@ -53,13 +77,25 @@ impl HallSpec {
              data_dir = \"data\"\nruntime_dir = \"run\"\n\n",
         );
         for (code, name) in &self.services {
-            writeln!(t, "[[services]]\ncode = \"{code}\"\nname = \"{name}\"\nminutes = 8\n").unwrap();
+            writeln!(
+                t,
+                "[[services]]\ncode = \"{code}\"\nname = \"{name}\"\nminutes = 8\n"
+            )
+            .unwrap();
         }
         for w in &self.windows {
             let groups: Vec<String> = w
                 .serves
                 .iter()
-                .map(|g| format!("[{}]", g.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")))
+                .map(|g| {
+                    format!(
+                        "[{}]",
+                        g.iter()
+                            .map(|c| format!("\"{c}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
                 .collect();
             writeln!(
                 t,

@@ -13,17 +13,45 @@ fn issue_call_and_status_print_the_promised_fields() {
     assert_eq!(t["ahead"], 0);
     d.ok(&["login", "1", "clerk-01"]);
     let c = d.ok(&["call", "1"]);
-    assert_eq!((c["window"].as_u64(), c["number"].as_str(), c["reason"].as_str()), (Some(1), Some("A001"), Some("fifo")));
+    assert_eq!(
+        (
+            c["window"].as_u64(),
+            c["number"].as_str(),
+            c["reason"].as_str()
+        ),
+        (Some(1), Some("A001"), Some("fifo"))
+    );
     let g = d.ok(&["issue", "b", "--green"]);
-    assert_eq!((g["number"].as_str(), g["class"].as_str()), (Some("B001"), Some("green")));
+    assert_eq!(
+        (g["number"].as_str(), g["class"].as_str()),
+        (Some("B001"), Some("green"))
+    );
 
     let s = d.status();
     let waiting = s["waiting"].as_object().unwrap();
-    assert_eq!(waiting.len(), 3, "every service, zeros included: {waiting:?}");
-    assert_eq!((waiting["A"].as_u64(), waiting["B"].as_u64(), waiting["C"].as_u64()), (Some(0), Some(1), Some(0)));
+    assert_eq!(
+        waiting.len(),
+        3,
+        "every service, zeros included: {waiting:?}"
+    );
+    assert_eq!(
+        (
+            waiting["A"].as_u64(),
+            waiting["B"].as_u64(),
+            waiting["C"].as_u64()
+        ),
+        (Some(0), Some(1), Some(0))
+    );
     let w1 = &s["windows"][0];
-    assert_eq!((w1["window"].as_u64(), w1["state"].as_str(), w1["clerk"].as_str(), w1["number"].as_str()),
-               (Some(1), Some("open"), Some("clerk-01"), Some("A001")));
+    assert_eq!(
+        (
+            w1["window"].as_u64(),
+            w1["state"].as_str(),
+            w1["clerk"].as_str(),
+            w1["number"].as_str()
+        ),
+        (Some(1), Some("open"), Some("clerk-01"), Some("A001"))
+    );
     assert_eq!(s["windows"][1]["state"], "closed");
     assert!(s["windows"][1]["number"].is_null());
 
@@ -35,29 +63,70 @@ fn issue_call_and_status_print_the_promised_fields() {
     let out = d.cli(&["evaluate", "1", "4", "--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.json()["error"]["code"], "refused");
-    assert!(out.stderr.contains("already been evaluated"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("already been evaluated"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn reservations_are_taken_listed_masked_and_checked_in() {
     let d = Daemon::start_new(&HallSpec::default());
     // Tomorrow, so the test works whatever the hour (check-in times are tested in the engine).
-    let tomorrow = jiff::Timestamp::now().in_tz("Asia/Shanghai").unwrap().date().tomorrow().unwrap().to_string();
-    let r = d.ok(&["reserve", "A", "--slot", "09:30", "--date", &tomorrow, "--name", "王小明", "--phone", "13912345678"]);
+    let tomorrow = jiff::Timestamp::now()
+        .in_tz("Asia/Shanghai")
+        .unwrap()
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_string();
+    let r = d.ok(&[
+        "reserve",
+        "A",
+        "--slot",
+        "09:30",
+        "--date",
+        &tomorrow,
+        "--name",
+        "王小明",
+        "--phone",
+        "13912345678",
+    ]);
     let code = r["code"].as_str().unwrap().to_string();
     assert_eq!(r["phone"], "139****5678");
     let list = d.cli(&["reservations", "--date", &tomorrow]);
     assert_eq!(list.code, 0);
-    assert!(list.stdout.contains(&code) && list.stdout.contains("王**") && list.stdout.contains("139****5678"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains(&code)
+            && list.stdout.contains("王**")
+            && list.stdout.contains("139****5678"),
+        "{}",
+        list.stdout
+    );
     assert!(!list.stdout.contains("小明") && !list.stdout.contains("13912345678"));
     let json = d.ok(&["reservations", "--date", &tomorrow]);
     assert_eq!(json["reservations"][0]["name"], "王**");
 
-    let bad = d.refused(&["reserve", "A", "--slot", "09:30", "--date", &tomorrow, "--name", "王小明", "--phone", "12345"]);
+    let bad = d.refused(&[
+        "reserve",
+        "A",
+        "--slot",
+        "09:30",
+        "--date",
+        &tomorrow,
+        "--name",
+        "王小明",
+        "--phone",
+        "12345",
+    ]);
     assert!(bad.contains("phone") && !bad.contains("王小明"), "{bad}");
     let unknown = d.refused(&["issue", "A", "--reservation", "R999"]);
     let early = d.refused(&["issue", "A", "--reservation", &code]);
-    assert!(early.contains("no reservation"), "it is tomorrow's: {early}");
+    assert!(
+        early.contains("no reservation"),
+        "it is tomorrow's: {early}"
+    );
     assert!(unknown.contains("no reservation R999"), "{unknown}");
 }
 
@@ -69,14 +138,27 @@ fn usage_and_config_errors_exit_2() {
     let out = d.cli(&["evaluate", "1", "7", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(out.json()["error"]["code"], "usage");
-    let out = d.cli(&["reserve", "A", "--slot", "25:00", "--name", "x", "--phone", "13912345678"]);
+    let out = d.cli(&[
+        "reserve",
+        "A",
+        "--slot",
+        "25:00",
+        "--name",
+        "x",
+        "--phone",
+        "13912345678",
+    ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("not a time HH:MM"), "{}", out.stderr);
 
     // The daemon is not running: a command fails (1) with a hint.
     let out = d.cli(&["status"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("cannot reach hallq") && out.stderr.contains("control.sock"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot reach hallq") && out.stderr.contains("control.sock"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -84,7 +166,11 @@ fn check_config_names_file_line_and_column() {
     let d = Daemon::new(&HallSpec::default());
     let ok = d.cli(&["check-config"]);
     assert_eq!(ok.code, 0, "{ok:?}");
-    assert!(ok.stdout.contains("e2e-hall") && ok.stdout.contains("3 services"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("e2e-hall") && ok.stdout.contains("3 services"),
+        "{}",
+        ok.stdout
+    );
 
     let text = std::fs::read_to_string(&d.config).unwrap();
     let broken = text.replacen("serves = [[\"C\"]]", "serves = [[\"C\"], [\"Z\"]]", 1);
@@ -93,7 +179,11 @@ fn check_config_names_file_line_and_column() {
     let out = d.cli(&["check-config"]);
     assert_eq!(out.code, 2);
     let expected_prefix = format!("{}:{line}:", d.config.display());
-    assert!(out.stderr.contains(&expected_prefix), "{} should contain {expected_prefix}", out.stderr);
+    assert!(
+        out.stderr.contains(&expected_prefix),
+        "{} should contain {expected_prefix}",
+        out.stderr
+    );
     assert!(out.stderr.contains("\"Z\""), "{}", out.stderr);
 
     // The daemon refuses to start on it.

@@ -42,9 +42,21 @@ fn twenty_concurrent_calls_on_ten_windows_never_share_a_ticket() {
     }
     let numbers: BTreeSet<_> = called.iter().map(|(_, n)| n.clone()).collect();
     let windows: BTreeSet<_> = called.iter().map(|(w, _)| w.clone()).collect();
-    assert_eq!(numbers.len(), called.len(), "a ticket went to two windows: {called:?}");
-    assert_eq!(windows.len(), called.len(), "a window got two tickets: {called:?}");
-    assert_eq!(called.len(), 10, "each window calls exactly once; the second press is refused as busy");
+    assert_eq!(
+        numbers.len(),
+        called.len(),
+        "a ticket went to two windows: {called:?}"
+    );
+    assert_eq!(
+        windows.len(),
+        called.len(),
+        "a window got two tickets: {called:?}"
+    );
+    assert_eq!(
+        called.len(),
+        10,
+        "each window calls exactly once; the second press is refused as busy"
+    );
 
     let status = d.status();
     let at_windows: BTreeSet<_> = status["windows"]

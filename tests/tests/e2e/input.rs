@@ -28,34 +28,58 @@ fn refusals_name_the_problem_and_change_nothing() {
         (&["call", "3"], "window 3 is paused"),
         (&["call", "1"], "window 1 is closed"),
         (&["call", "2"], "window 2 still has B001"),
-        (&["transfer", "2", "--to", "E"], "no window serves service E"),
+        (
+            &["transfer", "2", "--to", "E"],
+            "no window serves service E",
+        ),
         (&["transfer", "2", "--to", "Q"], "unknown service \"Q\""),
         (&["requeue", "A001"], "only a no-show can be requeued"),
         (&["requeue", "A777"], "no ticket A777 today"),
         (&["evaluate", "2", "5"], "no ticket to evaluate at window 2"),
         (&["recall", "1"], "window 1 has no called ticket"),
-        (&["login", "2", "someone"], "already open for clerk clerk-02"),
+        (
+            &["login", "2", "someone"],
+            "already open for clerk clerk-02",
+        ),
         (&["finish", "2", "--case", "has space"], "case number"),
-        (&["call", "2", "--ticket", "A001"], "window 2 still has B001"),
-        (&["issue", "A", "--reservation", "R001"], "no reservation R001"),
+        (
+            &["call", "2", "--ticket", "A001"],
+            "window 2 still has B001",
+        ),
+        (
+            &["issue", "A", "--reservation", "R001"],
+            "no reservation R001",
+        ),
     ];
     for (args, expected) in cases {
         let stderr = d.refused(args);
-        assert!(stderr.contains(expected), "hallq {args:?}: {stderr:?} should mention {expected:?}");
+        assert!(
+            stderr.contains(expected),
+            "hallq {args:?}: {stderr:?} should mention {expected:?}"
+        );
         let mut json_args = args.to_vec();
         json_args.push("--json");
         let out = d.cli(&json_args);
         assert_eq!(out.code, 1);
         let err = &out.json()["error"];
-        assert!(err["code"].is_string() && err["message"].as_str().unwrap().contains(expected), "{err}");
+        assert!(
+            err["code"].is_string() && err["message"].as_str().unwrap().contains(expected),
+            "{err}"
+        );
     }
     assert_eq!(d.status(), before, "no refusal changed a window or a count");
-    assert_eq!(d.ok(&["queue"]), queue_before, "no refusal changed the queue");
+    assert_eq!(
+        d.ok(&["queue"]),
+        queue_before,
+        "no refusal changed the queue"
+    );
 
     // Evaluate twice: once accepted, then refused.
     d.ok(&["finish", "2"]);
     d.ok(&["evaluate", "2", "3"]);
-    assert!(d.refused(&["evaluate", "2", "3"]).contains("already been evaluated"));
+    assert!(d
+        .refused(&["evaluate", "2", "3"])
+        .contains("already been evaluated"));
     assert_eq!(d.ok(&["call", "2"])["number"], "A001", "still serving");
 }
 
@@ -77,7 +101,11 @@ fn malformed_socket_requests_get_clear_errors_and_the_daemon_keeps_serving() {
     ];
     for (line, expected) in cases {
         let answer = d.raw(line);
-        assert!(answer.contains("\"ok\":false") && answer.contains(expected), "{:?} -> {answer}", String::from_utf8_lossy(line));
+        assert!(
+            answer.contains("\"ok\":false") && answer.contains(expected),
+            "{:?} -> {answer}",
+            String::from_utf8_lossy(line)
+        );
     }
     let mut huge = vec![b'x'; 70 * 1024];
     huge.push(b'\n');

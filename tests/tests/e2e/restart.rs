@@ -9,7 +9,12 @@ fn a_killed_daemon_continues_numbering_and_keeps_every_window() {
     d.ok(&["login", "4", "clerk-04"]);
     let mut numbers = Vec::new();
     for _ in 0..42 {
-        numbers.push(d.ok(&["issue", "A"])["number"].as_str().unwrap().to_string());
+        numbers.push(
+            d.ok(&["issue", "A"])["number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(numbers.last().unwrap(), "A042");
     d.ok(&["call", "1"]);
@@ -22,7 +27,10 @@ fn a_killed_daemon_continues_numbering_and_keeps_every_window() {
     d.start();
 
     let after = d.status();
-    assert_eq!(after["windows"], before["windows"], "windows keep their clerk, state and ticket");
+    assert_eq!(
+        after["windows"], before["windows"],
+        "windows keep their clerk, state and ticket"
+    );
     assert_eq!(after["waiting"], before["waiting"]);
     assert_eq!(after["windows"][0]["number"], "A001");
     assert_eq!(after["windows"][0]["state"], "paused");
