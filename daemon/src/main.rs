@@ -70,7 +70,13 @@ fn check_config(cli: &Cli) -> i32 {
     }
 }
 
+/// Journald when systemd connected our stderr to the journal, else human-readable stderr.
+/// `RUST_LOG` wins over the config's `[logging] filter`.
 fn init_logging(filter: Option<&str>) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = std::env::var("RUST_LOG")
         .ok()
         .or_else(|| filter.map(str::to_string))
@@ -79,12 +85,26 @@ fn init_logging(filter: Option<&str>) {
         eprintln!("hallq: log filter {filter:?} is invalid ({e}); using \"info\"");
         tracing_subscriber::EnvFilter::new("info")
     });
-    use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let registry = tracing_subscriber::registry().with(filter);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        match tracing_journald::layer() {
+            Ok(journald) => {
+                registry
+                    .with(
+                        journald
+                            .with_syslog_identifier("hallq".into())
+                            .with_field_prefix(None),
+                    )
+                    .init();
+                return;
+            }
+            Err(e) => eprintln!("hallq: journald unavailable ({e}); logging to stderr"),
+        }
+    }
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    registry.with(stderr).init();
 }
 
 fn run_daemon(cli: &Cli) -> i32 {
@@ -105,13 +125,11 @@ fn run_daemon(cli: &Cli) -> i32 {
         }
     };
     let shutdown = CancellationToken::new();
+    let options = RunOptions::default();
     rt.block_on(async {
-        let signals = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            signals.cancel();
-        });
-        match runtime::run(config, RunOptions::default(), shutdown).await {
+        let (stop, reload) = (shutdown.clone(), options.reload.clone());
+        tokio::spawn(async move { handle_signals(stop, reload).await });
+        match runtime::run(config, options, shutdown).await {
             Ok(()) => exit::OK,
             Err(e) => {
                 tracing::error!("{e}");
@@ -122,14 +140,20 @@ fn run_daemon(cli: &Cli) -> i32 {
     })
 }
 
-async fn wait_for_signal() {
+/// SIGTERM/SIGINT stop the daemon; SIGHUP asks it to reload its config.
+async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::sync::Notify>) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = int.recv() => tracing::info!("SIGINT received"),
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler installs");
+    loop {
+        tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM received"); break; }
+            _ = int.recv() => { tracing::info!("SIGINT received"); break; }
+            _ = hup.recv() => { tracing::info!("SIGHUP received: reloading the config"); reload.notify_one(); }
+        }
     }
+    stop.cancel();
 }
 
 fn client(cli: &Cli) -> i32 {

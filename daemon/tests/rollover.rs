@@ -189,6 +189,7 @@ async fn the_running_daemon_rolls_over_on_its_timer_without_any_command() {
         clock: Arc::new(clock.clone()),
         tick: std::time::Duration::from_millis(20),
         ready: Some(ready_tx),
+        ..Default::default()
     };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let daemon = tokio::spawn(hallq::runtime::run(

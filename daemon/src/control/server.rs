@@ -6,6 +6,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::civil::{Date, Time};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -15,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 use super::protocol::{parse_request, Request, Response, MAX_LINE};
 use crate::engine::{Command, IssueClass, Refusal};
 use crate::privacy::{PersonName, Phone};
-use crate::runtime::hall::{HallError, HallHandle, Query};
+use crate::runtime::hall::{HallError, Query};
+use crate::runtime::Ctx;
 
 /// Errors binding the socket.
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +52,16 @@ pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
 }
 
 /// Accept connections until `shutdown`.
-pub async fn serve(listener: UnixListener, hall: HallHandle, shutdown: CancellationToken) {
+pub async fn serve(listener: UnixListener, ctx: Arc<Ctx>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let hall = hall.clone();
+                    let ctx = ctx.clone();
                     let shutdown = shutdown.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = connection(stream, hall, shutdown).await {
+                        if let Err(e) = connection(stream, ctx, shutdown).await {
                             tracing::debug!("control connection ended: {e}");
                         }
                     });
@@ -75,7 +77,7 @@ pub async fn serve(listener: UnixListener, hall: HallHandle, shutdown: Cancellat
 
 async fn connection(
     stream: UnixStream,
-    hall: HallHandle,
+    ctx: Arc<Ctx>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
@@ -100,7 +102,7 @@ async fn connection(
         } else {
             match std::str::from_utf8(&line) {
                 Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => handle_line(text, &hall).await,
+                Ok(text) => handle_line(text, &ctx).await,
                 Err(_) => Response::error("bad_request", "request is not UTF-8"),
             }
         };
@@ -113,12 +115,12 @@ async fn connection(
     }
 }
 
-async fn handle_line(line: &str, hall: &HallHandle) -> Response {
+async fn handle_line(line: &str, ctx: &Ctx) -> Response {
     let request = match parse_request(line) {
         Ok(r) => r,
         Err(message) => return Response::error("bad_request", message),
     };
-    match handle(request, hall).await {
+    match handle(request, ctx).await {
         Ok(r) => r,
         Err(e) => Response::error(e.code(), e.to_string()),
     }
@@ -130,18 +132,39 @@ enum Action {
     Query(Query),
 }
 
-async fn handle(request: Request, hall: &HallHandle) -> Result<Response, HallError> {
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+async fn handle(request: Request, ctx: &Ctx) -> Result<Response, HallError> {
     match action(request)? {
-        Action::Command(command) => {
-            let o = hall.execute(command).await?;
+        Action::Command(Command::Issue {
+            service,
+            class,
+            kiosk,
+        }) => {
+            let o = ctx
+                .devices
+                .printers
+                .issue(&ctx.hall, service, class, kiosk)
+                .await?;
             Ok(Response::ok(o.message, o.data))
         }
+        Action::Command(command) => {
+            let o = ctx.hall.execute(command).await?;
+            Ok(Response::ok(o.message, o.data))
+        }
+        Action::Query(Query::Status) => {
+            let mut data = object(ctx.hall.query(Query::Status).await?);
+            let health = serde_json::to_value(ctx.devices.health.snapshot()).unwrap_or_default();
+            data.insert("devices".into(), health);
+            Ok(Response::ok(String::new(), data))
+        }
         Action::Query(query) => {
-            let value = hall.query(query).await?;
-            let data = match value {
-                serde_json::Value::Object(map) => map,
-                _ => serde_json::Map::new(),
-            };
+            let data = object(ctx.hall.query(query).await?);
             Ok(Response::ok(String::new(), data))
         }
     }

@@ -272,6 +272,53 @@ impl Engine {
         Engine { config, state }
     }
 
+    /// Take a new configuration while running. Refused, with the reason, when it would strand
+    /// tickets or change what only a restart may change; devices are the runtime's business.
+    pub fn reconfigure(&mut self, new: Arc<Config>) -> Result<(), String> {
+        let old = &self.config;
+        if new.hall.id != old.hall.id {
+            return Err(format!(
+                "hall.id changed from {:?} to {:?}; restart hallq for that",
+                old.hall.id, new.hall.id
+            ));
+        }
+        if new.hall.data_dir != old.hall.data_dir || new.hall.runtime_dir != old.hall.runtime_dir {
+            return Err("hall.data_dir or hall.runtime_dir changed; restart hallq for that".into());
+        }
+        if new.numbering.digits != old.numbering.digits {
+            return Err(
+                "numbering.digits changed; it can only change at a restart between days".into(),
+            );
+        }
+        for t in self.state.tickets.values().filter(|t| !t.state.is_final()) {
+            if new.service(&t.current_service).is_none() {
+                return Err(format!(
+                    "service {} still has {} {}; keep it until it is empty",
+                    t.current_service, t.number, t.state
+                ));
+            }
+            if let Some(w) = t
+                .window
+                .filter(|_| t.state.is_at_window() || t.state == TicketState::Held)
+            {
+                if new.window(w).is_none() {
+                    return Err(format!(
+                        "window {w} still has {}; keep it until it is free",
+                        t.number
+                    ));
+                }
+            }
+        }
+        for w in &new.windows {
+            self.state
+                .windows
+                .entry(w.number)
+                .or_insert_with(|| WindowState::closed(w.number));
+        }
+        self.config = new;
+        Ok(())
+    }
+
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }

@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
 use super::queries;
+use crate::config::Config;
 use crate::engine::{Change, Command, Effect, Engine, Refusal};
 use crate::store::{Store, StoreError};
 
@@ -56,6 +57,9 @@ pub struct Outcome {
 enum Request {
     Command(Command, oneshot::Sender<Result<Outcome, HallError>>),
     Query(Query, oneshot::Sender<Result<Value, HallError>>),
+    Reload(Arc<Config>, oneshot::Sender<Result<(), String>>),
+    Ping(oneshot::Sender<()>),
+    Stop,
 }
 
 /// The engine, the store and the clock, owned by the hall thread.
@@ -145,6 +149,31 @@ impl HallHandle {
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
+    /// Replace the configuration; refused (with the reason) if it cannot apply while running.
+    pub async fn reload(&self, config: Arc<Config>) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        let stopped = || "hallq is shutting down".to_string();
+        self.tx
+            .send(Request::Reload(config, tx))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Ask the hall thread to end after the request in flight; later requests get `Stopped`.
+    pub async fn stop(&self) {
+        let _ = self.tx.send(Request::Stop).await;
+    }
+
+    /// Whether the hall thread answers within `timeout` (it answers between requests).
+    pub async fn alive(&self, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.try_send(Request::Ping(tx)).is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
+    }
+
     pub async fn query(&self, query: Query) -> Result<Value, HallError> {
         let (tx, rx) = oneshot::channel();
         self.tx
@@ -156,7 +185,7 @@ impl HallHandle {
 }
 
 /// Start the hall thread. Every committed outcome's effects go to `effects`.
-/// The thread ends when every handle is dropped.
+/// The thread ends on [`HallHandle::stop`] or when every handle is dropped.
 pub fn spawn(
     mut hall: Hall,
     effects: mpsc::UnboundedSender<Effect>,
@@ -190,6 +219,13 @@ pub fn spawn(
                     Request::Query(query, reply) => {
                         let _ = reply.send(hall.query(&query));
                     }
+                    Request::Reload(config, reply) => {
+                        let _ = reply.send(hall.engine.reconfigure(config));
+                    }
+                    Request::Ping(reply) => {
+                        let _ = reply.send(());
+                    }
+                    Request::Stop => break,
                 }
             }
         })

@@ -5,15 +5,18 @@
 //! calls it. Tests call it too, with a [`clock::ManualClock`].
 
 pub mod clock;
+pub mod devices;
 pub mod hall;
+pub mod notify;
 pub mod queries;
+pub mod watchdog;
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -21,7 +24,10 @@ use crate::control::server;
 use crate::engine::{day, Command, Effect, Engine};
 use crate::store::{self, Store, StoreError};
 use clock::Clock;
-use hall::{Hall, HallHandle};
+use devices::Devices;
+use hall::{Hall, HallHandle, Query};
+use notify::Notifier;
+use watchdog::Check;
 
 /// How often the timer asks for rollover and tidal checks.
 pub const TICK: Duration = Duration::from_secs(5);
@@ -46,6 +52,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Bind(#[from] server::BindError),
+    #[error(transparent)]
+    Devices(#[from] devices::DeviceError),
 }
 
 /// Options a test or `main` sets.
@@ -54,6 +62,11 @@ pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     /// How often the timer asks for rollover and tidal checks.
     pub tick: Duration,
+    /// Feed the watchdog at this interval even without systemd (tests); systemd's
+    /// `WATCHDOG_USEC` is used when this is None.
+    pub watchdog: Option<Duration>,
+    /// Notified to reload the config file (SIGHUP).
+    pub reload: Arc<tokio::sync::Notify>,
     /// Told once the store is open and checked and the socket is serving.
     pub ready: Option<tokio::sync::mpsc::UnboundedSender<Ready>>,
 }
@@ -63,6 +76,8 @@ impl Default for RunOptions {
         RunOptions {
             clock: Arc::new(clock::SystemClock),
             tick: TICK,
+            watchdog: None,
+            reload: Arc::default(),
             ready: None,
         }
     }
@@ -116,6 +131,16 @@ pub fn open_hall(config: &Arc<Config>, clock: Arc<dyn Clock>) -> Result<(Hall, F
     Ok((Hall::new(engine, store, clock), lock))
 }
 
+/// What the control socket and the effect runner share.
+#[derive(Debug)]
+pub struct Ctx {
+    pub hall: HallHandle,
+    pub devices: Arc<Devices>,
+}
+
+/// How long shutdown waits for device queues to drain.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
 /// Run the daemon until `shutdown` is cancelled.
 pub async fn run(
     config: Config,
@@ -123,39 +148,158 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let config = Arc::new(config);
+    let notifier = Notifier::new();
     let (hall, _lock) = open_hall(&config, options.clock.clone())?;
     let business_day = hall.engine().state().business_day;
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let listener = server::bind(&config.socket_path())?;
     let (handle, thread) = hall::spawn(hall, effects_tx);
 
+    let device_stop = CancellationToken::new();
+    let (devices, mut checks) = Devices::start(&config, &handle, &device_stop).await?;
+    let devices = Arc::new(devices);
+    let hall_check = handle.clone();
+    checks.insert(
+        0,
+        Check::new("hall", move |t| {
+            let hall = hall_check.clone();
+            async move { hall.alive(t).await }
+        }),
+    );
+    let ctx = Arc::new(Ctx {
+        hall: handle.clone(),
+        devices: devices.clone(),
+    });
+
+    let tasks = tokio_util::task::TaskTracker::new();
+    tasks.spawn(server::serve(listener, ctx.clone(), shutdown.clone()));
+    tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
+    let (nudge_tx, nudge_rx) = watch::channel(());
+    tasks.spawn(run_effects(effects_rx, ctx.clone(), nudge_tx));
+    if let Some(interval) = options.watchdog.or_else(Notifier::watchdog_interval) {
+        // Feed at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
+        tasks.spawn(watchdog::feed(
+            checks,
+            interval / 2,
+            notifier.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let reload = options.reload.clone();
+    tasks.spawn(reloader(
+        reload,
+        config.clone(),
+        handle.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+
+    let status = status_line(&handle, &devices).await;
     tracing::info!(
         hall = %config.hall.id,
         business_day = %business_day,
         socket = %config.socket_path().display(),
-        "hallq serving"
+        "hallq serving: {status}"
     );
+    notifier.ready(&status);
     if let Some(ready) = &options.ready {
         let _ = ready.send(Ready {
             socket: config.socket_path(),
             business_day,
         });
     }
-
-    let tasks = tokio_util::task::TaskTracker::new();
-    tasks.spawn(server::serve(listener, handle.clone(), shutdown.clone()));
-    tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
-    tasks.spawn(run_effects(effects_rx));
+    tasks.spawn(report_status(
+        handle.clone(),
+        devices.clone(),
+        notifier.clone(),
+        nudge_rx,
+        shutdown.clone(),
+    ));
     tasks.close();
 
     shutdown.cancelled().await;
     tracing::info!("hallq stopping");
-    drop(handle);
-    tasks.wait().await;
+    notifier.stopping();
     let _ = std::fs::remove_file(config.socket_path());
-    // Every handle is gone, so the hall thread finishes the request in flight and ends.
+    // The hall finishes the request in flight, then ends; its effects sender goes with it, so
+    // the effect runner drains what was committed and ends too.
+    handle.stop().await;
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    drop((ctx, handle));
+    tasks.wait().await;
+    devices.drain(DRAIN).await;
+    device_stop.cancel();
+    tracing::info!("hallq stopped");
     Ok(())
+}
+
+/// `serving; 12 waiting; printer kiosk-1-printer paper_near_end`
+async fn status_line(hall: &HallHandle, devices: &Devices) -> String {
+    let waiting: u64 = match hall.query(Query::Status).await {
+        Ok(v) => v["waiting"]
+            .as_object()
+            .map_or(0, |m| m.values().filter_map(|n| n.as_u64()).sum()),
+        Err(_) => 0,
+    };
+    let mut parts = vec!["serving".to_string(), format!("{waiting} waiting")];
+    parts.extend(devices.health.problems());
+    parts.join("; ")
+}
+
+/// Keep systemd's STATUS= current: after queue changes and device health changes.
+async fn report_status(
+    hall: HallHandle,
+    devices: Arc<Devices>,
+    notifier: Notifier,
+    mut nudges: watch::Receiver<()>,
+    shutdown: CancellationToken,
+) {
+    let mut health = devices.health.subscribe();
+    let mut last = String::new();
+    loop {
+        let line = status_line(&hall, &devices).await;
+        if line != last {
+            notifier.status(&line);
+            last = line;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = nudges.changed() => if r.is_err() { return },
+            r = health.changed() => if r.is_err() { return },
+        }
+    }
+}
+
+/// Reload the config file on request (SIGHUP), keeping the running one if the new one is bad.
+async fn reloader(
+    reload: Arc<tokio::sync::Notify>,
+    config: Arc<Config>,
+    hall: HallHandle,
+    notifier: Notifier,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = reload.notified() => {}
+        }
+        notifier.reloading();
+        let path = config.source.clone();
+        match crate::config::load(&path) {
+            Err(errors) => tracing::error!(
+                "reload: {} is invalid, keeping the running configuration:\n{errors}",
+                path.display()
+            ),
+            Ok(new) => match hall.reload(Arc::new(new)).await {
+                Ok(()) => tracing::info!(
+                    "reload: {} applied (device changes take effect at the next restart)",
+                    path.display()
+                ),
+                Err(why) => tracing::error!("reload: {why}; keeping the running configuration"),
+            },
+        }
+        notifier.ready_again();
+    }
 }
 
 /// Periodic rollover and tidal checks.
@@ -174,11 +318,14 @@ async fn timer(hall: HallHandle, every: Duration, shutdown: CancellationToken) {
     }
 }
 
-/// Carry out effects after their change is committed. Devices join here in later issues; for now
-/// the journal is the only output.
-async fn run_effects(mut effects: mpsc::UnboundedReceiver<Effect>) {
+/// Carry out effects after their change is committed: devices, the journal, STATUS=.
+async fn run_effects(
+    mut effects: mpsc::UnboundedReceiver<Effect>,
+    ctx: Arc<Ctx>,
+    nudge: watch::Sender<()>,
+) {
     while let Some(effect) = effects.recv().await {
-        match effect {
+        match &effect {
             Effect::Announce {
                 window,
                 number,
@@ -196,7 +343,9 @@ async fn run_effects(mut effects: mpsc::UnboundedReceiver<Effect>) {
             Effect::DayRolledOver { day } => {
                 tracing::info!(business_day = %day, "business day started")
             }
-            Effect::PrintTicket { .. } | Effect::WindowChanged { .. } | Effect::QueueChanged => {}
+            Effect::QueueChanged => nudge.send_replace(()),
+            Effect::PrintTicket { .. } | Effect::WindowChanged { .. } => {}
         }
+        ctx.devices.apply(&effect, &ctx.hall).await;
     }
 }
