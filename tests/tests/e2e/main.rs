@@ -2,5 +2,8 @@
 
 mod cli_contract;
 mod concurrency;
+mod displays;
 mod input;
+mod operations;
+mod printers;
 mod restart;

@@ -1,0 +1,1 @@
+//! Operations end to end: systemd notify, watchdog, logs without personal data, doctor.
