@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     ExitCode::from(match &cli.command {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
+        Sub::Doctor => doctor(&cli),
         _ => client(&cli),
     } as u8)
 }
@@ -49,6 +50,21 @@ fn load_config(path: &Path) -> Result<Config, i32> {
         eprintln!("{errors}");
         exit::USAGE
     })
+}
+
+fn doctor(cli: &Cli) -> i32 {
+    let path = config_path(cli);
+    let findings = hallq::doctor::examine(&path, config::load(&path).map_err(|e| e.to_string()));
+    if cli.json {
+        let ok = hallq::doctor::worst(&findings) != hallq::doctor::Verdict::Fail;
+        println!("{}", serde_json::json!({"ok": ok, "checks": findings}));
+    } else {
+        print!("{}", hallq::doctor::render(&findings));
+    }
+    match hallq::doctor::worst(&findings) {
+        hallq::doctor::Verdict::Fail => exit::REFUSED,
+        _ => exit::OK,
+    }
 }
 
 fn check_config(cli: &Cli) -> i32 {
@@ -157,10 +173,14 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 }
 
 fn client(cli: &Cli) -> i32 {
-    let request = cli
-        .command
-        .request()
-        .expect("client commands have a request");
+    let request = match cli.command.request() {
+        Ok(Some(r)) => r,
+        Ok(None) => unreachable!("run, check-config and doctor are handled before"),
+        Err(message) => {
+            cli::print_error("usage", &message, cli.json);
+            return exit::USAGE;
+        }
+    };
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

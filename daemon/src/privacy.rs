@@ -66,6 +66,18 @@ personal!(
     mask_address
 );
 
+/// Echo something a person typed (a code, a ticket number) back in an error: short codes as
+/// typed, anything long enough to be an ID or phone number masked, since at a kiosk people type
+/// the wrong thing into the wrong field.
+pub fn echo(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() <= 8 {
+        format!("{s:?}")
+    } else {
+        format!("{:?}", keep_ends(s, 2, 2))
+    }
+}
+
 pub fn mask_name(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
@@ -126,6 +138,13 @@ mod tests {
             "内蒙古鄂****"
         );
         assert_eq!(Phone::new("123").to_string(), "****");
+    }
+
+    #[test]
+    fn echo_masks_long_input() {
+        assert_eq!(echo("R001"), "\"R001\"");
+        assert_eq!(echo("150102199001011234"), "\"15**************34\"");
+        assert_eq!(echo("13812341234"), "\"13*******34\"");
     }
 
     #[test]

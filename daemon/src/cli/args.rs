@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::control::protocol::Request;
 use crate::control::server::parse_hhmm;
 use crate::engine::model::parse_evaluation;
+use crate::privacy::echo;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,22 +30,26 @@ pub struct Cli {
     pub command: Sub,
 }
 
+// Values are checked here rather than by clap's value parsers, because clap echoes a rejected
+// value in clear, and people type phone or ID numbers into the wrong field.
+
 fn hhmm(s: &str) -> Result<String, String> {
     parse_hhmm(s)
         .map(|_| s.to_string())
-        .ok_or_else(|| format!("{s:?} is not a time HH:MM"))
+        .ok_or_else(|| format!("--slot {} is not a time HH:MM", echo(s)))
 }
 
 fn date(s: &str) -> Result<String, String> {
     s.parse::<jiff::civil::Date>()
         .map(|d| d.to_string())
-        .map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+        .map_err(|_| format!("--date {} is not a date YYYY-MM-DD", echo(s)))
 }
 
 fn level(s: &str) -> Result<u8, String> {
     parse_evaluation(s).ok_or_else(|| {
         format!(
-            "{s:?} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意"
+            "{} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意",
+            echo(s)
         )
     })
 }
@@ -55,6 +60,8 @@ pub enum Sub {
     Run,
     /// Validate a config file; errors as file:line:col: message.
     CheckConfig,
+    /// Check config, store, disk, daemon, devices, broker, upstream and clock.
+    Doctor,
     /// Waiting counts and every window's state.
     Status,
     /// Waiting tickets per service, in calling order, with estimates.
@@ -62,9 +69,9 @@ pub enum Sub {
     /// Register a reservation taken by phone.
     Reserve {
         service: String,
-        #[arg(long, value_parser = hhmm)]
+        #[arg(long)]
         slot: String,
-        #[arg(long, value_parser = date)]
+        #[arg(long)]
         date: Option<String>,
         #[arg(long)]
         name: String,
@@ -73,7 +80,7 @@ pub enum Sub {
     },
     /// List reservations (personal data masked).
     Reservations {
-        #[arg(long, value_parser = date)]
+        #[arg(long)]
         date: Option<String>,
     },
     /// Issue a ticket.
@@ -144,32 +151,34 @@ pub enum Sub {
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
         window: u32,
-        #[arg(value_parser = level)]
-        level: u8,
+        level: String,
     },
 }
 
 impl Sub {
-    /// The socket request for a client command; None for `run` and `check-config`.
-    pub fn request(&self) -> Option<Request> {
+    /// The socket request for a client command; None for `run`, `check-config` and `doctor`.
+    /// A malformed value is a usage error whose message never repeats long input in clear.
+    pub fn request(&self) -> Result<Option<Request>, String> {
         let r = match self {
-            Sub::Run | Sub::CheckConfig => return None,
+            Sub::Run | Sub::CheckConfig | Sub::Doctor => return Ok(None),
             Sub::Status => Request::Status,
             Sub::Queue => Request::Queue,
             Sub::Reserve {
                 service,
                 slot,
-                date,
+                date: day,
                 name,
                 phone,
             } => Request::Reserve {
                 service: service.clone(),
-                slot: slot.clone(),
-                date: date.clone(),
+                slot: hhmm(slot)?,
+                date: day.as_deref().map(date).transpose()?,
                 name: name.clone(),
                 phone: phone.clone(),
             },
-            Sub::Reservations { date } => Request::Reservations { date: date.clone() },
+            Sub::Reservations { date: day } => Request::Reservations {
+                date: day.as_deref().map(date).transpose()?,
+            },
             Sub::Issue {
                 service,
                 green,
@@ -207,11 +216,11 @@ impl Sub {
                 clerk: clerk.clone(),
             },
             Sub::Logout { window } => Request::Logout { window: *window },
-            Sub::Evaluate { window, level } => Request::Evaluate {
+            Sub::Evaluate { window, level: l } => Request::Evaluate {
                 window: *window,
-                level: *level,
+                level: level(l)?,
             },
         };
-        Some(r)
+        Ok(Some(r))
     }
 }

@@ -175,8 +175,12 @@ fn bad(msg: String) -> HallError {
 }
 
 fn parse_date(s: &str) -> Result<Date, HallError> {
-    s.parse()
-        .map_err(|_| bad(format!("date {s:?} is not YYYY-MM-DD")))
+    s.parse().map_err(|_| {
+        bad(format!(
+            "date {} is not YYYY-MM-DD",
+            crate::privacy::echo(s)
+        ))
+    })
 }
 
 /// Parse `HH:MM` (24-hour).
@@ -246,8 +250,8 @@ fn action(request: Request) -> Result<Action, HallError> {
             name,
             phone,
         } => {
-            let slot =
-                parse_hhmm(&slot).ok_or_else(|| bad(format!("slot {slot:?} is not HH:MM")))?;
+            let slot = parse_hhmm(&slot)
+                .ok_or_else(|| bad(format!("slot {} is not HH:MM", crate::privacy::echo(&slot))))?;
             let date = date.as_deref().map(parse_date).transpose()?;
             c(Command::Reserve {
                 service,

@@ -493,7 +493,7 @@ fn find_ticket<'a>(e: &'a Engine, number: &str) -> Result<&'a Ticket, Refusal> {
     e.find_number(number).ok_or_else(|| {
         Refusal::UnknownTicket(
             super::normalize_number(number, e.config.numbering.digits)
-                .unwrap_or_else(|| format!("{number:?}")),
+                .unwrap_or_else(|| crate::privacy::echo(number)),
         )
     })
 }

@@ -102,13 +102,13 @@ pub enum Command {
 /// Why a command was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("unknown service {0:?}")]
+    #[error("unknown service {}", crate::privacy::echo(.0))]
     UnknownService(String),
     #[error("unknown window {0}")]
     UnknownWindow(u32),
     #[error("no ticket {0} today")]
     UnknownTicket(String),
-    #[error("no reservation {0} for today")]
+    #[error("no reservation {} for today", crate::privacy::echo(.0).trim_matches('"'))]
     UnknownReservation(String),
     #[error("{0}")]
     InvalidArgument(String),

@@ -181,3 +181,21 @@ impl Store {
             .query_row("SELECT hall_id FROM hall WHERE id = 1", [], |r| r.get(0))?)
     }
 }
+
+impl Store {
+    /// When the newest event was recorded (for the doctor's clock check).
+    pub fn last_event_at(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let at: Option<String> = self
+            .conn
+            .query_row("SELECT at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        at.map(|s| {
+            s.parse()
+                .map_err(|e| StoreError::BadRow(format!("events.at {s:?}: {e}")))
+        })
+        .transpose()
+    }
+}

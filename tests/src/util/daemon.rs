@@ -76,6 +76,22 @@ impl Daemon {
         }
     }
 
+    /// A hall from config text written at `relative` inside a fresh folder (relative paths in the
+    /// config resolve against that file's folder, as they would in production).
+    pub fn from_text(relative: &str, text: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join(relative);
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, text).expect("config written");
+        Daemon {
+            dir,
+            config,
+            child: None,
+            logs: Arc::default(),
+            env: Vec::new(),
+        }
+    }
+
     /// Write, start and wait until it serves.
     pub fn start_new(spec: &HallSpec) -> Daemon {
         let mut d = Daemon::new(spec);
@@ -90,6 +106,42 @@ impl Daemon {
 
     pub fn socket(&self) -> PathBuf {
         self.dir.path().join("run/control.sock")
+    }
+
+    /// The daemon's process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Send a signal (`HUP`, `TERM`, ...) to the running daemon.
+    pub fn signal(&self, name: &str) {
+        let pid = self.pid().expect("daemon running");
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill -{name} {pid}");
+    }
+
+    /// Wait (bounded) until a log line contains `needle`; returns it.
+    pub fn wait_for_log(&self, needle: &str, within: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(l) = self
+                .logs
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
+                return Some(l.clone());
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Start the daemon and wait for its "serving" line (the readiness signal on stderr).
@@ -141,6 +193,12 @@ impl Daemon {
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();
+        child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// Wait for a daemon already told to stop (e.g. by `signal("TERM")`); its exit code.
+    pub fn stop_wait(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
         child.wait().ok().and_then(|s| s.code())
     }
 

@@ -1,1 +1,367 @@
-//! Operations end to end: systemd notify, watchdog, logs without personal data, doctor.
+//! Operations end to end: systemd notify, watchdog, logs without personal data, doctor, reload.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hallq_tests::util::{Daemon, HallSpec};
+
+/// A socket playing systemd's notify endpoint.
+struct NotifySocket {
+    sock: UnixDatagram,
+}
+
+impl NotifySocket {
+    fn bind(dir: &Path) -> (NotifySocket, String) {
+        let path = dir.join("notify.sock");
+        let sock = UnixDatagram::bind(&path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        (NotifySocket { sock }, path.display().to_string())
+    }
+
+    /// Messages received within `within`, one string per datagram.
+    fn collect(&self, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        out
+    }
+
+    /// Wait for a datagram containing `needle`.
+    fn wait_for(&self, needle: &str, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if m.contains(needle) {
+                    return Some(m);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn count(messages: &[String], needle: &str) -> usize {
+    messages
+        .iter()
+        .filter(|m| m.lines().any(|l| l == needle))
+        .count()
+}
+
+#[test]
+fn systemd_sees_ready_status_watchdog_and_stopping() {
+    let mut d = Daemon::new(&HallSpec::default());
+    let (notify, path) = NotifySocket::bind(d.dir.path());
+    d.env("NOTIFY_SOCKET", &path);
+    d.env("WATCHDOG_USEC", "200000"); // fed every 100 ms
+    d.start();
+    let ready = notify
+        .wait_for("READY=1", Duration::from_secs(10))
+        .expect("READY=1");
+    assert!(ready.contains("STATUS=serving; 0 waiting"), "{ready}");
+
+    d.ok(&["issue", "A"]);
+    let status = notify.wait_for("STATUS=serving; 1 waiting", Duration::from_secs(10));
+    assert!(status.is_some(), "STATUS follows the queue");
+    let messages = notify.collect(Duration::from_millis(1000));
+    assert!(
+        count(&messages, "WATCHDOG=1") >= 3,
+        "periodic WATCHDOG=1: {messages:?}"
+    );
+
+    d.signal("TERM");
+    let stopping = notify.wait_for("STOPPING=1", Duration::from_secs(10));
+    assert!(stopping.is_some(), "STOPPING=1 on SIGTERM");
+    assert_eq!(d.stop_wait(), Some(0), "exit 0 after SIGTERM");
+}
+
+#[test]
+fn a_frozen_device_task_stops_the_watchdog_while_the_hall_keeps_serving() {
+    let mut spec = HallSpec::default();
+    spec.extra = r#"
+[[devices]]
+id = "kiosk-1-printer"
+kind = "printer"
+kiosk = "kiosk-1"
+protocol = "escpos"
+paper = "80mm"
+transport = { type = "sim", dir = "sim/kiosk-1-printer" }
+"#
+    .to_string();
+    let mut d = Daemon::new(&spec);
+    let (notify, path) = NotifySocket::bind(d.dir.path());
+    d.env("NOTIFY_SOCKET", &path);
+    d.env("WATCHDOG_USEC", "200000");
+    d.env("HALLQ_TEST_HOOKS", "1");
+    d.start();
+    notify
+        .wait_for("READY=1", Duration::from_secs(10))
+        .expect("READY=1");
+    let before = notify.collect(Duration::from_millis(600));
+    assert!(
+        count(&before, "WATCHDOG=1") >= 2,
+        "fed while all answer: {before:?}"
+    );
+
+    std::fs::write(d.dir.path().join("run/test-freeze-kiosk-1-printer"), b"").unwrap();
+    let line = d.wait_for_log("not answering", Duration::from_secs(10));
+    assert!(
+        line.is_some_and(|l| l.contains("kiosk-1-printer")),
+        "the journal names the stuck task"
+    );
+    let after = notify.collect(Duration::from_millis(1500));
+    assert_eq!(
+        count(&after, "WATCHDOG=1"),
+        0,
+        "no WATCHDOG=1 while a task is stuck: {after:?}"
+    );
+
+    // Everything else keeps running.
+    d.ok(&["login", "1", "clerk-01"]);
+    assert_eq!(d.status()["windows"][0]["state"], "open");
+}
+
+/// Synthetic personal data used in the busy scenario; none of it may appear in clear.
+const SECRETS: &[&str] = &[
+    "王小明",
+    "小明",
+    "李建国",
+    "建国",
+    "13912345678",
+    "13800138000",
+    "150102199001011234",
+    "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
+    "嘎鲁图镇",
+];
+
+#[test]
+fn logs_and_errors_never_show_personal_data_in_clear() {
+    let mut d = Daemon::start_new(&HallSpec::default());
+    let tomorrow = jiff::Timestamp::now()
+        .in_tz("Asia/Shanghai")
+        .unwrap()
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_string();
+    let mut outputs = Vec::new();
+    let mut run = |d: &Daemon, args: &[&str]| {
+        let out = d.cli(args);
+        // What hallq printed, not what we typed.
+        outputs.push(format!(
+            "{} -> {} | {} | {}",
+            args[0], out.code, out.stdout, out.stderr
+        ));
+        out
+    };
+    for (name, phone) in [("王小明", "13912345678"), ("李建国", "13800138000")] {
+        run(
+            &d,
+            &[
+                "reserve", "A", "--slot", "10:00", "--date", &tomorrow, "--name", name, "--phone",
+                phone,
+            ],
+        );
+        run(
+            &d,
+            &[
+                "reserve", "A", "--slot", "10:00", "--date", &tomorrow, "--name", name, "--phone",
+                phone, "--json",
+            ],
+        );
+    }
+    // Wrong data in the wrong fields, as happens at a kiosk or a call pad.
+    run(
+        &d,
+        &[
+            "reserve",
+            "A",
+            "--slot",
+            "10:00",
+            "--date",
+            &tomorrow,
+            "--name",
+            "王小明",
+            "--phone",
+            "150102199001011234",
+        ],
+    );
+    run(
+        &d,
+        &[
+            "reserve",
+            "A",
+            "--slot",
+            "10:00",
+            "--date",
+            &tomorrow,
+            "--name",
+            "内蒙古鄂尔多斯市乌审旗嘎鲁图镇内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
+            "--phone",
+            "13912345678",
+        ],
+    );
+    run(&d, &["issue", "A", "--reservation", "150102199001011234"]);
+    run(&d, &["issue", "150102199001011234"]);
+    run(&d, &["requeue", "13912345678"]);
+    run(&d, &["call", "1", "--ticket", "13912345678"]);
+    run(&d, &["reservations", "--date", &tomorrow]);
+    run(&d, &["reservations", "--date", &tomorrow, "--json"]);
+    run(
+        &d,
+        &[
+            "reserve",
+            "A",
+            "--slot",
+            "10:00",
+            "--date",
+            "150102199001011234",
+            "--name",
+            "王小明",
+            "--phone",
+            "13912345678",
+        ],
+    );
+    for _ in 0..5 {
+        run(&d, &["issue", "A"]);
+    }
+    run(&d, &["login", "1", "clerk-01"]);
+    run(&d, &["call", "1"]);
+    run(&d, &["finish", "1", "--case", "ZW-2026-001"]);
+    d.stop();
+
+    let logs = d.logs();
+    assert!(logs.len() > 10, "the scenario logged: {logs:?}");
+    assert!(!logs.iter().any(|l| l.contains("panicked")), "no panic");
+    for secret in SECRETS {
+        for line in logs.iter().chain(outputs.iter()) {
+            assert!(!line.contains(secret), "{secret:?} in clear: {line}");
+        }
+    }
+    // The masked forms do show, so the scan is looking at the right output.
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("王**") && o.contains("139****5678")),
+        "{outputs:#?}"
+    );
+}
+
+#[test]
+fn sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad_one() {
+    let d = Daemon::start_new(&HallSpec::default());
+    let text = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, format!("{text}\n[policy]\nrecall_limit = 1\n")).unwrap();
+    d.signal("HUP");
+    assert!(
+        d.wait_for_log("applied", Duration::from_secs(10)).is_some(),
+        "{:#?}",
+        d.logs()
+    );
+    d.ok(&["issue", "A"]);
+    d.ok(&["login", "1", "c1"]);
+    d.ok(&["call", "1"]);
+    d.ok(&["recall", "1"]);
+    assert!(
+        d.refused(&["recall", "1"]).contains("recalled 1 times"),
+        "the new limit is in force"
+    );
+
+    std::fs::write(&d.config, "[hall]\nid = \"e2e-hall\"\nbroken = \n").unwrap();
+    d.signal("HUP");
+    let line = d.wait_for_log("keeping the running configuration", Duration::from_secs(10));
+    assert!(line.is_some(), "{:#?}", d.logs());
+    assert!(
+        d.logs().iter().any(|l| l.contains("hallq.toml:3:")),
+        "the error names the line"
+    );
+    // The file is broken now, so reach the daemon by its socket.
+    let out = std::process::Command::new(hallq_tests::util::hallq_bin())
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "still serving");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["windows"][0]["number"], "A001");
+}
+
+fn demo_hall() -> Daemon {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/demo.toml"))
+        .unwrap();
+    Daemon::from_text("config/demo.toml", &text)
+}
+
+#[test]
+fn doctor_is_all_ok_on_the_demo_hall() {
+    let mut d = demo_hall();
+    d.start();
+    d.ok(&["issue", "A"]);
+    let out = d.cli(&["doctor"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for line in out
+        .stdout
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim_start().starts_with("hint:"))
+    {
+        assert!(line.contains("  OK  "), "not OK: {line}\n{}", out.stdout);
+    }
+    let json = d.ok(&["doctor"]);
+    assert_eq!(json["ok"], true);
+    assert!(json["checks"].as_array().unwrap().len() >= 8);
+}
+
+#[test]
+fn doctor_fails_with_a_hint_on_a_broken_store_or_a_missing_device() {
+    let mut d = demo_hall();
+    d.start();
+    d.ok(&["issue", "A"]);
+    d.stop();
+    let db = d.dir.path().join("var/demo/hallq.db");
+    std::fs::write(&db, b"this is not a database, it is a tea stain").unwrap();
+    let _ = std::fs::remove_file(d.dir.path().join("var/demo/hallq.db-wal"));
+    let _ = std::fs::remove_file(d.dir.path().join("var/demo/hallq.db-shm"));
+    let out = d.cli(&["doctor"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let store = out.stdout.lines().find(|l| l.starts_with("store")).unwrap();
+    assert!(store.contains("FAIL"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("hint: restore the last backup"),
+        "{}",
+        out.stdout
+    );
+
+    let mut spec = HallSpec::default();
+    spec.extra = r#"
+[[devices]]
+id = "kiosk-9-printer"
+kind = "printer"
+kiosk = "kiosk-9"
+protocol = "escpos"
+transport = { type = "serial", path = "/dev/hallq-printer-that-is-not-plugged-in", baud = 115200 }
+"#
+    .to_string();
+    let d = Daemon::new(&spec);
+    let out = d.cli(&["doctor", "--json"]);
+    assert_eq!(out.code, 1);
+    let json = out.json();
+    let device = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "device kiosk-9-printer")
+        .unwrap();
+    assert_eq!(device["result"], "FAIL");
+    assert!(device["detail"].as_str().unwrap().contains("is missing"));
+    assert!(device["hint"].as_str().unwrap().contains("udev rule"));
+}

@@ -1,0 +1,520 @@
+//! `hallq doctor`: a maintenance check of everything hallq depends on, printed as a table of
+//! OK / WARN / FAIL with a one-line hint for each problem.
+//!
+//! Runs in the CLI process, reads the config and the store read-only, probes devices, the
+//! broker and the upstream with short timeouts, and asks the running daemon (if any) for its
+//! view. It changes nothing.
+
+use std::fmt;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::{Config, Device};
+use crate::control::protocol::Request;
+use crate::store::Store;
+
+/// How long a network probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Free space below which the store is at risk.
+const DISK_FAIL_BYTES: u64 = 100 * 1024 * 1024;
+const DISK_WARN_BYTES: u64 = 1024 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Ok => "OK",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+        })
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: String,
+    pub result: Verdict,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+fn ok(check: impl Into<String>, detail: impl Into<String>) -> Finding {
+    Finding {
+        check: check.into(),
+        result: Verdict::Ok,
+        detail: detail.into(),
+        hint: None,
+    }
+}
+
+fn problem(
+    result: Verdict,
+    check: impl Into<String>,
+    detail: impl Into<String>,
+    hint: &str,
+) -> Finding {
+    Finding {
+        check: check.into(),
+        result,
+        detail: detail.into(),
+        hint: Some(hint.to_string()),
+    }
+}
+
+/// Run every check. `config` is the parse result of `path`.
+pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
+    let config = match config {
+        Ok(c) => c,
+        Err(errors) => {
+            return vec![problem(
+                Verdict::Fail,
+                "config",
+                errors.lines().next().unwrap_or("invalid").to_string(),
+                "fix the file; `hallq check-config --config PATH` lists every error",
+            )]
+        }
+    };
+    let mut out = vec![ok(
+        "config",
+        format!(
+            "{}: hall {}, {} services, {} windows, {} devices",
+            path.display(),
+            config.hall.id,
+            config.services.len(),
+            config.windows.len(),
+            config.devices.len()
+        ),
+    )];
+    let (store_finding, last_event) = store(&config);
+    out.push(store_finding);
+    out.push(disk(&config));
+    let daemon = daemon_status(&config);
+    out.push(match &daemon {
+        Some(status) => ok(
+            "daemon",
+            format!(
+                "serving at {}; business day {}",
+                config.socket_path().display(),
+                status["business_day"].as_str().unwrap_or("?")
+            ),
+        ),
+        None => problem(
+            Verdict::Warn,
+            "daemon",
+            format!("not answering at {}", config.socket_path().display()),
+            "start it: `systemctl start hallq`; then `journalctl -u hallq -e`",
+        ),
+    });
+    for device in &config.devices {
+        out.push(device_check(device, daemon.as_ref()));
+    }
+    if let Some(mqtt) = &config.mqtt {
+        out.push(tcp_probe(
+            "broker",
+            &format!("{}:{}", mqtt.host, mqtt.port),
+            "is Mosquitto running and reachable? `systemctl status mosquitto`",
+        ));
+    }
+    if let Some(upstream) = &config.upstream {
+        out.push(match url_authority(&upstream.url) {
+            Some(addr) => tcp_probe(
+                "upstream",
+                &addr,
+                "check the network route and [upstream] url",
+            ),
+            None => problem(
+                Verdict::Fail,
+                "upstream",
+                format!("cannot read host from {}", upstream.url),
+                "fix [upstream] url",
+            ),
+        });
+    }
+    out.push(clock(last_event));
+    out
+}
+
+fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
+    let path = config.store_path();
+    if !path.exists() {
+        return (
+            problem(
+                Verdict::Warn,
+                "store",
+                format!("{} does not exist yet", path.display()),
+                "it is created when hallq first starts",
+            ),
+            None,
+        );
+    }
+    let hint =
+        "restore the last backup (docs/install.md, Backups) or move the file aside to start empty";
+    let store = match Store::open_read_only(&path) {
+        Ok(s) => s,
+        Err(e) => return (problem(Verdict::Fail, "store", e.to_string(), hint), None),
+    };
+    if let Err(e) = store.quick_check() {
+        return (
+            problem(
+                Verdict::Fail,
+                "store",
+                format!("{}: {e}", path.display()),
+                hint,
+            ),
+            None,
+        );
+    }
+    match (store.event_stats(), store.last_event_at()) {
+        (Ok((count, _)), Ok(last)) => (
+            ok(
+                "store",
+                format!("{}: integrity ok, {count} events", path.display()),
+            ),
+            last,
+        ),
+        (Err(e), _) | (_, Err(e)) => (
+            problem(
+                Verdict::Fail,
+                "store",
+                format!("{}: {e}", path.display()),
+                hint,
+            ),
+            None,
+        ),
+    }
+}
+
+/// Free bytes on the file system holding `dir`.
+fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::other("path contains a NUL byte"))?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(u64::from(st.f_bavail) * u64::from(st.f_frsize))
+}
+
+fn disk(config: &Config) -> Finding {
+    let dir = &config.hall.data_dir;
+    // Before the first start the folder may not exist yet: measure where it will be created.
+    let probe = dir
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("/"));
+    match free_bytes(probe) {
+        Ok(free) => {
+            let detail = format!("{} free at {}", human_bytes(free), dir.display());
+            if free < DISK_FAIL_BYTES {
+                problem(
+                    Verdict::Fail,
+                    "disk",
+                    detail,
+                    "free space now: the store cannot record tickets on a full disk",
+                )
+            } else if free < DISK_WARN_BYTES {
+                problem(
+                    Verdict::Warn,
+                    "disk",
+                    detail,
+                    "free some space soon (old logs: `journalctl --vacuum-size=200M`)",
+                )
+            } else {
+                ok("disk", detail)
+            }
+        }
+        Err(e) => problem(
+            Verdict::Fail,
+            "disk",
+            format!("{}: {e}", dir.display()),
+            "check [hall] data_dir exists",
+        ),
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    if b >= GIB {
+        format!("{:.1} GiB", b as f64 / GIB as f64)
+    } else {
+        format!("{} MiB", b / (1024 * 1024))
+    }
+}
+
+fn daemon_status(config: &Config) -> Option<Value> {
+    let response = crate::cli::request(&config.socket_path(), &Request::Status).ok()?;
+    response.ok.then(|| Value::Object(response.data))
+}
+
+fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {
+    let name = format!("device {}", device.id);
+    let reach = reachable(device);
+    if reach.result != Verdict::Ok {
+        return Finding {
+            check: name,
+            ..reach
+        };
+    }
+    let health = daemon.and_then(|s| s["devices"].get(&device.id));
+    match health.and_then(|h| h["state"].as_str()) {
+        Some("offline") => problem(
+            Verdict::Fail,
+            name,
+            format!(
+                "{}; hallq reports it offline: {}",
+                reach.detail,
+                health.and_then(|h| h["cause"].as_str()).unwrap_or("?")
+            ),
+            cause_hint(health.and_then(|h| h["cause"].as_str()).unwrap_or("")),
+        ),
+        Some("degraded") => problem(
+            Verdict::Warn,
+            name,
+            format!(
+                "{}; {}",
+                reach.detail,
+                health
+                    .and_then(|h| h["cause"].as_str())
+                    .unwrap_or("degraded")
+            ),
+            cause_hint(health.and_then(|h| h["cause"].as_str()).unwrap_or("")),
+        ),
+        _ => Finding {
+            check: name,
+            ..reach
+        },
+    }
+}
+
+fn cause_hint(cause: &str) -> &'static str {
+    match cause {
+        "paper_out" => "load a new paper roll",
+        "paper_near_end" => "have a paper roll ready",
+        "cover_open" => "close the printer cover",
+        "disconnected" | "offline" | "no_answer" => {
+            "check power and cable; `journalctl -u hallq DEVICE=<id>`"
+        }
+        _ => "see `journalctl -u hallq DEVICE=<id>`",
+    }
+}
+
+fn reachable(device: &Device) -> Finding {
+    let value = |key: &str| {
+        device
+            .transport
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match device.transport_type() {
+        "serial" | "usblp" => {
+            let path = value("path");
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags_nonblocking()
+                .open(&path)
+            {
+                Ok(_) => ok("", format!("{path} opens")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => problem(
+                    Verdict::Fail,
+                    "",
+                    format!("{path} is missing"),
+                    "check the cable and the udev rule (docs/install.md); `ls -l /dev/hallq-*`",
+                ),
+                Err(e) => problem(
+                    Verdict::Fail,
+                    "",
+                    format!("{path}: {e}"),
+                    "is hallq in the dialout group? (docs/install.md)",
+                ),
+            }
+        }
+        "tcp" => {
+            let f = tcp_probe(
+                "",
+                &value("addr"),
+                "check the printer's power, cable and IP address",
+            );
+            Finding {
+                check: String::new(),
+                ..f
+            }
+        }
+        "sim" => {
+            let dir = value("dir");
+            match std::fs::create_dir_all(&dir).and_then(|_| tempfile_probe(Path::new(&dir))) {
+                Ok(()) => ok("", format!("simulated in {dir}")),
+                Err(e) => problem(
+                    Verdict::Fail,
+                    "",
+                    format!("{dir}: {e}"),
+                    "the sim folder must be writable",
+                ),
+            }
+        }
+        "mqtt" => ok("", "over MQTT (see broker)"),
+        other => problem(
+            Verdict::Fail,
+            "",
+            format!("unknown transport {other:?}"),
+            "fix the device's transport",
+        ),
+    }
+}
+
+fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(".hallq-doctor");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(probe)
+}
+
+trait NonBlocking {
+    fn custom_flags_nonblocking(&mut self) -> &mut Self;
+}
+
+impl NonBlocking for std::fs::OpenOptions {
+    fn custom_flags_nonblocking(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Do not wait for a modem's carrier, and do not become its controlling terminal.
+        self.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+    }
+}
+
+fn tcp_probe(check: &str, addr: &str, hint: &str) -> Finding {
+    let addrs: Vec<_> = match addr.to_socket_addrs() {
+        Ok(a) => a.collect(),
+        Err(e) => return problem(Verdict::Fail, check, format!("{addr}: {e}"), hint),
+    };
+    let mut last = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, PROBE_TIMEOUT) {
+            Ok(_) => return ok(check, format!("{addr} reachable")),
+            Err(e) => last = Some(e),
+        }
+    }
+    let why = last.map_or("no address".to_string(), |e| e.to_string());
+    problem(Verdict::Fail, check, format!("{addr}: {why}"), hint)
+}
+
+/// `https://host:8443/api` -> `host:8443`; default ports 80/443.
+fn url_authority(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
+    if authority.is_empty() {
+        return None;
+    }
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()) && !authority.ends_with(']'));
+    if has_port {
+        Some(authority.to_string())
+    } else {
+        Some(format!(
+            "{authority}:{}",
+            if scheme == "https" { 443 } else { 80 }
+        ))
+    }
+}
+
+fn clock(last_event: Option<jiff::Timestamp>) -> Finding {
+    let now = jiff::Timestamp::now();
+    let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
+    let hint = "set the clock and enable NTP: `timedatectl set-ntp true`";
+    if !(2024..2100).contains(&year) {
+        return problem(
+            Verdict::Fail,
+            "clock",
+            format!("system time {now} is implausible"),
+            hint,
+        );
+    }
+    if let Some(last) = last_event {
+        let behind = last.as_second() - now.as_second();
+        if behind > 300 {
+            return problem(
+                Verdict::Fail,
+                "clock",
+                format!(
+                    "system time {now} is {} min behind the store's last event {last}",
+                    behind / 60
+                ),
+                hint,
+            );
+        }
+    }
+    ok("clock", format!("{now}"))
+}
+
+/// The table for people.
+pub fn render(findings: &[Finding]) -> String {
+    let width = findings
+        .iter()
+        .map(|f| f.check.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!("{:<width$}  RESULT  DETAIL\n", "CHECK");
+    for f in findings {
+        s.push_str(&format!(
+            "{:<width$}  {:<6}  {}\n",
+            f.check,
+            f.result.to_string(),
+            f.detail
+        ));
+        if let Some(h) = &f.hint {
+            s.push_str(&format!("{:<width$}          hint: {h}\n", ""));
+        }
+    }
+    s
+}
+
+/// The worst verdict.
+pub fn worst(findings: &[Finding]) -> Verdict {
+    findings
+        .iter()
+        .map(|f| f.result)
+        .max()
+        .unwrap_or(Verdict::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_authority_defaults_ports() {
+        assert_eq!(
+            url_authority("https://platform.example/api").as_deref(),
+            Some("platform.example:443")
+        );
+        assert_eq!(
+            url_authority("http://127.0.0.1:8080/x").as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(url_authority("nonsense"), None);
+    }
+
+    #[test]
+    fn the_worst_verdict_decides() {
+        let f = vec![ok("a", "x"), problem(Verdict::Warn, "b", "y", "h")];
+        assert_eq!(worst(&f), Verdict::Warn);
+        assert!(render(&f).contains("hint: h"));
+    }
+}
