@@ -93,6 +93,21 @@ impl Hall {
         Ok((change, seq))
     }
 
+    /// After a rollover: purge personal data older than its retention period.
+    fn housekeeping(&mut self) {
+        let config = self.engine.config().clone();
+        let days = i64::from(config.retention.personal_data_days);
+        let today = self.engine.state().business_day;
+        let Ok(before) = today.checked_sub(jiff::Span::new().days(days)) else {
+            return;
+        };
+        match self.store.purge_personal_data(before) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("purged personal data older than {before} from {n} records"),
+            Err(e) => tracing::error!("purging personal data older than {before} failed: {e}"),
+        }
+    }
+
     /// Run one command at `now`, rolling the day over first if it is due.
     pub fn execute(
         &mut self,
@@ -103,6 +118,7 @@ impl Hall {
         if *command != Command::Rollover && self.engine.rollover_due(now) {
             let change = self.engine.decide(&Command::Rollover, now)?;
             outcomes.push(self.commit(change).map(outcome)?);
+            self.housekeeping();
         }
         let change = match self.engine.decide(command, now) {
             Ok(change) => change,

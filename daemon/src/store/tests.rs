@@ -104,3 +104,62 @@ fn every_connection_is_wal_and_synchronous_full() {
         .unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
 }
+
+#[test]
+fn personal_data_of_old_reservations_is_purged_everywhere() {
+    use crate::privacy::{PersonName, Phone};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("hallq.db")).unwrap();
+    store
+        .init_hall("test-hall", jiff::civil::date(2026, 11, 26))
+        .unwrap();
+    let mut engine = Engine::new(test_config(), load_state(&store).unwrap());
+    let now = at("2026-11-26T01:00:00Z");
+    let reserve = |date| Command::Reserve {
+        service: "A".into(),
+        date: Some(date),
+        slot: jiff::civil::time(10, 0, 0, 0),
+        name: PersonName::new("王小明"),
+        phone: Phone::new("13912345678"),
+    };
+    for date in [
+        jiff::civil::date(2026, 11, 26),
+        jiff::civil::date(2026, 12, 1),
+    ] {
+        let change = engine.decide(&reserve(date), now).unwrap();
+        store.commit(&change).unwrap();
+        engine.apply(&change);
+    }
+    assert_eq!(
+        store
+            .purge_personal_data(jiff::civil::date(2026, 11, 27))
+            .unwrap(),
+        2,
+        "one row, one event"
+    );
+    let names: Vec<String> = store
+        .conn()
+        .prepare("SELECT name || phone FROM reservations ORDER BY date")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        names,
+        ["王**139****5678", "王小明13912345678"],
+        "only the old one is purged"
+    );
+    let bodies: String = store
+        .conn()
+        .query_row("SELECT group_concat(body) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(bodies.matches("13912345678").count(), 1, "{bodies}");
+    assert_eq!(
+        store
+            .purge_personal_data(jiff::civil::date(2026, 11, 27))
+            .unwrap(),
+        0,
+        "idempotent"
+    );
+}

@@ -199,3 +199,41 @@ impl Store {
         .transpose()
     }
 }
+
+impl Store {
+    /// Replace the personal data of reservations dated before `before` with its masked form,
+    /// in the reservations table and in the events that carried it. Returns rows changed.
+    pub fn purge_personal_data(&mut self, before: jiff::civil::Date) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(String, String, String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT date, code, name, phone FROM reservations WHERE date < ?1 AND name NOT LIKE '%*%'",
+            )?;
+            let rows = stmt.query_map([before.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (date, code, name, phone) in &rows {
+            tx.execute(
+                "UPDATE reservations SET name = ?3, phone = ?4 WHERE date = ?1 AND code = ?2",
+                params![
+                    date,
+                    code,
+                    crate::privacy::mask_name(name),
+                    crate::privacy::mask_phone(phone)
+                ],
+            )?;
+        }
+        let events = tx.execute(
+            "UPDATE events SET body = json_set(body, '$.name', '*', '$.phone', '*')
+             WHERE kind = 'reservation_made' AND json_extract(body, '$.date') < ?1
+               AND json_extract(body, '$.name') != '*'",
+            [before.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(rows.len() + events)
+    }
+}
