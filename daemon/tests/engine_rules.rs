@@ -594,3 +594,88 @@ fn window_rules_open_pause_and_close() {
     );
     assert_eq!(e.find_number("A001").unwrap().class, TicketClass::Normal);
 }
+
+fn pickup(case: &str, id_last4: Option<&str>, id: Option<&str>) -> Command {
+    Command::Handoff(hallq::engine::HandoffRequest {
+        case_no: case.into(),
+        title: "不动产权证书".into(),
+        recipient: PersonName::new("王小明"),
+        phone: Phone::new("13912345678"),
+        method: hallq::engine::HandoffMethodRequest::Pickup {
+            id_last4: id_last4.map(str::to_string),
+            id_number: id.map(hallq::privacy::IdNumber::new),
+        },
+        window: Some(1),
+    })
+}
+
+fn mail(case: &str, carrier: &str, tracking: &str) -> Command {
+    Command::Handoff(hallq::engine::HandoffRequest {
+        case_no: case.into(),
+        title: "营业执照".into(),
+        recipient: PersonName::new("李建国"),
+        phone: Phone::new("0477-8123456"),
+        method: hallq::engine::HandoffMethodRequest::Mail {
+            address: hallq::privacy::Address::new("内蒙古鄂尔多斯市乌审旗嘎鲁图镇"),
+            carrier: carrier.into(),
+            tracking: tracking.into(),
+        },
+        window: None,
+    })
+}
+
+#[test]
+fn handoffs_are_validated_and_a_case_is_handed_over_once() {
+    let cfg = config(HALL);
+    let now = local(10, 0);
+    let mut e = engine(&cfg, now);
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "c1".into(),
+        },
+        now,
+    )
+    .unwrap();
+    let c = e.handle(&pickup("ZW-1", Some("002x"), None), now).unwrap();
+    assert_eq!(c.handoffs[0].clerk.as_deref(), Some("c1"));
+    assert_eq!(c.reply.data["recipient"], "王**");
+    assert_eq!(
+        c.event.as_ref().unwrap().body["verification"]["id_last4"],
+        "002X"
+    );
+    // The whole ID is checked and only its tail kept.
+    let c = e
+        .handle(&pickup("ZW-2", None, Some("11010519491231002X")), now)
+        .unwrap();
+    assert_eq!(
+        c.event.as_ref().unwrap().body["verification"]["id_last4"],
+        "002X"
+    );
+    let c = e
+        .handle(&mail("ZW-3", "顺丰", "SF1234567890123"), now)
+        .unwrap();
+    assert_eq!(c.reply.data["tracking"], "SF1234567890123");
+    assert_eq!(c.reply.data["id"], "H20261126-0003");
+
+    let dup = refusal(&mut e, mail("ZW-1", "sf", "SF1234567890124"), now);
+    assert!(
+        dup.contains("case ZW-1 was already handed over on 2026-11-26 (pickup)"),
+        "{dup}"
+    );
+    let bad_id = refusal(
+        &mut e,
+        pickup("ZW-4", None, Some("110105194912310021")),
+        now,
+    );
+    assert!(
+        bad_id.contains("GB 11643") && !bad_id.contains("110105194912310021"),
+        "{bad_id}"
+    );
+    let bad_tracking = refusal(&mut e, mail("ZW-5", "zto", "SF1234567890123"), now);
+    assert!(bad_tracking.contains("中通快递"), "{bad_tracking}");
+    let bad_carrier = refusal(&mut e, mail("ZW-6", "pigeon", "123"), now);
+    assert!(bad_carrier.contains("unknown carrier"), "{bad_carrier}");
+    let bad_tail = refusal(&mut e, pickup("ZW-7", Some("12"), None), now);
+    assert!(bad_tail.contains("last 4"), "{bad_tail}");
+}

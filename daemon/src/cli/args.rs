@@ -148,11 +148,117 @@ pub enum Sub {
     Logout {
         window: u32,
     },
+    /// Documents handed over at the pickup window or sent by post (出件).
+    Handoff {
+        #[command(subcommand)]
+        what: HandoffSub,
+    },
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
         window: u32,
         level: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoffSub {
+    /// Handed over in person.
+    Pickup {
+        #[arg(long = "case")]
+        case_no: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        recipient: String,
+        #[arg(long)]
+        phone: String,
+        /// Last 4 characters of the recipient's resident ID (else a signature is recorded).
+        #[arg(long = "id-last4", conflicts_with = "id")]
+        id_last4: Option<String>,
+        /// The whole resident ID: checked, only its last 4 kept.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        window: Option<u32>,
+    },
+    /// Sent by post.
+    Mail {
+        #[arg(long = "case")]
+        case_no: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        recipient: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        address: String,
+        /// sf, ems, post, jd, yto, zto, sto, yunda (or the Chinese name).
+        #[arg(long)]
+        carrier: String,
+        #[arg(long)]
+        tracking: String,
+        #[arg(long)]
+        window: Option<u32>,
+    },
+    /// List one day's handoffs (personal data masked).
+    List {
+        #[arg(long)]
+        day: Option<String>,
+    },
+}
+
+impl HandoffSub {
+    fn request(&self) -> Result<Request, String> {
+        Ok(match self {
+            HandoffSub::Pickup {
+                case_no,
+                title,
+                recipient,
+                phone,
+                id_last4,
+                id,
+                window,
+            } => Request::Handoff {
+                method: "pickup".into(),
+                case_no: case_no.clone(),
+                title: title.clone(),
+                recipient: recipient.clone(),
+                phone: phone.clone(),
+                id_last4: id_last4.clone(),
+                id_number: id.clone(),
+                window: *window,
+                address: None,
+                carrier: None,
+                tracking: None,
+            },
+            HandoffSub::Mail {
+                case_no,
+                title,
+                recipient,
+                phone,
+                address,
+                carrier,
+                tracking,
+                window,
+            } => Request::Handoff {
+                method: "mail".into(),
+                case_no: case_no.clone(),
+                title: title.clone(),
+                recipient: recipient.clone(),
+                phone: phone.clone(),
+                id_last4: None,
+                id_number: None,
+                window: *window,
+                address: Some(address.clone()),
+                carrier: Some(carrier.clone()),
+                tracking: Some(tracking.clone()),
+            },
+            HandoffSub::List { day } => Request::Handoffs {
+                day: day.as_deref().map(date).transpose()?,
+            },
+        })
+    }
 }
 
 impl Sub {
@@ -216,6 +322,7 @@ impl Sub {
                 clerk: clerk.clone(),
             },
             Sub::Logout { window } => Request::Logout { window: *window },
+            Sub::Handoff { what } => what.request()?,
             Sub::Evaluate { window, level: l } => Request::Evaluate {
                 window: *window,
                 level: level(l)?,

@@ -19,6 +19,7 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
         Request::Status => print_status(&response.data),
         Request::Queue => print_queue(&response.data),
         Request::Reservations { .. } => print_reservations(&response.data),
+        Request::Handoffs { .. } => print_handoffs(&response.data),
         _ => println!("{}", response.message),
     }
 }
@@ -138,6 +139,38 @@ fn print_reservations(d: &Map<String, Value>) {
                 .map_or("not checked in".to_string(), |t| format!(
                     "checked in as {t}"
                 ))
+        );
+    }
+}
+
+fn print_handoffs(d: &Map<String, Value>) {
+    let list = d
+        .get("handoffs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "handoffs on {}: {}",
+        d.get("day").and_then(Value::as_str).unwrap_or("-"),
+        list.len()
+    );
+    for h in list {
+        let how = match s(&h, "method") {
+            "mail" => format!(
+                "mail {} {} to {}",
+                s(&h, "carrier"),
+                s(&h, "tracking"),
+                s(&h, "address")
+            ),
+            _ => format!("pickup ({})", s(&h, "verification")),
+        };
+        println!(
+            "  {} {} {} {} {} {how}",
+            s(&h, "id"),
+            s(&h, "case_no"),
+            s(&h, "title"),
+            s(&h, "recipient"),
+            s(&h, "phone")
         );
     }
 }

@@ -85,6 +85,31 @@ pub enum Request {
         #[serde(default)]
         date: Option<String>,
     },
+    /// Record a handoff; `method` is `pickup` or `mail`.
+    Handoff {
+        method: String,
+        case_no: String,
+        title: String,
+        recipient: String,
+        phone: String,
+        #[serde(default)]
+        id_last4: Option<String>,
+        /// The whole resident ID: checked (GB 11643), only its last 4 kept.
+        #[serde(default)]
+        id_number: Option<String>,
+        #[serde(default)]
+        window: Option<u32>,
+        #[serde(default)]
+        address: Option<String>,
+        #[serde(default)]
+        carrier: Option<String>,
+        #[serde(default)]
+        tracking: Option<String>,
+    },
+    Handoffs {
+        #[serde(default)]
+        day: Option<String>,
+    },
 }
 
 /// An error as it crosses the socket.

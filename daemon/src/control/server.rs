@@ -14,7 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
 use super::protocol::{parse_request, Request, Response, MAX_LINE};
-use crate::engine::{Command, IssueClass, Refusal};
+use crate::engine::{Command, HandoffMethodRequest, HandoffRequest, IssueClass, Refusal};
 use crate::privacy::{PersonName, Phone};
 use crate::runtime::hall::{HallError, Query};
 use crate::runtime::Ctx;
@@ -197,6 +197,54 @@ fn action(request: Request) -> Result<Action, HallError> {
     match request {
         Request::Status => Ok(Action::Query(Query::Status)),
         Request::Queue => Ok(Action::Query(Query::Queue)),
+        Request::Handoffs { day } => {
+            let day = day.as_deref().map(parse_date).transpose()?;
+            Ok(Action::Query(Query::Handoffs { day }))
+        }
+        Request::Handoff {
+            method,
+            case_no,
+            title,
+            recipient,
+            phone,
+            id_last4,
+            id_number,
+            window,
+            address,
+            carrier,
+            tracking,
+        } => {
+            let method = match method.as_str() {
+                "pickup" => HandoffMethodRequest::Pickup {
+                    id_last4,
+                    id_number: id_number.map(crate::privacy::IdNumber::new),
+                },
+                "mail" => {
+                    let missing = |what: &str| bad(format!("a mail handoff needs --{what}"));
+                    HandoffMethodRequest::Mail {
+                        address: crate::privacy::Address::new(
+                            address.ok_or_else(|| missing("address"))?,
+                        ),
+                        carrier: carrier.ok_or_else(|| missing("carrier"))?,
+                        tracking: tracking.ok_or_else(|| missing("tracking"))?,
+                    }
+                }
+                other => {
+                    return Err(bad(format!(
+                        "handoff method {} is not pickup or mail",
+                        crate::privacy::echo(other)
+                    )))
+                }
+            };
+            c(Command::Handoff(HandoffRequest {
+                case_no,
+                title,
+                recipient: PersonName::new(recipient),
+                phone: Phone::new(phone),
+                method,
+                window,
+            }))
+        }
         Request::Reservations { date } => {
             let date = date.as_deref().map(parse_date).transpose()?;
             Ok(Action::Query(Query::Reservations { date }))

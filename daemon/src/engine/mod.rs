@@ -9,6 +9,7 @@
 mod commands;
 pub mod day;
 pub mod estimate;
+pub mod handoff;
 pub mod model;
 pub mod policy;
 
@@ -88,6 +89,8 @@ pub enum Command {
         name: PersonName,
         phone: Phone,
     },
+    /// Record a document handed over or posted (出件).
+    Handoff(HandoffRequest),
     /// A ticket that could not be printed after its number was committed.
     Void {
         ticket: TicketId,
@@ -97,6 +100,32 @@ pub enum Command {
     Rollover,
     /// Periodic housekeeping: tidal advice.
     Tick,
+}
+
+/// A handoff as entered at the pickup window, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffRequest {
+    pub case_no: String,
+    pub title: String,
+    pub recipient: PersonName,
+    pub phone: Phone,
+    pub method: HandoffMethodRequest,
+    pub window: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandoffMethodRequest {
+    /// Verified by the ID's last four characters, the whole ID (checked, only its tail kept),
+    /// or else a signature.
+    Pickup {
+        id_last4: Option<String>,
+        id_number: Option<crate::privacy::IdNumber>,
+    },
+    Mail {
+        address: crate::privacy::Address,
+        carrier: String,
+        tracking: String,
+    },
 }
 
 /// Why a command was refused. Nothing changed.
@@ -183,6 +212,7 @@ pub struct Change {
     pub windows: Vec<WindowState>,
     pub reservations: Vec<Reservation>,
     pub calls: Vec<CallRecord>,
+    pub handoffs: Vec<handoff::Handoff>,
     /// A new business day (rollover).
     pub day: Option<Date>,
     pub next_order: Option<i64>,
@@ -199,6 +229,7 @@ impl Change {
             || !self.tickets.is_empty()
             || !self.windows.is_empty()
             || !self.reservations.is_empty()
+            || !self.handoffs.is_empty()
             || self.day.is_some()
     }
 }
@@ -217,6 +248,8 @@ pub struct HallState {
     /// Running average service minutes per service, from today's finished tickets.
     pub ewma: BTreeMap<String, f64>,
     pub tidal: BTreeMap<String, TidalWatch>,
+    /// Case numbers already handed over (recent ones), with the day and method, for duplicates.
+    pub handed_over: BTreeMap<String, (Date, &'static str)>,
 }
 
 impl HallState {
@@ -230,6 +263,7 @@ impl HallState {
             reservations: BTreeMap::new(),
             ewma: BTreeMap::new(),
             tidal: BTreeMap::new(),
+            handed_over: BTreeMap::new(),
         }
     }
 
@@ -377,6 +411,17 @@ impl Engine {
         }
         for (service, watch) in &change.tidal {
             s.tidal.insert(service.clone(), watch.clone());
+        }
+        for h in &change.handoffs {
+            let day = day::business_day(
+                h.at,
+                &self.config.hall.timezone,
+                self.config.hall.day_starts_at,
+            );
+            s.handed_over.insert(
+                h.case_no.clone(),
+                (day.max(s.business_day), h.method.as_str()),
+            );
         }
     }
 

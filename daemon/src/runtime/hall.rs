@@ -25,6 +25,17 @@ pub enum HallError {
     Store(#[from] StoreError),
     #[error("hallq is shutting down")]
     Stopped,
+    /// The kiosk's printer cannot print; no number was used.
+    #[error("printer {kiosk}: {reason}")]
+    PrinterUnavailable { kiosk: String, reason: String },
+    /// The ticket was committed but its print failed; it was voided (number not reused).
+    #[error("{number} {}: printer {kiosk}: {reason}; please take a new ticket", if *.voided { "was voided" } else { "was NOT printed" })]
+    PrintFailed {
+        kiosk: String,
+        number: String,
+        reason: String,
+        voided: bool,
+    },
 }
 
 impl HallError {
@@ -33,6 +44,8 @@ impl HallError {
             HallError::Refused(r) => r.code(),
             HallError::Store(_) => "store_error",
             HallError::Stopped => "unavailable",
+            HallError::PrinterUnavailable { .. } => "printer_unavailable",
+            HallError::PrintFailed { .. } => "print_failed",
         }
     }
 }
@@ -43,6 +56,7 @@ pub enum Query {
     Status,
     Queue,
     Reservations { date: Option<jiff::civil::Date> },
+    Handoffs { day: Option<jiff::civil::Date> },
 }
 
 /// What a command produced, for the caller and for the effect runner.
@@ -135,6 +149,7 @@ impl Hall {
             Query::Status => Ok(queries::status(&self.engine)),
             Query::Queue => Ok(queries::queue(&self.engine)),
             Query::Reservations { date } => queries::reservations(&self.engine, &self.store, *date),
+            Query::Handoffs { day } => queries::handoffs(&self.engine, &self.store, *day),
         }
     }
 }
@@ -286,6 +301,7 @@ pub fn command_name(command: &Command) -> &'static str {
         Command::Evaluate { .. } => "evaluate",
         Command::Reserve { .. } => "reserve",
         Command::Void { .. } => "void",
+        Command::Handoff(_) => "handoff",
         Command::Rollover => "rollover",
         Command::Tick => "tick",
     }

@@ -121,3 +121,36 @@ pub fn reservations(e: &Engine, store: &Store, date: Option<Date>) -> Result<Val
     let items: Vec<Value> = list.iter().map(|r| reservation_json(r, e)).collect();
     Ok(json!({"date": date.to_string(), "reservations": items}))
 }
+
+pub fn handoffs(e: &Engine, store: &Store, day: Option<Date>) -> Result<Value, HallError> {
+    let day = day.unwrap_or(e.state().business_day);
+    let items: Vec<Value> = store.handoffs_on(day)?.iter().map(handoff_json).collect();
+    Ok(json!({"day": day.to_string(), "handoffs": items}))
+}
+
+fn handoff_json(h: &crate::engine::handoff::Handoff) -> Value {
+    use crate::engine::handoff::{Method, Verification};
+    let mut v = json!({
+        "id": h.id, "case_no": h.case_no, "title": h.title, "method": h.method.as_str(),
+        "recipient": h.recipient.masked(), "phone": h.phone.masked(), "clerk": h.clerk,
+        "window": h.window, "at": h.at.to_string(),
+    });
+    match &h.method {
+        Method::Pickup {
+            verification: Verification::Signature,
+        } => v["verification"] = json!("signature"),
+        Method::Pickup {
+            verification: Verification::IdLast4(_),
+        } => v["verification"] = json!("id_last4"),
+        Method::Mail {
+            carrier,
+            tracking,
+            address,
+        } => {
+            v["carrier"] = json!(carrier.code());
+            v["tracking"] = json!(tracking);
+            v["address"] = json!(address.masked());
+        }
+    }
+    v
+}

@@ -88,6 +88,25 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
         state.windows.insert(number, w);
     }
 
+    // Recent handoffs, so a case number handed over twice is refused.
+    let since = day.checked_sub(jiff::Span::new().days(366)).unwrap_or(day);
+    let mut stmt = conn
+        .prepare("SELECT case_no, business_day, method FROM handoffs WHERE business_day >= ?1")?;
+    let rows = stmt.query_map([since.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (case_no, on, method) = row?;
+        let method = if method == "mail" { "mail" } else { "pickup" };
+        state
+            .handed_over
+            .insert(case_no, (parse("handoffs.business_day", &on)?, method));
+    }
+
     for r in reservations_where(store, "date >= ?1", &day.to_string())? {
         state.reservations.insert((r.date, r.code.clone()), r);
     }
@@ -235,5 +254,93 @@ impl RawTicket {
             evaluation: self.evaluation,
             void_cause: self.void_cause,
         })
+    }
+}
+
+impl Store {
+    /// Handoffs recorded on one business day, in order.
+    pub fn handoffs_on(
+        &self,
+        day: Date,
+    ) -> Result<Vec<crate::engine::handoff::Handoff>, StoreError> {
+        use crate::engine::handoff::{Handoff, Method, Verification};
+        use crate::privacy::Address;
+        let mut stmt = self.conn().prepare(
+            "SELECT id, case_no, title, method, id_last4, carrier, tracking, address, recipient, phone,
+                    clerk, window, at
+             FROM handoffs WHERE business_day = ?1 ORDER BY at, id",
+        )?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+            Option<u32>,
+            String,
+        );
+        let rows = stmt.query_map([day.to_string()], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                case_no,
+                title,
+                method,
+                tail,
+                carrier,
+                tracking,
+                address,
+                recipient,
+                phone,
+                clerk,
+                window,
+                at,
+            ): Row = row?;
+            let method = match method.as_str() {
+                "mail" => Method::Mail {
+                    carrier: parse("handoffs.carrier", carrier.as_deref().unwrap_or(""))?,
+                    tracking: tracking.unwrap_or_default(),
+                    address: Address::new(address.unwrap_or_default()),
+                },
+                _ => Method::Pickup {
+                    verification: tail.map_or(Verification::Signature, Verification::IdLast4),
+                },
+            };
+            out.push(Handoff {
+                id,
+                case_no,
+                title,
+                method,
+                recipient: PersonName::new(recipient),
+                phone: Phone::new(phone),
+                clerk,
+                window,
+                at: parse("handoffs.at", &at)?,
+            });
+        }
+        Ok(out)
     }
 }

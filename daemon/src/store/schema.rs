@@ -87,6 +87,27 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL CHECK (json_valid(body))
     );
     "#,
+    // 2: handoffs (出件). A case number is handed over once.
+    r#"
+    CREATE TABLE handoffs (
+        id TEXT PRIMARY KEY,
+        case_no TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('pickup', 'mail')),
+        id_last4 TEXT,
+        carrier TEXT,
+        tracking TEXT,
+        address TEXT,
+        recipient TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        clerk TEXT,
+        window INTEGER,
+        at TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        CHECK (method = 'pickup' OR (carrier IS NOT NULL AND tracking IS NOT NULL AND address IS NOT NULL))
+    );
+    CREATE INDEX handoffs_day ON handoffs (business_day);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -61,6 +61,9 @@ impl Store {
                 params![c.ticket, c.window, c.at.to_string(), c.reason.as_str(), c.recall, c.clerk],
             )?;
         }
+        for h in &change.handoffs {
+            insert_handoff(&tx, h, change.event.as_ref().map(|e| e.business_day))?;
+        }
         let seq = match &change.event {
             Some(event) => Some(append_event(&tx, event)?),
             None => None,
@@ -129,6 +132,55 @@ fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<(), StoreError> {
             t.evaluation,
             ts(t.evaluated_at),
             t.void_cause,
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_handoff(
+    tx: &Transaction<'_>,
+    h: &crate::engine::handoff::Handoff,
+    day: Option<jiff::civil::Date>,
+) -> Result<(), StoreError> {
+    use crate::engine::handoff::{Method, Verification};
+    let (id_last4, carrier, tracking, address) = match &h.method {
+        Method::Pickup {
+            verification: Verification::IdLast4(t),
+        } => (Some(t.as_str()), None, None, None),
+        Method::Pickup {
+            verification: Verification::Signature,
+        } => (None, None, None, None),
+        Method::Mail {
+            carrier,
+            tracking,
+            address,
+        } => (
+            None,
+            Some(carrier.code()),
+            Some(tracking.as_str()),
+            Some(address.expose()),
+        ),
+    };
+    let day = day.map(|d| d.to_string()).unwrap_or_default();
+    tx.execute(
+        "INSERT INTO handoffs (id, case_no, title, method, id_last4, carrier, tracking, address, recipient,
+            phone, clerk, window, at, business_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            h.id,
+            h.case_no,
+            h.title,
+            h.method.as_str(),
+            id_last4,
+            carrier,
+            tracking,
+            address,
+            h.recipient.expose(),
+            h.phone.expose(),
+            h.clerk,
+            h.window,
+            h.at.to_string(),
+            day
         ],
     )?;
     Ok(())
@@ -233,7 +285,33 @@ impl Store {
                AND json_extract(body, '$.name') != '*'",
             [before.to_string()],
         )?;
+        let handoffs: Vec<(String, String, String, Option<String>)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, recipient, phone, address FROM handoffs
+                 WHERE business_day < ?1 AND recipient NOT LIKE '%*%'",
+            )?;
+            let rows = stmt.query_map([before.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, recipient, phone, address) in &handoffs {
+            tx.execute(
+                "UPDATE handoffs SET recipient = ?2, phone = ?3, address = ?4 WHERE id = ?1",
+                params![
+                    id,
+                    crate::privacy::mask_name(recipient),
+                    crate::privacy::mask_phone(phone),
+                    address.as_deref().map(crate::privacy::mask_address)
+                ],
+            )?;
+        }
+        let handoff_events = tx.execute(
+            "UPDATE events SET body = json_set(body, '$.recipient', '*', '$.phone', '*', '$.address', '*')
+             WHERE kind = 'handoff_recorded' AND business_day < ?1 AND json_extract(body, '$.recipient') != '*'",
+            [before.to_string()],
+        )?;
         tx.commit()?;
-        Ok(rows.len() + events)
+        Ok(rows.len() + events + handoffs.len() + handoff_events)
     }
 }

@@ -195,3 +195,100 @@ fn check_config_names_file_line_and_column() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains(&expected_prefix));
 }
+
+#[test]
+fn handoffs_are_logged_listed_masked_and_never_twice() {
+    let mut d = Daemon::start_new(&HallSpec::default());
+    let h = d.ok(&[
+        "handoff",
+        "pickup",
+        "--case",
+        "ZW2026-17",
+        "--title",
+        "不动产权证书",
+        "--recipient",
+        "王小明",
+        "--phone",
+        "13912345678",
+        "--id-last4",
+        "123x",
+    ]);
+    assert_eq!(
+        (h["method"].as_str(), h["verification"].as_str()),
+        (Some("pickup"), Some("id_last4"))
+    );
+    let m = d.ok(&[
+        "handoff",
+        "mail",
+        "--case",
+        "ZW2026-18",
+        "--title",
+        "营业执照",
+        "--recipient",
+        "李建国",
+        "--phone",
+        "0477-8123456",
+        "--address",
+        "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
+        "--carrier",
+        "EMS",
+        "--tracking",
+        "EA123456789CN",
+    ]);
+    assert_eq!(m["carrier"], "ems");
+    let list = d.cli(&["handoff", "list"]);
+    assert!(
+        list.stdout.contains("ZW2026-17") && list.stdout.contains("EA123456789CN"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        !list.stdout.contains("小明") && !list.stdout.contains("鄂尔多斯市乌审旗"),
+        "{}",
+        list.stdout
+    );
+    let missing = d.cli(&[
+        "handoff",
+        "mail",
+        "--case",
+        "X",
+        "--title",
+        "t",
+        "--recipient",
+        "r",
+        "--phone",
+        "13912345678",
+        "--address",
+        "某地某街某号",
+        "--carrier",
+        "sf",
+        "--tracking",
+        "SF1",
+    ]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("顺丰速运"), "{}", missing.stderr);
+
+    // After a restart the case is still known: no second handoff.
+    d.kill();
+    d.start();
+    let dup = d.refused(&[
+        "handoff",
+        "pickup",
+        "--case",
+        "ZW2026-17",
+        "--title",
+        "x",
+        "--recipient",
+        "王小明",
+        "--phone",
+        "13912345678",
+    ]);
+    assert!(dup.contains("already handed over"), "{dup}");
+    assert_eq!(
+        d.ok(&["handoff", "list"])["handoffs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

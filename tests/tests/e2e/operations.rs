@@ -213,6 +213,85 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
     run(&d, &["issue", "150102199001011234"]);
     run(&d, &["requeue", "13912345678"]);
     run(&d, &["call", "1", "--ticket", "13912345678"]);
+    run(
+        &d,
+        &[
+            "handoff",
+            "pickup",
+            "--case",
+            "ZW-1",
+            "--title",
+            "不动产权证书",
+            "--recipient",
+            "王小明",
+            "--phone",
+            "13912345678",
+            "--id",
+            "150102199001011234",
+        ],
+    );
+    run(
+        &d,
+        &[
+            "handoff",
+            "pickup",
+            "--case",
+            "ZW-1",
+            "--title",
+            "不动产权证书",
+            "--recipient",
+            "王小明",
+            "--phone",
+            "13912345678",
+            "--id-last4",
+            "1234",
+        ],
+    );
+    run(
+        &d,
+        &[
+            "handoff",
+            "mail",
+            "--case",
+            "ZW-2",
+            "--title",
+            "营业执照",
+            "--recipient",
+            "李建国",
+            "--phone",
+            "13800138000",
+            "--address",
+            "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
+            "--carrier",
+            "sf",
+            "--tracking",
+            "SF1234567890123",
+            "--json",
+        ],
+    );
+    run(
+        &d,
+        &[
+            "handoff",
+            "mail",
+            "--case",
+            "ZW-3",
+            "--title",
+            "营业执照",
+            "--recipient",
+            "李建国",
+            "--phone",
+            "13800138000",
+            "--address",
+            "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
+            "--carrier",
+            "150102199001011234",
+            "--tracking",
+            "13800138000",
+        ],
+    );
+    run(&d, &["handoff", "list"]);
+    run(&d, &["handoff", "list", "--json"]);
     run(&d, &["reservations", "--date", &tomorrow]);
     run(&d, &["reservations", "--date", &tomorrow, "--json"]);
     run(

@@ -1,0 +1,318 @@
+//! Handoffs (出件): documents handed over at the pickup window or sent by post, and the checks
+//! an entry must pass: phone and ID formats (GB 11643 checksum), tracking numbers per carrier.
+//!
+//! Pure validation and the record type; the engine decides duplicates, the store keeps rows.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::privacy::{Address, PersonName, Phone};
+
+/// How the recipient proved who they are at pickup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Verification {
+    /// The last four characters of the resident ID (only these are kept).
+    IdLast4(String),
+    Signature,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    Pickup {
+        verification: Verification,
+    },
+    Mail {
+        carrier: Carrier,
+        tracking: String,
+        address: Address,
+    },
+}
+
+impl Method {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Method::Pickup { .. } => "pickup",
+            Method::Mail { .. } => "mail",
+        }
+    }
+}
+
+/// One document handed over or posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    pub id: String,
+    pub case_no: String,
+    pub title: String,
+    pub method: Method,
+    pub recipient: PersonName,
+    pub phone: Phone,
+    pub clerk: Option<String>,
+    pub window: Option<u32>,
+    pub at: Timestamp,
+}
+
+/// Carriers whose tracking numbers hallq knows how to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Carrier {
+    Sf,
+    Ems,
+    ChinaPost,
+    Jd,
+    Yto,
+    Zto,
+    Sto,
+    Yunda,
+}
+
+impl Carrier {
+    pub const ALL: [Carrier; 8] = [
+        Carrier::Sf,
+        Carrier::Ems,
+        Carrier::ChinaPost,
+        Carrier::Jd,
+        Carrier::Yto,
+        Carrier::Zto,
+        Carrier::Sto,
+        Carrier::Yunda,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Carrier::Sf => "sf",
+            Carrier::Ems => "ems",
+            Carrier::ChinaPost => "post",
+            Carrier::Jd => "jd",
+            Carrier::Yto => "yto",
+            Carrier::Zto => "zto",
+            Carrier::Sto => "sto",
+            Carrier::Yunda => "yunda",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Carrier::Sf => "顺丰速运",
+            Carrier::Ems => "EMS",
+            Carrier::ChinaPost => "中国邮政",
+            Carrier::Jd => "京东物流",
+            Carrier::Yto => "圆通速递",
+            Carrier::Zto => "中通快递",
+            Carrier::Sto => "申通快递",
+            Carrier::Yunda => "韵达速递",
+        }
+    }
+
+    /// The shape a tracking number must have, for error messages and docs.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Carrier::Sf => "SF + 12 or 13 digits",
+            Carrier::Ems => "2 letters + 9 digits + 2 letters (e.g. EA123456789CN), or 13 digits starting with 1",
+            Carrier::ChinaPost => "13 digits starting with 9, or 2 letters + 9 digits + CN",
+            Carrier::Jd => "JD + 13 to 15 letters or digits",
+            Carrier::Yto => "YT + 13 to 15 digits",
+            Carrier::Zto => "12 to 15 digits starting with 7, 5 or 3",
+            Carrier::Sto => "12 to 15 digits starting with 77, 88, 55 or 66",
+            Carrier::Yunda => "13 to 15 digits starting with 3, 4 or 5",
+        }
+    }
+
+    /// Whether `t` (already upper-cased, no spaces) is a tracking number of this carrier.
+    pub fn accepts(self, t: &str) -> bool {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let letters = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase());
+        let upu = |t: &str, suffix: Option<&str>| {
+            t.len() == 13
+                && letters(&t[..2])
+                && digits(&t[2..11])
+                && letters(&t[11..])
+                && suffix.is_none_or(|s| &t[11..] == s)
+        };
+        let n = t.len();
+        match self {
+            Carrier::Sf => t.starts_with("SF") && (14..=15).contains(&n) && digits(&t[2..]),
+            Carrier::Ems => upu(t, None) || (n == 13 && t.starts_with('1') && digits(t)),
+            Carrier::ChinaPost => {
+                (n == 13 && t.starts_with('9') && digits(t)) || upu(t, Some("CN"))
+            }
+            Carrier::Jd => {
+                t.starts_with("JD")
+                    && (15..=17).contains(&n)
+                    && t[2..].bytes().all(|b| b.is_ascii_alphanumeric())
+            }
+            Carrier::Yto => t.starts_with("YT") && (15..=17).contains(&n) && digits(&t[2..]),
+            Carrier::Zto => {
+                (12..=15).contains(&n) && digits(t) && matches!(t.as_bytes()[0], b'7' | b'5' | b'3')
+            }
+            Carrier::Sto => {
+                (12..=15).contains(&n)
+                    && digits(t)
+                    && ["77", "88", "55", "66"].iter().any(|p| t.starts_with(p))
+            }
+            Carrier::Yunda => {
+                (13..=15).contains(&n) && digits(t) && matches!(t.as_bytes()[0], b'3' | b'4' | b'5')
+            }
+        }
+    }
+}
+
+impl fmt::Display for Carrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Carrier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let lower = s.to_ascii_lowercase();
+        Carrier::ALL
+            .into_iter()
+            .find(|c| c.code() == lower || c.name() == s || (lower == "顺丰" && *c == Carrier::Sf))
+            .or(match s {
+                "京东" => Some(Carrier::Jd),
+                "圆通" => Some(Carrier::Yto),
+                "中通" => Some(Carrier::Zto),
+                "申通" => Some(Carrier::Sto),
+                "韵达" => Some(Carrier::Yunda),
+                "邮政" => Some(Carrier::ChinaPost),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                let known: Vec<&str> = Carrier::ALL.iter().map(|c| c.code()).collect();
+                format!(
+                    "unknown carrier {}; known: {}",
+                    crate::privacy::echo(s),
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+/// Check a tracking number for `carrier`; returns it normalised (upper case, no spaces).
+pub fn check_tracking(carrier: Carrier, tracking: &str) -> Result<String, String> {
+    let t: String = tracking
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if carrier.accepts(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "tracking number {} is not a {} ({}) number: expected {}",
+            crate::privacy::echo(&t),
+            carrier.name(),
+            carrier.code(),
+            carrier.pattern()
+        ))
+    }
+}
+
+/// GB 11643-1999: 17 digits and a check character (0-9 or X) computed with ISO 7064 MOD 11-2.
+pub fn valid_resident_id(id: &str) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let b = id.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    CHECK[(sum % 11) as usize] == b[17].to_ascii_uppercase()
+}
+
+/// The last four characters of an ID as kept for verification: 3 digits and a digit or X.
+pub fn check_id_last4(s: &str) -> Result<String, String> {
+    let s = s.trim().to_ascii_uppercase();
+    let b = s.as_bytes();
+    if b.len() == 4
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && (b[3].is_ascii_digit() || b[3] == b'X')
+    {
+        Ok(s)
+    } else {
+        Err("ID last 4 must be 3 digits and a digit or X".to_string())
+    }
+}
+
+/// Mainland mobile (1[3-9] + 9 digits) or landline (0 + area code, optional dash, 7-8 digits).
+pub fn valid_phone(p: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let mobile = p.len() == 11 && p.starts_with('1') && digits(p) && p.as_bytes()[1] >= b'3';
+    let landline = match p.split_once('-') {
+        Some((area, local)) => {
+            area.starts_with('0')
+                && (3..=4).contains(&area.len())
+                && digits(area)
+                && (7..=8).contains(&local.len())
+                && digits(local)
+        }
+        None => p.starts_with('0') && (10..=12).contains(&p.len()) && digits(p),
+    };
+    mobile || landline
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_id_checksum_per_gb_11643() {
+        // The standard's own example.
+        assert!(valid_resident_id("11010519491231002X"));
+        assert!(valid_resident_id("11010519491231002x"));
+        assert!(!valid_resident_id("110105194912310021"));
+        assert!(!valid_resident_id("1101051949123100"));
+        assert!(!valid_resident_id("11010519491231002Y"));
+    }
+
+    #[test]
+    fn tracking_numbers_per_carrier() {
+        assert_eq!(
+            check_tracking(Carrier::Sf, "sf 1234 5678 9012"),
+            Ok("SF123456789012".into())
+        );
+        assert!(check_tracking(Carrier::Sf, "SF12345").is_err());
+        assert!(check_tracking(Carrier::Ems, "EA123456789CN").is_ok());
+        assert!(check_tracking(Carrier::Ems, "1123456789012").is_ok());
+        assert!(check_tracking(Carrier::ChinaPost, "9876543210123").is_ok());
+        assert!(check_tracking(Carrier::Jd, "JDVA12345678901").is_ok());
+        assert!(check_tracking(Carrier::Yto, "YT1234567890123").is_ok());
+        assert!(check_tracking(Carrier::Zto, "731234567890").is_ok());
+        assert!(check_tracking(Carrier::Sto, "7712345678901").is_ok());
+        assert!(check_tracking(Carrier::Yunda, "4312345678901").is_ok());
+        let e = check_tracking(Carrier::Zto, "SF123456789012").unwrap_err();
+        assert!(
+            e.contains("中通快递") && e.contains("starting with 7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn carriers_parse_by_code_or_chinese_name() {
+        assert_eq!("SF".parse::<Carrier>(), Ok(Carrier::Sf));
+        assert_eq!("顺丰".parse::<Carrier>(), Ok(Carrier::Sf));
+        assert_eq!("京东物流".parse::<Carrier>(), Ok(Carrier::Jd));
+        assert!("pigeon"
+            .parse::<Carrier>()
+            .unwrap_err()
+            .contains("known: sf"));
+    }
+
+    #[test]
+    fn phones_and_id_tails() {
+        assert!(
+            valid_phone("13912345678") && valid_phone("0477-8123456") && valid_phone("04778123456")
+        );
+        assert!(!valid_phone("12345678901") && !valid_phone("1391234567") && !valid_phone("abc"));
+        assert_eq!(check_id_last4("002x"), Ok("002X".into()));
+        assert!(check_id_last4("12345").is_err());
+    }
+}
