@@ -271,34 +271,24 @@ fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {
         };
     }
     let health = daemon.and_then(|s| s["devices"].get(&device.id));
-    match health.and_then(|h| h["state"].as_str()) {
-        Some("offline") => problem(
-            Verdict::Fail,
-            name,
-            format!(
-                "{}; hallq reports it offline: {}",
-                reach.detail,
-                health.and_then(|h| h["cause"].as_str()).unwrap_or("?")
-            ),
-            cause_hint(health.and_then(|h| h["cause"].as_str()).unwrap_or("")),
-        ),
-        Some("degraded") => problem(
-            Verdict::Warn,
-            name,
-            format!(
-                "{}; {}",
-                reach.detail,
-                health
-                    .and_then(|h| h["cause"].as_str())
-                    .unwrap_or("degraded")
-            ),
-            cause_hint(health.and_then(|h| h["cause"].as_str()).unwrap_or("")),
-        ),
-        _ => Finding {
-            check: name,
-            ..reach
-        },
-    }
+    let state = health.and_then(|h| h["state"].as_str());
+    let cause = health.and_then(|h| h["cause"].as_str()).unwrap_or("");
+    let verdict = match state {
+        Some("offline") => Verdict::Fail,
+        Some("degraded") => Verdict::Warn,
+        _ => {
+            return Finding {
+                check: name,
+                ..reach
+            }
+        }
+    };
+    let detail = format!(
+        "{}; hallq reports it {}: {cause}",
+        reach.detail,
+        state.unwrap_or("?")
+    );
+    problem(verdict, name, detail, cause_hint(cause))
 }
 
 fn cause_hint(cause: &str) -> &'static str {

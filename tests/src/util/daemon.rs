@@ -64,16 +64,7 @@ pub struct Daemon {
 impl Daemon {
     /// Write the hall's config into a fresh folder (not started yet).
     pub fn new(spec: &HallSpec) -> Daemon {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = dir.path().join("hallq.toml");
-        std::fs::write(&config, spec.toml()).expect("config written");
-        Daemon {
-            dir,
-            config,
-            child: None,
-            logs: Arc::default(),
-            env: Vec::new(),
-        }
+        Daemon::from_text("hallq.toml", &spec.toml())
     }
 
     /// A hall from config text written at `relative` inside a fresh folder (relative paths in the
