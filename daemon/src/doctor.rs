@@ -207,7 +207,10 @@ fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok(u64::from(st.f_bavail) * u64::from(st.f_frsize))
+    // The field types differ by platform (u32 on some 32-bit targets).
+    #[allow(clippy::useless_conversion)]
+    let (avail, frsize) = (u64::from(st.f_bavail), u64::from(st.f_frsize));
+    Ok(avail * frsize)
 }
 
 fn disk(config: &Config) -> Finding {
@@ -258,7 +261,7 @@ fn human_bytes(b: u64) -> String {
 
 fn daemon_status(config: &Config) -> Option<Value> {
     let response = crate::cli::request(&config.socket_path(), &Request::Status).ok()?;
-    response.ok.then(|| Value::Object(response.data))
+    response.ok.then_some(Value::Object(response.data))
 }
 
 fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {

@@ -3,11 +3,15 @@
 //!
 //! Owns the device rules of the config only. It keeps the transport and the protocol settings
 //! as TOML values (with defaults filled in and relative paths resolved) for the drivers to type;
-//! it opens nothing.
+//! it opens nothing. Printer settings (`qr_url`, `footer`, status ages) and serial line settings
+//! are checked with the driver's own parsers, so a value the driver would refuse never gets past
+//! `check-config`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
+use hallq_drivers::escpos::url_template::{UrlTemplate, UrlTemplateError};
+use hallq_drivers::transport::{FlowControl, Parity};
 use toml::{Spanned, Value};
 
 use super::raw::{RawDevice, RawTransport};
@@ -26,6 +30,12 @@ const KINDS: [(&str, DeviceKind); 7] = [
 const PROTOCOLS: [&str; 4] = ["escpos", "modbus", "homie", "lines"];
 const DEFAULT_BAUD: u32 = 9600;
 const PRINTER_PORT: u16 = 9100;
+/// Serial keys beside `path` and `baud`, with their defaults (8N1, no flow control).
+const SERIAL_LINE: [&str; 4] = ["parity", "flow_control", "data_bits", "stop_bits"];
+/// Printer defaults: status answers younger than this answer the check before issuing…
+pub const DEFAULT_STATUS_MAX_AGE_MS: u32 = 2000;
+/// …and the status is polled this long after the last answer.
+pub const DEFAULT_POLL_SECONDS: u32 = 10;
 
 /// Check every device; `have_mqtt` says whether the file has an `[mqtt]` section.
 pub(super) fn resolve(
@@ -48,11 +58,13 @@ pub(super) fn resolve(
         .collect()
 }
 
-/// What earlier devices claimed: ids, and Modbus addresses per serial bus (both with their line).
+/// What earlier devices claimed: ids, Modbus addresses per serial bus and kiosks with a printer
+/// (each with its line).
 #[derive(Default)]
 struct Seen {
     ids: HashMap<String, usize>,
     bus_addresses: HashMap<(String, i64), usize>,
+    printer_kiosks: HashMap<String, usize>,
 }
 
 struct DeviceCheck<'c, 'a, 'r> {
@@ -79,7 +91,7 @@ impl DeviceCheck<'_, '_, '_> {
                 "escpos is only for printers".into(),
             );
         }
-        self.kiosk(kind);
+        self.kiosk(kind, seen);
         self.window(kind, windows);
         let transport = self.transport(kind, have_mqtt);
         let extra = self.extra(kind, &transport, seen);
@@ -129,10 +141,25 @@ impl DeviceCheck<'_, '_, '_> {
         found
     }
 
-    /// Printers and kiosk keys belong to a kiosk.
-    fn kiosk(&mut self, kind: Option<DeviceKind>) {
+    /// Printers and kiosk keys belong to a kiosk; a kiosk has at most one printer.
+    fn kiosk(&mut self, kind: Option<DeviceKind>, seen: &mut Seen) {
         match (&self.table.get_ref().kiosk, kind) {
-            (Some(kiosk), _) => self.check.id(&format!("{}.kiosk", self.key), kiosk),
+            (Some(kiosk), kind) => {
+                self.check.id(&format!("{}.kiosk", self.key), kiosk);
+                if kind != Some(DeviceKind::Printer) {
+                    return;
+                }
+                let line = self.check.line_of(kiosk);
+                if let Some(first) = seen.printer_kiosks.get(kiosk.get_ref()) {
+                    let message = format!(
+                        "kiosk {:?} already has a printer (line {first})",
+                        kiosk.get_ref()
+                    );
+                    self.error(kiosk, "kiosk", message);
+                } else {
+                    seen.printer_kiosks.insert(kiosk.get_ref().clone(), line);
+                }
+            }
             (None, Some(kind @ (DeviceKind::Printer | DeviceKind::KioskKeys))) => {
                 self.missing("kiosk", format!("required for {kind} devices"));
             }
@@ -166,7 +193,14 @@ impl DeviceCheck<'_, '_, '_> {
         let ty = t.kind.get_ref().as_str();
         let mut out = BTreeMap::from([("type".to_string(), Value::from(ty))]);
         let allowed: &[&str] = match ty {
-            "serial" => &["path", "baud"],
+            "serial" => &[
+                "path",
+                "baud",
+                "parity",
+                "flow_control",
+                "data_bits",
+                "stop_bits",
+            ],
             "tcp" => &["addr"],
             "usblp" => &["path"],
             "sim" => &["dir"],
@@ -210,6 +244,7 @@ impl DeviceCheck<'_, '_, '_> {
                     .map_or(DEFAULT_BAUD, |b| self.check.int(&key, b, 1, i64::MAX));
                 Some(Value::Integer(i64::from(baud)))
             }
+            _ if SERIAL_LINE.contains(&name) => Some(self.serial_line(t, &key, name)),
             "addr" => t.addr.as_ref().map(|addr| {
                 let default_port = (kind == Some(DeviceKind::Printer)).then_some(PRINTER_PORT);
                 let resolved = tcp_addr(addr.get_ref(), default_port).unwrap_or_else(|| {
@@ -235,6 +270,41 @@ impl DeviceCheck<'_, '_, '_> {
                     .at(span.start, key, format!("required for a {ty} transport"));
             }
         }
+    }
+
+    /// `parity`, `flow_control`, `data_bits` or `stop_bits`, checked with the driver's
+    /// spellings; absent, the 8N1 default without flow control.
+    fn serial_line(&mut self, t: &RawTransport, key: &str, name: &str) -> Value {
+        let (word, known, expected) = match name {
+            "data_bits" => {
+                return Value::Integer(i64::from(self.check.int_or(key, &t.data_bits, 8, 5, 8)))
+            }
+            "stop_bits" => {
+                return Value::Integer(i64::from(self.check.int_or(key, &t.stop_bits, 1, 1, 2)))
+            }
+            "parity" => (
+                &t.parity,
+                t.parity
+                    .as_ref()
+                    .map(|p| p.get_ref().parse::<Parity>().is_ok()),
+                "none, odd or even",
+            ),
+            _ => (
+                &t.flow_control,
+                t.flow_control
+                    .as_ref()
+                    .map(|f| f.get_ref().parse::<FlowControl>().is_ok()),
+                "none, software or hardware",
+            ),
+        };
+        let Some(word) = word else {
+            return Value::from("none");
+        };
+        if known == Some(false) {
+            let message = format!("expected {expected}, got {:?}", word.get_ref());
+            self.check.error(word, key, message);
+        }
+        Value::from(word.get_ref().as_str())
     }
 
     /// Homie devices live on the broker (or in the simulator); the broker carries only Homie.
@@ -302,8 +372,64 @@ impl DeviceCheck<'_, '_, '_> {
             }
             extra.insert("colors".into(), Value::Integer(*colors.get_ref()));
         }
+        self.printer(kind, &mut extra);
         self.address(transport, seen, &mut extra);
         extra
+    }
+
+    /// Printer settings: `qr_url` (parsed as the driver will), `footer`, `status_max_age_ms`,
+    /// `poll_seconds`; the two ages get their defaults on printers.
+    fn printer(&mut self, kind: Option<DeviceKind>, extra: &mut BTreeMap<String, Value>) {
+        let d = self.table.get_ref();
+        let is_printer = kind.map(|k| k == DeviceKind::Printer);
+        if let Some(url) = &d.qr_url {
+            if is_printer == Some(false) {
+                self.error(url, "qr_url", "only printers print a QR code".into());
+            } else if let Err(e) = UrlTemplate::parse(url.get_ref()) {
+                let offset = char_offset(url, template_error_at(&e));
+                let key = format!("{}.qr_url", self.key);
+                self.check.at(offset, key, e.to_string());
+            }
+            extra.insert("qr_url".into(), Value::String(url.get_ref().clone()));
+        }
+        if let Some(footer) = &d.footer {
+            if is_printer == Some(false) {
+                self.error(footer, "footer", "only printers print a footer".into());
+            }
+            let lines = footer
+                .get_ref()
+                .iter()
+                .map(|l| Value::String(l.get_ref().clone()));
+            extra.insert("footer".into(), Value::Array(lines.collect()));
+        }
+        let ages = [
+            (
+                "status_max_age_ms",
+                &d.status_max_age_ms,
+                DEFAULT_STATUS_MAX_AGE_MS,
+                0,
+                600_000,
+            ),
+            (
+                "poll_seconds",
+                &d.poll_seconds,
+                DEFAULT_POLL_SECONDS,
+                1,
+                86_400,
+            ),
+        ];
+        for (name, value, default, min, max) in ages {
+            let n = match value {
+                Some(v) if is_printer == Some(false) => {
+                    self.error(v, name, "only printers have this setting".into());
+                    continue;
+                }
+                Some(v) => self.check.int(&format!("{}.{name}", self.key), v, min, max),
+                None if is_printer == Some(true) => default,
+                None => continue,
+            };
+            extra.insert(name.into(), Value::Integer(i64::from(n)));
+        }
     }
 
     /// Modbus unit id: required on a serial bus, unique per bus.
@@ -365,14 +491,51 @@ impl DeviceCheck<'_, '_, '_> {
 
 /// The transport keys written in the file, with their spans.
 fn present_keys(t: &RawTransport) -> Vec<(&'static str, Range<usize>)> {
-    let strings = [("path", &t.path), ("addr", &t.addr), ("dir", &t.dir)];
+    let strings = [
+        ("path", &t.path),
+        ("addr", &t.addr),
+        ("dir", &t.dir),
+        ("parity", &t.parity),
+        ("flow_control", &t.flow_control),
+    ];
+    let ints = [
+        ("baud", &t.baud),
+        ("data_bits", &t.data_bits),
+        ("stop_bits", &t.stop_bits),
+    ];
     let mut keys: Vec<_> = strings
         .into_iter()
         .filter_map(|(name, v)| v.as_ref().map(|v| (name, v.span())))
         .collect();
-    keys.extend(t.baud.as_ref().map(|b| ("baud", b.span())));
+    keys.extend(
+        ints.into_iter()
+            .filter_map(|(name, v)| v.as_ref().map(|v| (name, v.span()))),
+    );
     keys.sort_by_key(|(_, span)| span.start);
     keys
+}
+
+/// Where in the template the error is (character index; 0 when it has no position).
+fn template_error_at(e: &UrlTemplateError) -> usize {
+    match e {
+        UrlTemplateError::UnknownPlaceholder { at, .. }
+        | UrlTemplateError::Unclosed { at }
+        | UrlTemplateError::LoneClose { at }
+        | UrlTemplateError::ControlCharacter { at } => *at,
+        UrlTemplateError::TooLong { .. } => 0,
+    }
+}
+
+/// The file offset of character `at` of a string value: exact for a one-line string without
+/// escapes (its span is the text plus two quotes), else the string's start.
+fn char_offset(value: &Spanned<String>, at: usize) -> usize {
+    let span = value.span();
+    let text = value.get_ref();
+    if span.len() != text.len() + 2 {
+        return span.start;
+    }
+    let byte = text.char_indices().nth(at).map_or(text.len(), |(i, _)| i);
+    span.start + 1 + byte
 }
 
 /// `host:port` (or `[v6]:port`) as written; a missing port takes `default_port` if there is one.

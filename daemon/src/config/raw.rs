@@ -119,6 +119,14 @@ pub struct RawDevice {
     pub colors: Option<Int>,
     /// Modbus unit id on the bus.
     pub address: Option<Int>,
+    /// Printers: URL template of the ticket's QR code (`{ticket_id}`, `{number}`, `{hall}`).
+    pub qr_url: Option<Str>,
+    /// Printers: lines printed under the QR code.
+    pub footer: Option<Spanned<Vec<Str>>>,
+    /// Printers: a status answer at most this old answers the check before issuing.
+    pub status_max_age_ms: Option<Int>,
+    /// Printers: the status is polled this long after the last answer.
+    pub poll_seconds: Option<Int>,
 }
 
 /// `transport = { type = "...", ... }`; which keys apply depends on `type`.
@@ -131,6 +139,14 @@ pub struct RawTransport {
     pub baud: Option<Int>,
     pub addr: Option<Str>,
     pub dir: Option<Str>,
+    /// Serial: `none | odd | even`.
+    pub parity: Option<Str>,
+    /// Serial: `none | software | hardware`.
+    pub flow_control: Option<Str>,
+    /// Serial: 5..8.
+    pub data_bits: Option<Int>,
+    /// Serial: 1 or 2.
+    pub stop_bits: Option<Int>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -917,3 +917,157 @@ fn production_example_parses() {
         );
     }
 }
+
+// ---- Printer settings and serial line settings (issue 3). -------------------------------------
+
+/// A printer at kiosk `k` with `lines` between `protocol` and `transport` (which is at line 25).
+fn printer_error(lines: &str) -> Vec<String> {
+    device_error(&format!(
+        "id = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n{lines}\n\
+         transport = {{ type = \"sim\", dir = \"sim/p\" }}"
+    ))
+}
+
+#[test]
+fn printer_settings_resolve_with_defaults() {
+    let c = ok(&format!(
+        "{BASE}\n[[devices]]\nid = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+         qr_url = \"https://q.example/{{hall}}/{{ticket_id}}?n={{number}}\"\n\
+         footer = [\"请留意叫号\", \"12345\"]\nstatus_max_age_ms = 500\npoll_seconds = 30\n\
+         transport = {{ type = \"sim\", dir = \"sim/p\" }}\n\
+         [[devices]]\nid = \"q\"\nkind = \"printer\"\nkiosk = \"k2\"\nprotocol = \"escpos\"\n\
+         transport = {{ type = \"sim\", dir = \"sim/q\" }}\n"
+    ));
+    let p = &c.devices[0].extra;
+    assert_eq!(
+        p["qr_url"],
+        Value::from("https://q.example/{hall}/{ticket_id}?n={number}")
+    );
+    assert_eq!(
+        p["footer"],
+        Value::Array(vec![Value::from("请留意叫号"), Value::from("12345")])
+    );
+    assert_eq!(p["status_max_age_ms"], Value::Integer(500));
+    assert_eq!(p["poll_seconds"], Value::Integer(30));
+    let q = &c.devices[1].extra;
+    assert!(!q.contains_key("qr_url") && !q.contains_key("footer"));
+    assert_eq!(q["status_max_age_ms"], Value::Integer(2000), "default");
+    assert_eq!(q["poll_seconds"], Value::Integer(10), "default");
+}
+
+#[test]
+fn qr_url_errors_point_at_the_character() {
+    // `qr_url = "` is 10 characters: the template's character N is at column 11 + N.
+    assert_eq!(
+        printer_error("qr_url = \"https://q.example/{tiket_id}\""),
+        [
+            "hall.toml:24:29: devices[0].qr_url: unknown placeholder {tiket_id} at character 18 \
+             (known: {ticket_id}, {number}, {hall})"
+        ]
+    );
+    assert_eq!(
+        printer_error("qr_url = \"https://q.example/?n={number\""),
+        ["hall.toml:24:32: devices[0].qr_url: unclosed '{' at character 21 (write '{{' for a literal brace)"]
+    );
+    assert_eq!(
+        printer_error("qr_url = \"https://q.example/}\""),
+        ["hall.toml:24:29: devices[0].qr_url: lone '}' at character 18 (write '}}' for a literal brace)"]
+    );
+    // With an escape the file text differs from the value: the error points at the string.
+    assert_eq!(
+        printer_error("qr_url = \"https://q.example/\\t\""),
+        ["hall.toml:24:10: devices[0].qr_url: control character at character 18"]
+    );
+}
+
+#[test]
+fn printer_setting_ranges_and_kinds() {
+    assert_eq!(
+        printer_error("status_max_age_ms = -1\npoll_seconds = 0"),
+        [
+            "hall.toml:24:21: devices[0].status_max_age_ms: must be between 0 and 600000, got -1",
+            "hall.toml:25:16: devices[0].poll_seconds: must be between 1 and 86400, got 0",
+        ]
+    );
+    assert_eq!(
+        printer_error("footer = \"一行\""),
+        [r#"hall.toml:24:10: devices[0].footer: invalid type: string "一行", expected an array"#],
+        "shape errors name the key"
+    );
+    let scanner = device_error(
+        "id = \"s\"\nkind = \"scanner\"\nprotocol = \"lines\"\nqr_url = \"https://q.example/\"\n\
+         footer = [\"x\"]\npoll_seconds = 5\ntransport = { type = \"sim\", dir = \"s\" }",
+    );
+    assert_eq!(
+        scanner,
+        [
+            "hall.toml:23:10: devices[0].qr_url: only printers print a QR code",
+            "hall.toml:24:10: devices[0].footer: only printers print a footer",
+            "hall.toml:25:16: devices[0].poll_seconds: only printers have this setting",
+        ]
+    );
+}
+
+#[test]
+fn a_kiosk_has_one_printer() {
+    let printer = |id: &str| {
+        format!("id = \"{id}\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\ntransport = {{ type = \"sim\", dir = \"{id}\" }}")
+    };
+    assert_eq!(
+        device_error(&format!("{}\n[[devices]]\n{}", printer("a"), printer("b"))),
+        [r#"hall.toml:28:9: devices[1].kiosk: kiosk "k" already has a printer (line 22)"#]
+    );
+}
+
+#[test]
+fn serial_line_settings() {
+    let serial = |keys: &str| {
+        device_error(&format!(
+            "id = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+             transport = {{ type = \"serial\", path = \"/dev/p\"{keys} }}"
+        ))
+    };
+    // `transport = { type = "serial", path = "/dev/p"` is 47 characters.
+    assert_eq!(
+        serial(", parity = \"mark\""),
+        [r#"hall.toml:24:58: devices[0].transport.parity: expected none, odd or even, got "mark""#]
+    );
+    assert_eq!(
+        serial(", flow_control = \"rts\""),
+        [
+            r#"hall.toml:24:64: devices[0].transport.flow_control: expected none, software or hardware, got "rts""#
+        ]
+    );
+    assert_eq!(
+        serial(", data_bits = 9, stop_bits = 3"),
+        [
+            "hall.toml:24:61: devices[0].transport.data_bits: must be between 5 and 8, got 9",
+            "hall.toml:24:76: devices[0].transport.stop_bits: must be between 1 and 2, got 3",
+        ]
+    );
+    assert_eq!(
+        device_error(
+            "id = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+             transport = { type = \"tcp\", addr = \"10.0.0.5\", parity = \"odd\" }"
+        ),
+        ["hall.toml:24:57: devices[0].transport.parity: not used by a tcp transport"]
+    );
+
+    let c = ok(&format!(
+        "{BASE}\n[[devices]]\nid = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+         transport = {{ type = \"serial\", path = \"/dev/p\", baud = 115200, parity = \"even\", \
+         flow_control = \"hardware\", data_bits = 7, stop_bits = 2 }}\n\
+         [[devices]]\nid = \"q\"\nkind = \"printer\"\nkiosk = \"q\"\nprotocol = \"escpos\"\n\
+         transport = {{ type = \"serial\", path = \"/dev/q\" }}\n"
+    ));
+    let t = &c.devices[0].transport;
+    assert_eq!(t["parity"], Value::from("even"));
+    assert_eq!(t["flow_control"], Value::from("hardware"));
+    assert_eq!(t["data_bits"], Value::Integer(7));
+    assert_eq!(t["stop_bits"], Value::Integer(2));
+    let defaults = &c.devices[1].transport;
+    assert_eq!(defaults["parity"], Value::from("none"));
+    assert_eq!(defaults["flow_control"], Value::from("none"));
+    assert_eq!(defaults["data_bits"], Value::Integer(8));
+    assert_eq!(defaults["stop_bits"], Value::Integer(1));
+}

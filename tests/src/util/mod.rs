@@ -1,7 +1,9 @@
 //! Helpers: locating the binary, writing hall configs, running the daemon and the CLI.
 
 mod daemon;
+pub mod emupos;
 mod hall;
+pub mod modbus_sim;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
 pub use hall::{HallSpec, WindowSpec};

@@ -49,6 +49,17 @@ impl NotifySocket {
     }
 }
 
+/// The default hall plus one printer `{kiosk}-printer` on `transport` (an inline TOML table).
+fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
+    HallSpec {
+        extra: format!(
+            "[[devices]]\nid = \"{kiosk}-printer\"\nkind = \"printer\"\nkiosk = \"{kiosk}\"\n\
+             protocol = \"escpos\"\npaper = \"80mm\"\ntransport = {transport}\n"
+        ),
+        ..HallSpec::default()
+    }
+}
+
 fn count(messages: &[String], needle: &str) -> usize {
     messages
         .iter()
@@ -85,17 +96,7 @@ fn systemd_sees_ready_status_watchdog_and_stopping() {
 
 #[test]
 fn a_frozen_device_task_stops_the_watchdog_while_the_hall_keeps_serving() {
-    let mut spec = HallSpec::default();
-    spec.extra = r#"
-[[devices]]
-id = "kiosk-1-printer"
-kind = "printer"
-kiosk = "kiosk-1"
-protocol = "escpos"
-paper = "80mm"
-transport = { type = "sim", dir = "sim/kiosk-1-printer" }
-"#
-    .to_string();
+    let spec = printer_hall("kiosk-1", r#"{ type = "sim", dir = "sim/kiosk-1-printer" }"#);
     let mut d = Daemon::new(&spec);
     let (notify, path) = NotifySocket::bind(d.dir.path());
     d.env("NOTIFY_SOCKET", &path);
@@ -420,16 +421,10 @@ fn doctor_fails_with_a_hint_on_a_broken_store_or_a_missing_device() {
         out.stdout
     );
 
-    let mut spec = HallSpec::default();
-    spec.extra = r#"
-[[devices]]
-id = "kiosk-9-printer"
-kind = "printer"
-kiosk = "kiosk-9"
-protocol = "escpos"
-transport = { type = "serial", path = "/dev/hallq-printer-that-is-not-plugged-in", baud = 115200 }
-"#
-    .to_string();
+    let spec = printer_hall(
+        "kiosk-9",
+        r#"{ type = "serial", path = "/dev/hallq-printer-that-is-not-plugged-in", baud = 115200 }"#,
+    );
     let d = Daemon::new(&spec);
     let out = d.cli(&["doctor", "--json"]);
     assert_eq!(out.code, 1);
