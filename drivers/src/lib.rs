@@ -2,7 +2,8 @@
 //!
 //! Owns: the ESC/POS ticket printer driver — the pure ticket encoder and status codec
 //! ([`escpos`]), the task that owns one printer ([`escpos::task`]), and the byte transports
-//! that reach a printer ([`transport`]: serial, TCP, usblp, sim).
+//! that reach a printer ([`transport`]: serial, TCP, usblp, sim); and the LED display boards
+//! on an RS-485 bus over Modbus RTU ([`modbus`]: the hallq profile, the bus task, a simulator).
 //!
 //! Does not own: the queue, ticket numbers or the store. Drivers never touch the store and
 //! never decide whether a ticket is issued; they report what the device says and the daemon
@@ -10,6 +11,7 @@
 
 pub mod error;
 pub mod escpos;
+pub mod modbus;
 pub mod transport;
 
 pub use error::{LinkError, PrintError};

@@ -96,7 +96,10 @@ fn systemd_sees_ready_status_watchdog_and_stopping() {
 
 #[test]
 fn a_frozen_device_task_stops_the_watchdog_while_the_hall_keeps_serving() {
-    let spec = printer_hall("kiosk-1", r#"{ type = "sim", dir = "sim/kiosk-1-printer" }"#);
+    let spec = printer_hall(
+        "kiosk-1",
+        r#"{ type = "sim", dir = "sim/kiosk-1-printer" }"#,
+    );
     let mut d = Daemon::new(&spec);
     let (notify, path) = NotifySocket::bind(d.dir.path());
     d.env("NOTIFY_SOCKET", &path);
