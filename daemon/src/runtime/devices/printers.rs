@@ -60,6 +60,9 @@ struct KioskPrinter {
     footer: Vec<String>,
 }
 
+/// How long start-up waits for the printers' first connection attempts, all together.
+const FIRST_CONTACT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Printers {
     /// Start a printer task and its supervisor for every printer in the config; each gets a
     /// liveness check named by its device id.
@@ -107,6 +110,22 @@ impl Printers {
                 footer: settings.footer,
             });
         }
+        // Give each printer one bounded chance to connect before hallq reports ready, so the
+        // first kiosk press after a start does not meet a printer still "connecting".
+        let first_contact = kiosks.iter().map(|k| {
+            let mut health = k.handle.health();
+            async move {
+                let _ = health
+                    .wait_for(|h| h.cause.as_deref() != Some("connecting"))
+                    .await;
+            }
+        });
+        let all = async {
+            for wait in first_contact {
+                wait.await;
+            }
+        };
+        let _ = tokio::time::timeout(FIRST_CONTACT, all).await;
         Ok(Printers {
             kiosks,
             hall_id: config.hall.id.clone(),
