@@ -526,7 +526,7 @@ impl Checker<'_> {
     /// A path from the file; relative paths are taken from the config file's folder.
     pub(super) fn path(&mut self, key: &str, value: &Spanned<String>) -> PathBuf {
         self.non_empty(key, value);
-        self.base_dir.join(value.get_ref())
+        lexical_normalize(&self.base_dir.join(value.get_ref()))
     }
 
     fn dir(&mut self, key: &str, value: &Option<Spanned<String>>, default: &str) -> PathBuf {
@@ -566,4 +566,31 @@ fn parse_hh_mm(text: &str) -> Option<Time> {
     }
     let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
     Time::new(h, m, 0, 0).ok()
+}
+
+/// `config/../var/demo` -> `var/demo`, without touching the file system, so logs and `doctor`
+/// show the paths an operator recognises. (A symlinked folder followed by `..` is taken
+/// literally; configs that need that should use absolute paths.)
+pub(super) fn lexical_normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else if !matches!(out.components().next_back(), Some(Component::RootDir)) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }

@@ -330,7 +330,7 @@ token_file = "upstream.token"
     );
     let c = parse(&text, Path::new("/etc/hallq/hall.toml")).unwrap();
     assert_eq!(c.hall.data_dir, PathBuf::from("/etc/hallq/state"));
-    assert_eq!(c.hall.runtime_dir, PathBuf::from("/etc/hallq/../run"));
+    assert_eq!(c.hall.runtime_dir, PathBuf::from("/etc/run"));
     assert_eq!(
         c.devices[0].transport["dir"],
         Value::from("/etc/hallq/sim/hall-board")
@@ -879,11 +879,11 @@ fn demo_config_parses() {
     assert_eq!(c.devices.len(), 9);
     assert!(c.devices.iter().all(|d| d.transport_type() == "sim"));
     assert!(
-        c.hall.data_dir.ends_with("config/../var/demo"),
+        c.hall.data_dir.ends_with("var/demo"),
         "{:?}",
         c.hall.data_dir
     );
-    assert!(c.hall.runtime_dir.ends_with("config/../var/demo/run"));
+    assert!(c.hall.runtime_dir.ends_with("var/demo/run"));
     let printer = &c.devices[0];
     assert_eq!(
         (printer.id.as_str(), printer.kiosk.as_deref()),
@@ -892,7 +892,7 @@ fn demo_config_parses() {
     assert!(printer.transport["dir"]
         .as_str()
         .unwrap()
-        .ends_with("config/../var/demo/sim/kiosk-1-printer"));
+        .ends_with("var/demo/sim/kiosk-1-printer"));
 }
 
 #[test]
@@ -1070,4 +1070,21 @@ fn serial_line_settings() {
     assert_eq!(defaults["flow_control"], Value::from("none"));
     assert_eq!(defaults["data_bits"], Value::Integer(8));
     assert_eq!(defaults["stop_bits"], Value::Integer(1));
+}
+
+#[test]
+fn relative_paths_are_shown_without_dot_dot() {
+    use super::resolve::lexical_normalize;
+    use std::path::Path;
+    assert_eq!(
+        lexical_normalize(Path::new("config/../var/demo")),
+        Path::new("var/demo")
+    );
+    assert_eq!(
+        lexical_normalize(Path::new("/etc/hallq/./../x")),
+        Path::new("/etc/x")
+    );
+    assert_eq!(lexical_normalize(Path::new("../a")), Path::new("../a"));
+    assert_eq!(lexical_normalize(Path::new("/../a")), Path::new("/a"));
+    assert_eq!(lexical_normalize(Path::new("a/..")), Path::new("."));
 }
