@@ -20,14 +20,24 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();
-            if wants_json && code != 0 {
-                let message = e.kind().to_string();
+            if code == 0 {
+                let _ = e.print(); // --help, --version
+                return ExitCode::SUCCESS;
+            }
+            // clap repeats a rejected value; people type phone and ID numbers into wrong fields.
+            let message = hallq::privacy::scrub(&e.render().to_string());
+            if wants_json {
+                let first = message
+                    .lines()
+                    .next()
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ");
                 println!(
                     "{}",
-                    serde_json::json!({"error": {"code": "usage", "message": message}})
+                    serde_json::json!({"error": {"code": "usage", "message": first}})
                 );
             }
-            let _ = e.print();
+            eprint!("{message}");
             return ExitCode::from(code as u8);
         }
     };

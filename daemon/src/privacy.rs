@@ -66,16 +66,46 @@ personal!(
     mask_address
 );
 
-/// Echo something a person typed (a code, a ticket number) back in an error: short codes as
-/// typed, anything long enough to be an ID or phone number masked, since at a kiosk people type
-/// the wrong thing into the wrong field.
+/// Echo something a person typed (a code, a ticket number) back in an error, quoted: a short
+/// code of letters, digits and dashes as typed; anything else masked, since at a kiosk people
+/// type names, phone or ID numbers into the wrong field.
 pub fn echo(s: &str) -> String {
     let s = s.trim();
-    if s.chars().count() <= 8 {
+    let code_like =
+        !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if code_like {
         format!("{s:?}")
+    } else if s.chars().count() <= 8 {
+        format!("{:?}", mask_name(s))
     } else {
         format!("{:?}", keep_ends(s, 2, 2))
     }
+}
+
+/// Mask what looks like personal data in free text we did not write (a parser's message):
+/// runs of 7 or more digits, and any CJK text.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.chars().count() >= 7 {
+            out.push_str(&keep_ends(digits, 2, 2));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        flush(&mut digits, &mut out);
+        let cjk = matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF);
+        out.push(if cjk { '*' } else { c });
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 pub fn mask_name(s: &str) -> String {
@@ -141,10 +171,21 @@ mod tests {
     }
 
     #[test]
-    fn echo_masks_long_input() {
+    fn echo_masks_anything_that_is_not_a_short_code() {
         assert_eq!(echo("R001"), "\"R001\"");
+        assert_eq!(echo("王小明"), "\"王**\"");
+        assert_eq!(echo("a b"), "\"a**\"");
         assert_eq!(echo("150102199001011234"), "\"15**************34\"");
         assert_eq!(echo("13812341234"), "\"13*******34\"");
+    }
+
+    #[test]
+    fn scrub_masks_digit_runs_and_cjk() {
+        assert_eq!(
+            scrub("invalid value '13912345678' for '<WINDOW>'"),
+            "invalid value '13*******78' for '<WINDOW>'"
+        );
+        assert_eq!(scrub("unexpected 王小明 at 12"), "unexpected *** at 12");
     }
 
     #[test]

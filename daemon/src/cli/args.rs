@@ -45,6 +45,14 @@ fn date(s: &str) -> Result<String, String> {
         .map_err(|_| format!("--date {} is not a date YYYY-MM-DD", echo(s)))
 }
 
+fn window_no(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("window {} is not a window number", echo(s)))
+}
+
 fn level(s: &str) -> Result<u8, String> {
     parse_evaluation(s).ok_or_else(|| {
         format!(
@@ -98,36 +106,36 @@ pub enum Sub {
     },
     /// Call the next ticket at a window, or a given one with --ticket.
     Call {
-        window: u32,
+        window: String,
         #[arg(long)]
         ticket: Option<String>,
     },
     /// Call the window's current ticket again.
     Recall {
-        window: u32,
+        window: String,
     },
     /// Start serving the called ticket.
     Start {
-        window: u32,
+        window: String,
     },
     /// Finish the window's ticket.
     Finish {
-        window: u32,
+        window: String,
         /// The case number (办件编号).
         #[arg(long = "case")]
         case_no: Option<String>,
     },
     /// Mark the window's ticket as a no-show (过号).
     Skip {
-        window: u32,
+        window: String,
     },
     /// Park the window's ticket at the window.
     Hold {
-        window: u32,
+        window: String,
     },
     /// Send the window's ticket to another service's queue.
     Transfer {
-        window: u32,
+        window: String,
         #[arg(long)]
         to: String,
     },
@@ -136,17 +144,17 @@ pub enum Sub {
         number: String,
     },
     Pause {
-        window: u32,
+        window: String,
     },
     Resume {
-        window: u32,
+        window: String,
     },
     Login {
-        window: u32,
+        window: String,
         clerk: String,
     },
     Logout {
-        window: u32,
+        window: String,
     },
     /// Documents handed over at the pickup window or sent by post (出件).
     Handoff {
@@ -155,7 +163,7 @@ pub enum Sub {
     },
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
-        window: u32,
+        window: String,
         level: String,
     },
 }
@@ -179,7 +187,7 @@ pub enum HandoffSub {
         #[arg(long)]
         id: Option<String>,
         #[arg(long)]
-        window: Option<u32>,
+        window: Option<String>,
     },
     /// Sent by post.
     Mail {
@@ -199,7 +207,7 @@ pub enum HandoffSub {
         #[arg(long)]
         tracking: String,
         #[arg(long)]
-        window: Option<u32>,
+        window: Option<String>,
     },
     /// List one day's handoffs (personal data masked).
     List {
@@ -227,7 +235,7 @@ impl HandoffSub {
                 phone: phone.clone(),
                 id_last4: id_last4.clone(),
                 id_number: id.clone(),
-                window: *window,
+                window: window.as_deref().map(window_no).transpose()?,
                 address: None,
                 carrier: None,
                 tracking: None,
@@ -249,7 +257,7 @@ impl HandoffSub {
                 phone: phone.clone(),
                 id_last4: None,
                 id_number: None,
-                window: *window,
+                window: window.as_deref().map(window_no).transpose()?,
                 address: Some(address.clone()),
                 carrier: Some(carrier.clone()),
                 tracking: Some(tracking.clone()),
@@ -297,34 +305,48 @@ impl Sub {
                 kiosk: kiosk.clone(),
             },
             Sub::Call { window, ticket } => Request::Call {
-                window: *window,
+                window: window_no(window)?,
                 ticket: ticket.clone(),
             },
-            Sub::Recall { window } => Request::Recall { window: *window },
-            Sub::Start { window } => Request::Start { window: *window },
+            Sub::Recall { window } => Request::Recall {
+                window: window_no(window)?,
+            },
+            Sub::Start { window } => Request::Start {
+                window: window_no(window)?,
+            },
             Sub::Finish { window, case_no } => Request::Finish {
-                window: *window,
+                window: window_no(window)?,
                 case_no: case_no.clone(),
             },
-            Sub::Skip { window } => Request::Skip { window: *window },
-            Sub::Hold { window } => Request::Hold { window: *window },
+            Sub::Skip { window } => Request::Skip {
+                window: window_no(window)?,
+            },
+            Sub::Hold { window } => Request::Hold {
+                window: window_no(window)?,
+            },
             Sub::Transfer { window, to } => Request::Transfer {
-                window: *window,
+                window: window_no(window)?,
                 to: to.clone(),
             },
             Sub::Requeue { number } => Request::Requeue {
                 number: number.clone(),
             },
-            Sub::Pause { window } => Request::Pause { window: *window },
-            Sub::Resume { window } => Request::Resume { window: *window },
+            Sub::Pause { window } => Request::Pause {
+                window: window_no(window)?,
+            },
+            Sub::Resume { window } => Request::Resume {
+                window: window_no(window)?,
+            },
             Sub::Login { window, clerk } => Request::Login {
-                window: *window,
+                window: window_no(window)?,
                 clerk: clerk.clone(),
             },
-            Sub::Logout { window } => Request::Logout { window: *window },
+            Sub::Logout { window } => Request::Logout {
+                window: window_no(window)?,
+            },
             Sub::Handoff { what } => what.request()?,
             Sub::Evaluate { window, level: l } => Request::Evaluate {
-                window: *window,
+                window: window_no(window)?,
                 level: level(l)?,
             },
         };

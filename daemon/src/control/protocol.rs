@@ -166,7 +166,28 @@ pub fn parse_request(line: &str) -> Result<Request, String> {
         Some(Value::String(_)) => {}
         Some(_) => return Err("\"cmd\" must be a string".to_string()),
     }
-    serde_json::from_value(value).map_err(|e| format!("bad request: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| format!("bad request: {}", without_values(&e.to_string())))
+}
+
+/// serde's messages quote the offending value (`invalid type: string "王小明", expected u32`);
+/// keep the kind and the expectation, drop the value, which may be personal data.
+fn without_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = out.find(lead) {
+            let rest = &out[start + lead.len()..];
+            if let Some(end) = rest.find(", expected") {
+                let kind = rest[..end]
+                    .split([' ', '`', '"'])
+                    .next()
+                    .unwrap_or("value")
+                    .to_string();
+                out = format!("{}{lead}{kind}{}", &out[..start], &rest[end..]);
+            }
+        }
+    }
+    crate::privacy::scrub(&out)
 }
 
 #[cfg(test)]
@@ -196,7 +217,14 @@ mod tests {
         let e = parse_request(r#"{"cmd":"explode"}"#).unwrap_err();
         assert!(e.contains("unknown variant `explode`"), "{e}");
         let e = parse_request(r#"{"cmd":"call","window":"three"}"#).unwrap_err();
-        assert!(e.contains("invalid type"), "{e}");
+        assert!(e.contains("invalid type: string, expected u32"), "{e}");
+        let e = parse_request(r#"{"cmd":"call","window":"王小明"}"#).unwrap_err();
+        assert!(!e.contains("小明"), "{e}");
+        let e = parse_request(r#"{"cmd":"handoff","method":"pickup","case_no":"x","title":"t","recipient":"r","phone":13912345678}"#).unwrap_err();
+        assert!(
+            e.contains("invalid type: integer, expected a string") && !e.contains("13912345678"),
+            "{e}"
+        );
         let e = parse_request(r#"{"cmd":"call"}"#).unwrap_err();
         assert!(e.contains("missing field `window`"), "{e}");
     }

@@ -157,12 +157,16 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
         .unwrap()
         .to_string();
     let mut outputs = Vec::new();
+    let mut run_raw: Vec<String> = Vec::new();
     let mut run = |d: &Daemon, args: &[&str]| {
         let out = d.cli(args);
         // What hallq printed, not what we typed.
         outputs.push(format!(
-            "{} -> {} | {} | {}",
-            args[0], out.code, out.stdout, out.stderr
+            "#{} -> {} | {} | {}",
+            outputs.len(),
+            out.code,
+            out.stdout,
+            out.stderr
         ));
         out
     };
@@ -296,6 +300,37 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
     );
     run(&d, &["handoff", "list"]);
     run(&d, &["handoff", "list", "--json"]);
+    run(&d, &["call", "13912345678"]);
+    run(&d, &["call", "13912345678", "--json"]);
+    run(&d, &["issue", "王小明"]);
+    run(&d, &["login", "1", "王小明 13912345678"]);
+    run(&d, &["13912345678"]);
+    run(
+        &d,
+        &[
+            "handoff",
+            "pickup",
+            "--case",
+            "ZW-9",
+            "--title",
+            "证书",
+            "--recipient",
+            "王小明",
+            "--phone",
+            "13912345678",
+            "--window",
+            "13800138000",
+        ],
+    );
+    for line in [
+        r#"{"cmd":"call","window":"王小明"}"#,
+        r#"{"cmd":"reserve","service":"A","slot":"10:00","name":"王小明","phone":13912345678}"#,
+        r#"{"cmd":"handoff","method":"pickup","case_no":"x","title":"t","recipient":"李建国","phone":"13800138000","id_last4":150102199001011234}"#,
+        r#"{"cmd":"150102199001011234"}"#,
+    ] {
+        let answer = d.raw(format!("{line}\n").as_bytes());
+        run_raw.push(format!("raw -> {answer}"));
+    }
     run(&d, &["reservations", "--date", &tomorrow]);
     run(&d, &["reservations", "--date", &tomorrow, "--json"]);
     run(
@@ -320,6 +355,7 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
     run(&d, &["call", "1"]);
     run(&d, &["finish", "1", "--case", "ZW-2026-001"]);
     d.stop();
+    outputs.extend(run_raw);
 
     let logs = d.logs();
     assert!(logs.len() > 10, "the scenario logged: {logs:?}");
