@@ -463,7 +463,8 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     let cfg = config(HALL);
     let now = local(9, 0);
     let mut e = engine(&cfg, now);
-    // No window open: the configured windows serving A (1, 2, 4 and green 5) are assumed.
+    // No window open: the configured windows serving A are assumed — 1, 2 and 4 for a normal
+    // ticket (green window 5 never calls it), all four for a green one.
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     let g = e
@@ -495,8 +496,8 @@ fn ahead_and_wait_follow_the_estimate_rules() {
         "normal: every green plus older normals"
     );
     assert_eq!(
-        n.reply.data["estimated_wait_minutes"], 6,
-        "3 x 8 min / 4 windows"
+        n.reply.data["estimated_wait_minutes"], 8,
+        "3 x 8 min / 3 windows"
     );
     // One window open: 3 x 8 / 1.
     e.handle(
@@ -528,7 +529,7 @@ fn tidal_advice_after_the_queue_stays_long() {
     let text = HALL.replace(
         "[policy]",
         "[tidal]\nopen_above = 3\nclose_below = 1\nfor_minutes = 10\n\n[policy]",
-    );
+    ) + "\n[[windows]]\nnumber = 6\nname = \"6号潮汐窗口\"\nserves = [[\"B\"]]\nkind = \"tidal\"\n";
     let cfg = config(&text);
     let t0 = local(9, 0);
     let mut e = engine(&cfg, t0);
@@ -554,6 +555,32 @@ fn tidal_advice_after_the_queue_stays_long() {
             .event
             .is_none(),
         "once per episode"
+    );
+    // The tidal window opens and the queue empties: advise closing it.
+    let t2 = t0 + SignedDuration::from_mins(12);
+    e.handle(
+        &Command::Login {
+            window: 6,
+            clerk: "c6".into(),
+        },
+        t2,
+    )
+    .unwrap();
+    for _ in 0..4 {
+        e.handle(&Command::CallNext { window: 6 }, t2).unwrap();
+        e.handle(
+            &Command::Finish {
+                window: 6,
+                case_no: None,
+            },
+            t2,
+        )
+        .unwrap();
+    }
+    let c = e.handle(&Command::Tick, t2).unwrap();
+    assert_eq!(
+        c.event.expect("close advice").body["advice"][0]["advice"],
+        "close"
     );
 }
 
@@ -678,4 +705,105 @@ fn handoffs_are_validated_and_a_case_is_handed_over_once() {
     assert!(bad_carrier.contains("unknown carrier"), "{bad_carrier}");
     let bad_tail = refusal(&mut e, pickup("ZW-7", Some("12"), None), now);
     assert!(bad_tail.contains("last 4"), "{bad_tail}");
+}
+
+#[test]
+fn requeue_to_the_front_never_shares_a_place_with_the_next_ticket() {
+    let text = HALL.replace("requeue_after = 3", "requeue_after = 0");
+    let cfg = config(&text);
+    let now = local(9, 0);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    issue(&mut e, "B", IssueClass::Normal, now);
+    call(&mut e, 2, now);
+    e.handle(&Command::Skip { window: 2 }, now).unwrap();
+    e.handle(
+        &Command::Requeue {
+            number: "B001".into(),
+        },
+        now,
+    )
+    .unwrap();
+    issue(&mut e, "A", IssueClass::Normal, now);
+    let keys: std::collections::BTreeSet<i64> = e.waiting().map(|t| t.queue_key).collect();
+    assert_eq!(keys.len(), 2, "every waiting ticket has its own place");
+    // Window 4 serves A, B and C in one group: the requeued B001 went back first.
+    assert_eq!(call(&mut e, 4, now).0, "B001");
+}
+
+#[test]
+fn the_evaluator_skips_a_ticket_already_evaluated() {
+    let cfg = config(HALL);
+    let now = local(9, 0);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    issue(&mut e, "A", IssueClass::Normal, now);
+    issue(&mut e, "A", IssueClass::Normal, now);
+    call(&mut e, 1, now);
+    e.handle(
+        &Command::Finish {
+            window: 1,
+            case_no: None,
+        },
+        now,
+    )
+    .unwrap();
+    e.handle(
+        &Command::Evaluate {
+            window: 1,
+            level: 5,
+        },
+        now,
+    )
+    .unwrap();
+    call(&mut e, 1, now);
+    e.handle(&Command::Start { window: 1 }, now).unwrap();
+    let c = e
+        .handle(
+            &Command::Evaluate {
+                window: 1,
+                level: 4,
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(
+        c.reply.data["number"], "A002",
+        "the citizen being served now"
+    );
+}
+
+#[test]
+fn the_streak_survives_a_change_of_clerk() {
+    let cfg = config(HALL); // priority_streak_limit = 2
+    let now = local(9, 0);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    issue(&mut e, "A", IssueClass::Normal, now);
+    for _ in 0..2 {
+        issue(&mut e, "A", IssueClass::Green, now);
+        call(&mut e, 1, now);
+        e.handle(
+            &Command::Finish {
+                window: 1,
+                case_no: None,
+            },
+            now,
+        )
+        .unwrap();
+    }
+    e.handle(&Command::Logout { window: 1 }, now).unwrap();
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "relief".into(),
+        },
+        now,
+    )
+    .unwrap();
+    issue(&mut e, "A", IssueClass::Green, now);
+    assert_eq!(
+        call(&mut e, 1, now),
+        ("A001".to_string(), "streak-guard".to_string())
+    );
 }

@@ -745,25 +745,31 @@ fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> 
     peers.sort_by(|a, b| (a.queue_key, &a.id).cmp(&(b.queue_key, &b.id)));
     let after = e.config.policy.requeue_after as usize;
     let mut change = Change::default();
-    let key = if after == 0 {
-        peers
-            .first()
-            .map_or(e.state.next_order << 32, |first| first.queue_key - 1)
+    // The queue key strictly between two neighbours, if there is room.
+    let keys = || e.state.tickets.values().map(|t| t.queue_key);
+    let between =
+        |lower: i64, upper: i64| (upper - lower >= 2).then(|| lower + (upper - lower) / 2);
+    let slot = if after == 0 {
+        peers.first().and_then(|first| {
+            let lower = keys().filter(|k| *k < first.queue_key).max();
+            between(
+                lower.unwrap_or(first.queue_key - (1 << 32)),
+                first.queue_key,
+            )
+        })
     } else if peers.len() >= after {
         let anchor = peers[after - 1].queue_key;
-        let next = e
-            .state
-            .tickets
-            .values()
-            .map(|t| t.queue_key)
-            .filter(|k| *k > anchor)
-            .min();
-        let next = next.unwrap_or(anchor + (1 << 32));
-        anchor + (next - anchor) / 2
+        let upper = keys().filter(|k| *k > anchor).min();
+        between(anchor, upper.unwrap_or(anchor + (1 << 32)))
     } else {
+        None
+    };
+    // Fewer waiting than `requeue_after` (or, after some 32 requeues behind one ticket, no room
+    // left between two keys): last, like a ticket issued now.
+    let key = slot.unwrap_or_else(|| {
         change.next_order = Some(e.state.next_order + 1);
         e.state.next_order << 32
-    };
+    });
     let mut t = ticket.clone();
     t.state = TicketState::Waiting;
     t.queue_key = key;
@@ -873,7 +879,8 @@ fn login(e: &Engine, window: u32, clerk: &str, now: Timestamp) -> Result<Change,
     }
     w.status = WindowStatus::Open;
     w.clerk = Some(clerk.to_string());
-    w.streak = 0;
+    // The streak belongs to the window, not the clerk: a change of clerk must not let a normal
+    // ticket be passed over again.
     Ok(window_change(
         e,
         w,
@@ -896,7 +903,6 @@ fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     }
     let clerk = w.clerk.take().unwrap_or_default();
     w.status = WindowStatus::Closed;
-    w.streak = 0;
     let mut change = window_change(
         e,
         w,
@@ -926,7 +932,12 @@ fn evaluate(e: &Engine, window: u32, level: u8, now: Timestamp) -> Result<Change
     let serving = current_ticket(e, &w)
         .ok()
         .filter(|t| t.state == TicketState::Serving);
+    // The citizen just served, unless they already pressed; then whoever is being served now.
+    let unevaluated = |t: &&Ticket| t.evaluation.is_none();
     let ticket = recent
+        .filter(unevaluated)
+        .or(serving.filter(unevaluated))
+        .or(recent)
         .or(serving)
         .ok_or_else(|| not_allowed(format!("no ticket to evaluate at window {window}")))?;
     if let Some(prev) = ticket.evaluation {
@@ -1042,17 +1053,20 @@ fn tick(e: &Engine, now: Timestamp) -> Change {
     let counts = e.waiting_counts();
     let mut advice_body = Vec::new();
     for (service, waiting) in counts {
-        let tidal_open = e.config.windows.iter().any(|w| {
-            w.kind == WindowKind::Tidal
-                && w.serves_service(&service)
-                && e.state
+        let mut windows = estimate::TidalWindows::default();
+        for w in e.config.windows.iter() {
+            if w.kind == WindowKind::Tidal && w.serves_service(&service) {
+                let closed = e
+                    .state
                     .windows
                     .get(&w.number)
-                    .is_some_and(|s| s.status != WindowStatus::Closed)
-        });
+                    .is_none_or(|s| s.status == WindowStatus::Closed);
+                windows.closed |= closed;
+                windows.open |= !closed;
+            }
+        }
         let watch = e.state.tidal.get(&service).cloned().unwrap_or_default();
-        let (next, advice) =
-            estimate::tidal_step(&watch, waiting, tidal_open, &e.config.tidal, now);
+        let (next, advice) = estimate::tidal_step(&watch, waiting, windows, &e.config.tidal, now);
         if let Some(advice) = advice {
             advice_body
                 .push(json!({"service": service, "advice": advice.as_str(), "waiting": waiting}));

@@ -83,13 +83,22 @@ impl TidalAdvice {
     }
 }
 
+/// Which tidal windows serving a service could follow advice now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TidalWindows {
+    /// A closed tidal window serves it: opening one is possible.
+    pub closed: bool,
+    /// An open (or paused) tidal window serves it: closing one is possible.
+    pub open: bool,
+}
+
 /// Advance `watch` for a queue of `waiting` tickets; returns the new watch and any advice.
-/// `tidal_open` says whether an open tidal window serves the service (only then is closing one
-/// worth advising).
+/// Advice is given only when it can be followed (`windows`); the long-queue clock runs
+/// regardless, so opening is advised as soon as a tidal window becomes free.
 pub fn tidal_step(
     watch: &TidalWatch,
     waiting: u32,
-    tidal_open: bool,
+    windows: TidalWindows,
     cfg: &crate::config::Tidal,
     now: Timestamp,
 ) -> (TidalWatch, Option<TidalAdvice>) {
@@ -99,7 +108,7 @@ pub fn tidal_step(
         let since = *next.above_since.get_or_insert(now);
         let long_enough =
             now.as_second().saturating_sub(since.as_second()) >= i64::from(cfg.for_minutes) * 60;
-        if long_enough && !next.advised_open {
+        if long_enough && windows.closed && !next.advised_open {
             next.advised_open = true;
             advice = Some(TidalAdvice::Open);
         }
@@ -107,7 +116,7 @@ pub fn tidal_step(
         next.above_since = None;
         next.advised_open = false;
     }
-    if waiting < cfg.close_below && tidal_open {
+    if waiting < cfg.close_below && windows.open {
         if !next.advised_close {
             next.advised_close = true;
             advice = advice.or(Some(TidalAdvice::Close));
@@ -144,14 +153,24 @@ mod tests {
             for_minutes: 10,
         };
         let t0: Timestamp = "2026-11-26T01:00:00Z".parse().unwrap();
-        let (w, a) = tidal_step(&TidalWatch::default(), 3, false, &cfg, t0);
+        let free = TidalWindows {
+            closed: true,
+            open: false,
+        };
+        let (w, a) = tidal_step(&TidalWatch::default(), 3, free, &cfg, t0);
         assert_eq!(a, None);
         let t1 = t0 + jiff::SignedDuration::from_mins(10);
-        let (w, a) = tidal_step(&w, 3, false, &cfg, t1);
+        let none_free = TidalWindows {
+            closed: false,
+            open: true,
+        };
+        let (w0, a) = tidal_step(&w, 3, none_free, &cfg, t1);
+        assert_eq!(a, None, "no closed tidal window: nothing to open");
+        let (w, a) = tidal_step(&w0, 3, free, &cfg, t1);
         assert_eq!(a, Some(TidalAdvice::Open));
-        let (w, a) = tidal_step(&w, 4, false, &cfg, t1);
+        let (w, a) = tidal_step(&w, 4, free, &cfg, t1);
         assert_eq!(a, None, "advised once per episode");
-        let (_, a) = tidal_step(&w, 0, true, &cfg, t1);
+        let (_, a) = tidal_step(&w, 0, none_free, &cfg, t1);
         assert_eq!(a, Some(TidalAdvice::Close));
     }
 }

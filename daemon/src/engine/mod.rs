@@ -473,11 +473,16 @@ impl Engine {
                 .map(|s| f64::from(s.minutes))
                 .unwrap_or(5.0)
         });
+        // Green-channel windows take green tickets only, so they shorten only green waits.
         let serving: Vec<_> = self
             .config
             .windows
             .iter()
             .filter(|w| w.serves_service(service))
+            .filter(|w| {
+                w.kind != crate::config::WindowKind::Green
+                    || ticket.class == model::TicketClass::Green
+            })
             .collect();
         let open = serving
             .iter()

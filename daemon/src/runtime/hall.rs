@@ -96,10 +96,19 @@ impl Hall {
         &self.engine
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Persist then apply one decided change.
     fn commit(&mut self, change: Change) -> Result<(Change, Option<i64>), HallError> {
         let seq = if change.is_durable() {
-            self.store.commit(&change)?
+            match self.store.commit(&change) {
+                Ok(seq) => seq,
+                // Older than what the engine remembers, but the store knows: still a refusal.
+                Err(StoreError::Duplicate(what)) => return Err(Refusal::NotAllowed(what).into()),
+                Err(e) => return Err(e.into()),
+            }
         } else {
             None
         };
@@ -128,20 +137,44 @@ impl Hall {
         command: &Command,
         now: Timestamp,
     ) -> Result<Vec<Outcome>, HallError> {
+        let (outcomes, result) = self.execute_all(command, now);
+        result.map(|()| outcomes)
+    }
+
+    /// Like [`Hall::execute`], but also returns what was committed when the command itself
+    /// was refused (a lazy rollover before it), so its effects are not lost.
+    pub fn execute_all(
+        &mut self,
+        command: &Command,
+        now: Timestamp,
+    ) -> (Vec<Outcome>, Result<(), HallError>) {
         let mut outcomes = Vec::new();
         if *command != Command::Rollover && self.engine.rollover_due(now) {
-            let change = self.engine.decide(&Command::Rollover, now)?;
-            outcomes.push(self.commit(change).map(outcome)?);
+            let rolled = self
+                .engine
+                .decide(&Command::Rollover, now)
+                .map_err(HallError::from);
+            match rolled.and_then(|change| self.commit(change)) {
+                Ok(committed) => outcomes.push(outcome(committed)),
+                Err(e) => return (outcomes, Err(e)),
+            }
             self.housekeeping();
         }
         let change = match self.engine.decide(command, now) {
             Ok(change) => change,
             // The lazy rollover above already did the work a timer rollover asked for.
-            Err(_) if *command == Command::Rollover && !outcomes.is_empty() => return Ok(outcomes),
-            Err(e) => return Err(e.into()),
+            Err(_) if *command == Command::Rollover && !outcomes.is_empty() => {
+                return (outcomes, Ok(()))
+            }
+            Err(e) => return (outcomes, Err(e.into())),
         };
-        outcomes.push(self.commit(change).map(outcome)?);
-        Ok(outcomes)
+        match self.commit(change) {
+            Ok(committed) => {
+                outcomes.push(outcome(committed));
+                (outcomes, Ok(()))
+            }
+            Err(e) => (outcomes, Err(e)),
+        }
     }
 
     fn query(&self, query: &Query) -> Result<Value, HallError> {
@@ -229,22 +262,20 @@ pub fn spawn(
                 match request {
                     Request::Command(command, reply) => {
                         let now = hall.clock.now();
-                        let result = hall.execute(&command, now);
-                        if let Err(e) = &result {
-                            log_refusal(&command, e);
-                        }
-                        let result = result.map(|outcomes| {
-                            for o in &outcomes {
-                                log_outcome(o);
-                                for effect in &o.effects {
-                                    let _ = effects.send(effect.clone());
-                                }
+                        let (committed, result) = hall.execute_all(&command, now);
+                        for o in &committed {
+                            log_outcome(o);
+                            for effect in &o.effects {
+                                let _ = effects.send(effect.clone());
                             }
-                            outcomes
-                                .into_iter()
-                                .last()
-                                .expect("execute returns at least one outcome")
-                        });
+                        }
+                        let result = match result {
+                            Ok(()) => Ok(committed.into_iter().last().expect("a success commits")),
+                            Err(e) => {
+                                log_refusal(&command, &e);
+                                Err(e)
+                            }
+                        };
                         let _ = reply.send(result);
                     }
                     Request::Query(query, reply) => {

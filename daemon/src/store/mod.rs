@@ -29,6 +29,9 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("store row is invalid: {0}")]
     BadRow(String),
+    /// A uniqueness rule of the schema refused the change (e.g. a case handed over twice).
+    #[error("{0}")]
+    Duplicate(String),
     #[error("store: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

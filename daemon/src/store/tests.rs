@@ -163,3 +163,106 @@ fn personal_data_of_old_reservations_is_purged_everywhere() {
         "idempotent"
     );
 }
+
+fn hall_at(dir: &Path, now: jiff::Timestamp) -> crate::runtime::hall::Hall {
+    let mut store = Store::open(&dir.join("hallq.db")).unwrap();
+    store
+        .init_hall("test-hall", jiff::civil::date(2026, 11, 26))
+        .unwrap();
+    let engine = Engine::new(test_config(), load_state(&store).unwrap());
+    let clock = crate::runtime::clock::ManualClock::new(now);
+    crate::runtime::hall::Hall::new(engine, store, std::sync::Arc::new(clock))
+}
+
+#[test]
+fn a_full_disk_refuses_the_change_and_loses_nothing() {
+    use crate::runtime::hall::HallError;
+    let dir = tempfile::tempdir().unwrap();
+    let now = at("2026-11-26T01:00:00Z");
+    let mut hall = hall_at(dir.path(), now);
+    let issue = Command::Issue {
+        service: "A".into(),
+        class: IssueClass::Normal,
+        kiosk: None,
+    };
+    hall.execute(&issue, now).unwrap();
+    // Simulate a full disk: the database may not grow by a single page.
+    let pages: i64 = hall
+        .store()
+        .conn()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    hall.store()
+        .conn()
+        .pragma_update(None, "max_page_count", pages)
+        .unwrap();
+    let mut refused = None;
+    for _ in 0..500 {
+        let before = hall.engine().state().clone();
+        match hall.execute(&issue, now) {
+            Ok(_) => continue,
+            Err(e) => {
+                assert_eq!(
+                    *hall.engine().state(),
+                    before,
+                    "memory is unchanged when the write fails"
+                );
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("the store filled up");
+    assert!(matches!(refused, HallError::Store(_)), "{refused}");
+    assert!(
+        refused.to_string().contains("nothing was done"),
+        "{refused}"
+    );
+    let issued = hall.engine().state().tickets.len() as u32;
+
+    // Space again: the next number follows on, none lost, none reused.
+    hall.store()
+        .conn()
+        .pragma_update(None, "max_page_count", 1_000_000)
+        .unwrap();
+    let next = hall.execute(&issue, now).unwrap();
+    assert_eq!(next[0].data["number"], format!("A{:03}", issued + 1));
+}
+
+#[test]
+fn a_case_handed_over_long_ago_is_still_refused_clearly() {
+    use crate::runtime::hall::HallError;
+    let dir = tempfile::tempdir().unwrap();
+    let now = at("2026-11-26T01:00:00Z");
+    {
+        let store = Store::open(&dir.path().join("hallq.db")).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO handoffs (id, case_no, title, method, recipient, phone, at, business_day)
+                 VALUES ('H20230101-0001', 'ZW-OLD', 't', 'pickup', '王*', '139****5678',
+                         '2023-01-01T01:00:00Z', '2023-01-01')",
+                [],
+            )
+            .unwrap();
+    }
+    let mut hall = hall_at(dir.path(), now);
+    let handoff = Command::Handoff(crate::engine::HandoffRequest {
+        case_no: "ZW-OLD".into(),
+        title: "证书".into(),
+        recipient: crate::privacy::PersonName::new("王小明"),
+        phone: crate::privacy::Phone::new("13912345678"),
+        method: crate::engine::HandoffMethodRequest::Pickup {
+            id_last4: None,
+            id_number: None,
+        },
+        window: None,
+    });
+    let err = hall.execute(&handoff, now).unwrap_err();
+    assert!(matches!(err, HallError::Refused(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("case ZW-OLD was already handed over"),
+        "{err}"
+    );
+}

@@ -62,7 +62,16 @@ impl Store {
             )?;
         }
         for h in &change.handoffs {
-            insert_handoff(&tx, h, change.event.as_ref().map(|e| e.business_day))?;
+            let day = change.event.as_ref().map(|e| e.business_day);
+            insert_handoff(&tx, h, day).map_err(|e| match e {
+                StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, Some(m)))
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation
+                        && m.contains("handoffs.case_no") =>
+                {
+                    StoreError::Duplicate(format!("case {} was already handed over", h.case_no))
+                }
+                other => other,
+            })?;
         }
         let seq = match &change.event {
             Some(event) => Some(append_event(&tx, event)?),
