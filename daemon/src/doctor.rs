@@ -115,7 +115,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             Verdict::Warn,
             "daemon",
             format!("not answering at {}", config.socket_path().display()),
-            "start it: `systemctl start hallq`; then `journalctl -u hallq -e`",
+            "start it: `systemctl start hallq` (or `hallq run --config PATH` in a terminal); then `journalctl -u hallq -e`",
         ),
     });
     for device in &config.devices {
@@ -143,7 +143,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             ),
         });
     }
-    out.push(clock(last_event));
+    out.push(clock(last_event, &config.hall.timezone));
     out
 }
 
@@ -426,7 +426,7 @@ fn url_authority(url: &str) -> Option<String> {
     }
 }
 
-fn clock(last_event: Option<jiff::Timestamp>) -> Finding {
+fn clock(last_event: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> Finding {
     let now = jiff::Timestamp::now();
     let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
     let hint = "set the clock and enable NTP: `timedatectl set-ntp true`";
@@ -452,7 +452,8 @@ fn clock(last_event: Option<jiff::Timestamp>) -> Finding {
             );
         }
     }
-    ok("clock", format!("{now}"))
+    let local = tz.to_datetime(now).strftime("%Y-%m-%d %H:%M:%S");
+    ok("clock", format!("{local} hall time ({now})"))
 }
 
 /// The table for people.

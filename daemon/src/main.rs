@@ -158,8 +158,7 @@ fn run_daemon(cli: &Cli) -> i32 {
         match runtime::run(config, options, shutdown).await {
             Ok(()) => exit::OK,
             Err(e) => {
-                tracing::error!("{e}");
-                eprintln!("hallq: {e}");
+                tracing::error!("cannot run: {e}");
                 exit::REFUSED
             }
         }

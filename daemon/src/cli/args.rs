@@ -76,23 +76,30 @@ pub enum Sub {
     Queue,
     /// Register a reservation taken by phone.
     Reserve {
+        /// Service code, e.g. A.
         service: String,
+        /// Slot start, local time HH:MM.
         #[arg(long)]
         slot: String,
+        /// YYYY-MM-DD; today's business day when left out.
         #[arg(long)]
         date: Option<String>,
+        /// The citizen's name (kept for the hall, shown masked).
         #[arg(long)]
         name: String,
+        /// Mobile or landline number (shown masked).
         #[arg(long)]
         phone: String,
     },
     /// List reservations (personal data masked).
     Reservations {
+        /// YYYY-MM-DD; today's business day when left out.
         #[arg(long)]
         date: Option<String>,
     },
     /// Issue a ticket.
     Issue {
+        /// Service code, e.g. A.
         service: String,
         /// Green channel (elderly, disabled, pregnant).
         #[arg(long, conflicts_with = "reservation")]
@@ -107,17 +114,14 @@ pub enum Sub {
     /// Call the next ticket at a window, or a given one with --ticket.
     Call {
         window: String,
+        /// Call this ticket (e.g. A012): a waiting one, or one held at this window.
         #[arg(long)]
         ticket: Option<String>,
     },
     /// Call the window's current ticket again.
-    Recall {
-        window: String,
-    },
+    Recall { window: String },
     /// Start serving the called ticket.
-    Start {
-        window: String,
-    },
+    Start { window: String },
     /// Finish the window's ticket.
     Finish {
         window: String,
@@ -126,36 +130,33 @@ pub enum Sub {
         case_no: Option<String>,
     },
     /// Mark the window's ticket as a no-show (过号).
-    Skip {
-        window: String,
-    },
+    Skip { window: String },
     /// Park the window's ticket at the window.
-    Hold {
-        window: String,
-    },
+    Hold { window: String },
     /// Send the window's ticket to another service's queue.
     Transfer {
         window: String,
+        /// The service code whose queue it joins.
         #[arg(long)]
         to: String,
     },
     /// Put a no-show back in the queue (once).
     Requeue {
+        /// The ticket number, e.g. A012 (not the window).
         number: String,
     },
-    Pause {
-        window: String,
-    },
-    Resume {
-        window: String,
-    },
+    /// Pause the window: it keeps its ticket but cannot call.
+    Pause { window: String },
+    /// Resume a paused window.
+    Resume { window: String },
+    /// Open the window for a clerk.
     Login {
         window: String,
+        /// The clerk's staff id (工号); use ids, not names, since ids appear in logs.
         clerk: String,
     },
-    Logout {
-        window: String,
-    },
+    /// Close the window (finish, skip, hold or transfer its ticket first).
+    Logout { window: String },
     /// Documents handed over at the pickup window or sent by post (出件).
     Handoff {
         #[command(subcommand)]
@@ -164,6 +165,7 @@ pub enum Sub {
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
         window: String,
+        /// 1..5, or 非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意.
         level: String,
     },
 }
@@ -172,12 +174,16 @@ pub enum Sub {
 pub enum HandoffSub {
     /// Handed over in person.
     Pickup {
+        /// The case number (办件编号); each case is handed over once.
         #[arg(long = "case")]
         case_no: String,
+        /// The document's title.
         #[arg(long)]
         title: String,
+        /// Who received it (shown masked).
         #[arg(long)]
         recipient: String,
+        /// Their phone (shown masked).
         #[arg(long)]
         phone: String,
         /// Last 4 characters of the recipient's resident ID (else a signature is recorded).
@@ -186,19 +192,25 @@ pub enum HandoffSub {
         /// The whole resident ID: checked, only its last 4 kept.
         #[arg(long)]
         id: Option<String>,
+        /// The pickup window recording it (its clerk is stored).
         #[arg(long)]
         window: Option<String>,
     },
     /// Sent by post.
     Mail {
+        /// The case number (办件编号); each case is handed over once.
         #[arg(long = "case")]
         case_no: String,
+        /// The document's title.
         #[arg(long)]
         title: String,
+        /// Who it is sent to (shown masked).
         #[arg(long)]
         recipient: String,
+        /// Their phone (shown masked).
         #[arg(long)]
         phone: String,
+        /// Postal address (shown masked).
         #[arg(long)]
         address: String,
         /// sf, ems, post, jd, yto, zto, sto, yunda (or the Chinese name).
@@ -206,11 +218,13 @@ pub enum HandoffSub {
         carrier: String,
         #[arg(long)]
         tracking: String,
+        /// The pickup window recording it (its clerk is stored).
         #[arg(long)]
         window: Option<String>,
     },
     /// List one day's handoffs (personal data masked).
     List {
+        /// YYYY-MM-DD; today's business day when left out.
         #[arg(long)]
         day: Option<String>,
     },

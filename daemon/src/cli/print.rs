@@ -52,6 +52,18 @@ fn print_status(d: &Map<String, Value>) {
         "issued {}, done {}, voided {}",
         d["issued"], d["done"], d["voided"]
     );
+    if let Some(devices) = d.get("devices").and_then(Value::as_object) {
+        let problems: Vec<String> = devices
+            .iter()
+            .filter(|(_, h)| h["state"] != "online")
+            .map(|(id, h)| format!("{id} {} {}", s(h, "state"), s(h, "cause")))
+            .collect();
+        match (devices.len(), problems.is_empty()) {
+            (0, _) => {}
+            (n, true) => println!("devices: all {n} online"),
+            (_, false) => println!("devices: {}", problems.join("; ")),
+        }
+    }
     for w in d
         .get("windows")
         .and_then(Value::as_array)

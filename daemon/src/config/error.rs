@@ -25,6 +25,10 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // The file itself could not be read: there is no position to point at.
+            return write!(f, "{}: {}", self.file.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -47,8 +51,8 @@ impl ConfigErrors {
     pub fn io(path: &Path, err: &io::Error) -> Self {
         ConfigErrors(vec![ConfigError {
             file: path.to_path_buf(),
-            line: 1,
-            col: 1,
+            line: 0,
+            col: 0,
             message: format!("cannot read config file: {err}"),
         }])
     }

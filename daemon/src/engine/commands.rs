@@ -277,11 +277,18 @@ fn check_in(
     now: Timestamp,
 ) -> Result<(TicketClass, Reservation, Option<String>), Refusal> {
     let code = code.trim().to_ascii_uppercase();
-    let res = e
+    let Some(res) = e
         .state
         .reservations
         .get(&(e.state.business_day, code.clone()))
-        .ok_or_else(|| Refusal::UnknownReservation(code.clone()))?;
+    else {
+        // Booked for another day: say which, rather than "no such reservation".
+        let other = e.state.reservations.values().find(|r| r.code == code);
+        return Err(match other {
+            Some(r) => not_allowed(format!("reservation {code} is for {}, not today", r.date)),
+            None => Refusal::UnknownReservation(code.clone()),
+        });
+    };
     if res.service != service {
         return Err(not_allowed(format!(
             "reservation {code} is for service {}, not {service}",

@@ -37,7 +37,13 @@ pub fn ahead<'a>(ticket: &Ticket, tickets: impl Iterator<Item = &'a Ticket>) -> 
 pub fn wait_minutes(ahead: u32, average_minutes: f64, windows: usize) -> u32 {
     let windows = windows.max(1) as f64;
     let minutes = f64::from(ahead) * average_minutes / windows;
-    minutes.ceil().clamp(0.0, f64::from(u32::MAX)) as u32
+    let minutes = minutes.ceil().clamp(0.0, f64::from(u32::MAX)) as u32;
+    // Someone ahead is never "0 minutes", however quick today's services were.
+    if ahead > 0 {
+        minutes.max(1)
+    } else {
+        minutes
+    }
 }
 
 /// Fold one finished service of `minutes` into the running average.
@@ -137,6 +143,11 @@ mod tests {
         assert_eq!(wait_minutes(3, 8.0, 2), 12);
         assert_eq!(wait_minutes(1, 8.0, 3), 3);
         assert_eq!(wait_minutes(5, 8.0, 0), 40);
+        assert_eq!(
+            wait_minutes(1, 0.0, 1),
+            1,
+            "someone ahead is at least a minute"
+        );
     }
 
     #[test]

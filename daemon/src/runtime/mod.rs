@@ -199,7 +199,8 @@ pub async fn run(
         hall = %config.hall.id,
         business_day = %business_day,
         socket = %config.socket_path().display(),
-        "hallq serving: {status}"
+        status = %status,
+        "hallq serving"
     );
     notifier.ready(&status);
     if let Some(ready) = &options.ready {

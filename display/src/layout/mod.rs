@@ -216,9 +216,14 @@ impl Zone {
             let pos = Point::new(x, at.y);
             if x + w as i32 > 0 {
                 if span.inverse {
-                    let bar = Size::new(w, self.style.line_height());
+                    let bar = Size::new(w + 1, self.style.line_height());
                     target.fill_solid(&Rectangle::new(pos, bar), C::role(span.role))?;
-                    self.style.draw(&span.text, pos, C::off(), target)?;
+                    // One lit column before the first glyph, so a letter's left stroke (the B
+                    // of B001) does not merge with the dark board around the box; the box
+                    // grows by that column on the right. Text positions do not change, so
+                    // nothing moves while the highlight blinks.
+                    self.style
+                        .draw(&span.text, pos + Point::new(1, 0), C::off(), target)?;
                 } else {
                     self.style
                         .draw(&span.text, pos, C::role(span.role), target)?;

@@ -32,15 +32,23 @@ pub fn text_columns(s: &str) -> usize {
 
 /// Replaces control characters (which would be printer commands) by spaces.
 pub fn sanitize(s: &str) -> String {
+    // Any other space (EN QUAD, ideographic space ...) prints as a plain one, so wrapping, which
+    // drops spaces at a break, treats them all alike.
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
 /// Wraps `text` into lines of at most `columns` display columns (at least 2 are assumed, so
 /// a full-width character always fits). Breaks between characters, never inside one; an
 /// ASCII word is moved whole to the next line when the line has a space to break at.
-/// Spaces at a break are dropped. Control characters become spaces. Empty text gives one
+/// Spaces at a break are dropped. Control characters and other spaces become spaces. Empty text gives one
 /// empty line.
 pub fn wrap(text: &str, columns: usize) -> Vec<String> {
     let columns = columns.max(2);

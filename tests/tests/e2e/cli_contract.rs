@@ -124,7 +124,7 @@ fn reservations_are_taken_listed_masked_and_checked_in() {
     let unknown = d.refused(&["issue", "A", "--reservation", "R999"]);
     let early = d.refused(&["issue", "A", "--reservation", &code]);
     assert!(
-        early.contains("no reservation"),
+        early.contains(&format!("reservation {code} is for {tomorrow}, not today")),
         "it is tomorrow's: {early}"
     );
     assert!(unknown.contains("no reservation R999"), "{unknown}");
