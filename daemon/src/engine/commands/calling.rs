@@ -1,0 +1,391 @@
+//! Calling and what follows at the window: call next or a given ticket, recall, start,
+//! finish, skip, hold, transfer, and requeueing a no-show.
+
+use super::*;
+
+fn record_call(
+    e: &Engine,
+    w: &WindowState,
+    ticket: &Ticket,
+    reason: CallReason,
+    now: Timestamp,
+) -> Change {
+    let mut t = ticket.clone();
+    t.state = TicketState::Called;
+    t.called_at = Some(now);
+    t.started_at = None;
+    t.window = Some(w.number);
+    t.clerk = w.clerk.clone();
+    t.call_reason = Some(reason);
+    let mut w = w.clone();
+    w.current = Some(t.id.clone());
+    w.streak = policy::next_streak(w.streak, t.class, reason);
+    let window_name = e.config.window(w.number).map_or("", |c| c.name.as_str());
+    let mut change = Change {
+        event: event(
+            e,
+            "ticket_called",
+            now,
+            json!({
+                "ticket": t.id, "number": t.number, "service": t.current_service, "class": t.class.as_str(),
+                "window": w.number, "clerk": w.clerk, "reason": reason.as_str(), "streak": w.streak,
+            }),
+        ),
+        ..Change::default()
+    };
+    change.reply = reply(
+        format!("{} to {window_name} ({reason})", t.number),
+        json!({
+            "window": w.number, "number": t.number, "reason": reason.as_str(), "id": t.id,
+            "service": t.current_service, "class": t.class.as_str(), "streak": w.streak,
+        }),
+    );
+    change.calls.push(CallRecord {
+        ticket: t.id.clone(),
+        window: w.number,
+        at: now,
+        reason,
+        recall: false,
+        clerk: w.clerk.clone(),
+    });
+    change.effects.push(Effect::Announce {
+        window: w.number,
+        number: t.number.clone(),
+        recall: false,
+    });
+    change
+        .effects
+        .push(Effect::WindowChanged { window: w.number });
+    change.effects.push(Effect::QueueChanged);
+    change.tickets.push(t);
+    change.windows.push(w);
+    change
+}
+
+pub(super) fn call_next(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    let (cfg, w) = window_state(e, window)?;
+    ready_to_call(e, &w)?;
+    let (ticket, reason) = policy::choose(cfg, w.streak, &e.config.policy, e.waiting(), now)
+        .ok_or_else(|| not_allowed(format!("no waiting ticket for window {window}")))?;
+    Ok(record_call(e, &w, ticket, reason, now))
+}
+
+fn find_ticket<'a>(e: &'a Engine, number: &str) -> Result<&'a Ticket, Refusal> {
+    e.find_number(number).ok_or_else(|| {
+        Refusal::UnknownTicket(
+            crate::engine::normalize_number(number, e.config.numbering.digits)
+                .unwrap_or_else(|| crate::privacy::echo(number)),
+        )
+    })
+}
+
+pub(super) fn call_ticket(
+    e: &Engine,
+    window: u32,
+    number: &str,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let (cfg, w) = window_state(e, window)?;
+    ready_to_call(e, &w)?;
+    let ticket = find_ticket(e, number)?;
+    match ticket.state {
+        TicketState::Waiting => {
+            if !cfg.serves_service(&ticket.current_service) {
+                return Err(not_allowed(format!(
+                    "window {window} does not serve service {} of {}",
+                    ticket.current_service, ticket.number
+                )));
+            }
+            if cfg.kind == WindowKind::Green && ticket.class != TicketClass::Green {
+                return Err(not_allowed(format!(
+                    "window {window} is a green-channel window and {} is not a green ticket",
+                    ticket.number
+                )));
+            }
+        }
+        TicketState::Held if ticket.window == Some(window) => {}
+        TicketState::Held => {
+            return Err(not_allowed(format!(
+                "{} is held at window {}, not {window}",
+                ticket.number,
+                ticket.window.unwrap_or(0)
+            )))
+        }
+        other => {
+            return Err(not_allowed(format!(
+                "{} is {other}, not waiting or held",
+                ticket.number
+            )))
+        }
+    }
+    Ok(record_call(e, &w, ticket, CallReason::Explicit, now))
+}
+
+pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    let (_, w) = window_state(e, window)?;
+    let ticket = current_ticket(e, &w)?;
+    if ticket.state != TicketState::Called {
+        return Err(not_allowed(format!(
+            "{} is already being served at window {window}",
+            ticket.number
+        )));
+    }
+    let limit = e.config.policy.recall_limit;
+    if ticket.recall_count >= limit {
+        return Err(not_allowed(format!(
+            "{} has been recalled {limit} times (the limit): skip it instead",
+            ticket.number
+        )));
+    }
+    let mut t = ticket.clone();
+    t.recall_count += 1;
+    let mut change = Change {
+        event: event(
+            e,
+            "ticket_recalled",
+            now,
+            json!({"ticket": t.id, "number": t.number, "window": window, "recall_count": t.recall_count}),
+        ),
+        ..Change::default()
+    };
+    change.reply = reply(
+        format!(
+            "{} recalled to window {window} ({} of {limit})",
+            t.number, t.recall_count
+        ),
+        json!({"window": window, "number": t.number, "recall_count": t.recall_count, "reason": t.call_reason.map(|r| r.as_str())}),
+    );
+    change.calls.push(CallRecord {
+        ticket: t.id.clone(),
+        window,
+        at: now,
+        reason: t.call_reason.unwrap_or(CallReason::Explicit),
+        recall: true,
+        clerk: w.clerk.clone(),
+    });
+    change.effects.push(Effect::Announce {
+        window,
+        number: t.number.clone(),
+        recall: true,
+    });
+    change.tickets.push(t);
+    Ok(change)
+}
+
+/// Common shape of the commands that move the window's current ticket somewhere.
+fn with_current(
+    e: &Engine,
+    window: u32,
+    kind: &'static str,
+    now: Timestamp,
+    f: impl FnOnce(&mut Ticket, &mut WindowState) -> Result<String, Refusal>,
+) -> Result<Change, Refusal> {
+    let (_, w) = window_state(e, window)?;
+    let ticket = current_ticket(e, &w)?;
+    let mut t = ticket.clone();
+    let mut w = w.clone();
+    let message = f(&mut t, &mut w)?;
+    let mut change = Change {
+        event: event(
+            e,
+            kind,
+            now,
+            json!({
+                "ticket": t.id, "number": t.number, "window": window, "clerk": w.clerk,
+                "state": t.state.as_str(), "service": t.current_service, "case_no": t.case_no,
+            }),
+        ),
+        ..Change::default()
+    };
+    change.reply = reply(
+        message,
+        json!({"window": window, "number": t.number, "id": t.id, "state": t.state.as_str(), "service": t.current_service}),
+    );
+    change.effects.push(Effect::WindowChanged { window });
+    change.tickets.push(t);
+    change.windows.push(w);
+    Ok(change)
+}
+
+pub(super) fn start(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    with_current(e, window, "service_started", now, |t, _| {
+        if t.state == TicketState::Serving {
+            return Err(not_allowed(format!("{} is already being served", t.number)));
+        }
+        t.state = TicketState::Serving;
+        t.started_at = Some(now);
+        Ok(format!("serving {} at window {window}", t.number))
+    })
+}
+
+pub(super) fn finish(
+    e: &Engine,
+    window: u32,
+    case_no: Option<&str>,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let case_no = case_no.map(valid_case_no).transpose()?;
+    let mut change = with_current(e, window, "service_finished", now, |t, w| {
+        t.state = TicketState::Done;
+        t.finished_at = Some(now);
+        t.case_no = case_no;
+        w.current = None;
+        w.last_finished = Some((t.id.clone(), now));
+        Ok(format!("finished {} at window {window}", t.number))
+    })?;
+    let t = &change.tickets[0];
+    if let Some(minutes) = estimate::service_minutes(t) {
+        let prev = e.state.ewma.get(&t.current_service).copied();
+        change
+            .ewma
+            .push((t.current_service.clone(), estimate::ewma(prev, minutes)));
+    }
+    Ok(change)
+}
+
+pub(super) fn skip(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    with_current(e, window, "ticket_skipped", now, |t, w| {
+        t.state = TicketState::NoShow;
+        t.finished_at = Some(now);
+        w.current = None;
+        let hint = if t.requeued {
+            ""
+        } else {
+            " (it can be requeued once)"
+        };
+        Ok(format!(
+            "{} marked no-show at window {window}{hint}",
+            t.number
+        ))
+    })
+}
+
+pub(super) fn hold(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    with_current(e, window, "ticket_held", now, |t, w| {
+        t.state = TicketState::Held;
+        w.current = None;
+        Ok(format!(
+            "{} held at window {window}; call it back with `call {window} --ticket {}`",
+            t.number, t.number
+        ))
+    })
+}
+
+pub(super) fn transfer(
+    e: &Engine,
+    window: u32,
+    to: &str,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let svc = check_service(e, to)?;
+    let code = svc.code.clone();
+    let mut change = with_current(e, window, "ticket_transferred", now, |t, w| {
+        if t.current_service == code {
+            return Err(not_allowed(format!(
+                "{} is already in service {code}",
+                t.number
+            )));
+        }
+        let servable = e.config.windows.iter().any(|cw| {
+            cw.serves_service(&code)
+                && (cw.kind != WindowKind::Green || t.class == TicketClass::Green)
+        });
+        if !servable {
+            return Err(not_allowed(format!(
+                "no window serves service {code}; {} stays at window {window}",
+                t.number
+            )));
+        }
+        t.state = TicketState::Waiting;
+        t.current_service = code.clone();
+        t.window = None;
+        t.clerk = None;
+        t.called_at = None;
+        t.started_at = None;
+        t.call_reason = None;
+        t.recall_count = 0;
+        w.current = None;
+        Ok(format!(
+            "{} transferred from window {window} to service {code}",
+            t.number
+        ))
+    })?;
+    if let Some(Event { body, .. }) = change.event.as_mut() {
+        body["to"] = json!(code);
+    }
+    change.effects.push(Effect::QueueChanged);
+    Ok(change)
+}
+
+pub(super) fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> {
+    let ticket = find_ticket(e, number)?;
+    if ticket.state != TicketState::NoShow {
+        return Err(not_allowed(format!(
+            "{} is {}, only a no-show can be requeued",
+            ticket.number, ticket.state
+        )));
+    }
+    if ticket.requeued {
+        return Err(not_allowed(format!(
+            "{} has already been requeued once",
+            ticket.number
+        )));
+    }
+    let mut peers: Vec<&Ticket> = e
+        .waiting()
+        .filter(|t| t.current_service == ticket.current_service)
+        .collect();
+    peers.sort_by(|a, b| (a.queue_key, &a.id).cmp(&(b.queue_key, &b.id)));
+    let after = e.config.policy.requeue_after as usize;
+    let mut change = Change::default();
+    // The queue key strictly between two neighbours, if there is room.
+    let keys = || e.state.tickets.values().map(|t| t.queue_key);
+    let between =
+        |lower: i64, upper: i64| (upper - lower >= 2).then(|| lower + (upper - lower) / 2);
+    let slot = if after == 0 {
+        peers.first().and_then(|first| {
+            let lower = keys().filter(|k| *k < first.queue_key).max();
+            between(
+                lower.unwrap_or(first.queue_key - (1 << 32)),
+                first.queue_key,
+            )
+        })
+    } else if peers.len() >= after {
+        let anchor = peers[after - 1].queue_key;
+        let upper = keys().filter(|k| *k > anchor).min();
+        between(anchor, upper.unwrap_or(anchor + (1 << 32)))
+    } else {
+        None
+    };
+    // Fewer waiting than `requeue_after` (or, after some 32 requeues behind one ticket, no room
+    // left between two keys): last, like a ticket issued now.
+    let key = slot.unwrap_or_else(|| {
+        change.next_order = Some(e.state.next_order + 1);
+        e.state.next_order << 32
+    });
+    let mut t = ticket.clone();
+    t.state = TicketState::Waiting;
+    t.queue_key = key;
+    t.waiting_since = now;
+    t.requeued = true;
+    t.window = None;
+    t.clerk = None;
+    t.call_reason = None;
+    t.called_at = None;
+    t.finished_at = None;
+    t.recall_count = 0;
+    let ahead = estimate::ahead(&t, e.state.tickets.values().filter(|x| x.id != t.id));
+    change.event = event(
+        e,
+        "ticket_requeued",
+        now,
+        json!({"ticket": t.id, "number": t.number, "service": t.current_service, "ahead": ahead}),
+    );
+    change.reply = reply(
+        format!("{} requeued: {ahead} ahead", t.number),
+        json!({"number": t.number, "id": t.id, "ahead": ahead, "service": t.current_service}),
+    );
+    change.effects.push(Effect::QueueChanged);
+    change.tickets.push(t);
+    Ok(change)
+}

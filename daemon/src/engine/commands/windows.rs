@@ -1,0 +1,189 @@
+//! Windows and clerks: pause and resume, login and logout, and the evaluator.
+
+use super::*;
+
+fn window_change(
+    e: &Engine,
+    w: WindowState,
+    kind: &'static str,
+    now: Timestamp,
+    message: String,
+) -> Change {
+    let mut change = Change {
+        event: event(
+            e,
+            kind,
+            now,
+            json!({"window": w.number, "clerk": w.clerk, "state": w.status.as_str()}),
+        ),
+        ..Change::default()
+    };
+    change.reply = reply(
+        message,
+        json!({"window": w.number, "state": w.status.as_str(), "clerk": w.clerk}),
+    );
+    change
+        .effects
+        .push(Effect::WindowChanged { window: w.number });
+    change.windows.push(w);
+    change
+}
+
+pub(super) fn pause(
+    e: &Engine,
+    window: u32,
+    now: Timestamp,
+    pausing: bool,
+) -> Result<Change, Refusal> {
+    let (_, mut w) = window_state(e, window)?;
+    let (from, to, kind, verb) = if pausing {
+        (
+            WindowStatus::Open,
+            WindowStatus::Paused,
+            "window_paused",
+            "paused",
+        )
+    } else {
+        (
+            WindowStatus::Paused,
+            WindowStatus::Open,
+            "window_resumed",
+            "resumed",
+        )
+    };
+    if w.status != from {
+        return Err(not_allowed(format!(
+            "window {window} is {}, not {from}",
+            w.status
+        )));
+    }
+    w.status = to;
+    Ok(window_change(
+        e,
+        w,
+        kind,
+        now,
+        format!("window {window} {verb}"),
+    ))
+}
+
+pub(super) fn login(
+    e: &Engine,
+    window: u32,
+    clerk: &str,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let (_, mut w) = window_state(e, window)?;
+    let clerk = clerk.trim();
+    if clerk.is_empty()
+        || clerk.chars().count() > 32
+        || clerk.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(Refusal::InvalidArgument(
+            "clerk id must be 1 to 32 characters without spaces or control characters".into(),
+        ));
+    }
+    if w.status != WindowStatus::Closed {
+        let who = w.clerk.as_deref().unwrap_or("?");
+        return Err(not_allowed(format!(
+            "window {window} is already open for clerk {who}; log out first"
+        )));
+    }
+    w.status = WindowStatus::Open;
+    w.clerk = Some(clerk.to_string());
+    // The streak belongs to the window, not the clerk: a change of clerk must not let a normal
+    // ticket be passed over again.
+    Ok(window_change(
+        e,
+        w,
+        "clerk_login",
+        now,
+        format!("clerk {clerk} logged in at window {window}"),
+    ))
+}
+
+pub(super) fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+    let (_, mut w) = window_state(e, window)?;
+    if w.status == WindowStatus::Closed {
+        return Err(not_allowed(format!("window {window} is already closed")));
+    }
+    if let Ok(t) = current_ticket(e, &w) {
+        return Err(not_allowed(format!(
+            "window {window} still has {}: finish, skip, hold or transfer it first",
+            t.number
+        )));
+    }
+    let clerk = w.clerk.take().unwrap_or_default();
+    w.status = WindowStatus::Closed;
+    let mut change = window_change(
+        e,
+        w,
+        "clerk_logout",
+        now,
+        format!("clerk {clerk} logged out of window {window}"),
+    );
+    if let Some(Event { body, .. }) = change.event.as_mut() {
+        body["clerk"] = json!(clerk);
+    }
+    Ok(change)
+}
+
+pub(super) fn evaluate(
+    e: &Engine,
+    window: u32,
+    level: u8,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let (_, w) = window_state(e, window)?;
+    if !(1..=5).contains(&level) {
+        return Err(Refusal::InvalidArgument(format!(
+            "evaluation level {level} is not 1..5"
+        )));
+    }
+    let timeout = i64::from(e.config.policy.evaluation_timeout_seconds);
+    let recent = w
+        .last_finished
+        .as_ref()
+        .filter(|(_, at)| now.as_second().saturating_sub(at.as_second()) <= timeout)
+        .and_then(|(id, _)| e.state.tickets.get(id));
+    let serving = current_ticket(e, &w)
+        .ok()
+        .filter(|t| t.state == TicketState::Serving);
+    // The citizen just served, unless they already pressed; then whoever is being served now.
+    let unevaluated = |t: &&Ticket| t.evaluation.is_none();
+    let ticket = recent
+        .filter(unevaluated)
+        .or(serving.filter(unevaluated))
+        .or(recent)
+        .or(serving)
+        .ok_or_else(|| not_allowed(format!("no ticket to evaluate at window {window}")))?;
+    if let Some(prev) = ticket.evaluation {
+        return Err(not_allowed(format!(
+            "{} has already been evaluated ({})",
+            ticket.number,
+            evaluation_label(prev)
+        )));
+    }
+    let mut t = ticket.clone();
+    t.evaluation = Some(level);
+    t.evaluated_at = Some(now);
+    let label = evaluation_label(level);
+    let mut change = Change {
+        event: event(
+            e,
+            "evaluation_recorded",
+            now,
+            json!({"ticket": t.id, "number": t.number, "window": window, "clerk": t.clerk, "level": level, "label": label}),
+        ),
+        ..Change::default()
+    };
+    change.reply = reply(
+        format!(
+            "{} evaluated {level} ({label}) at window {window}",
+            t.number
+        ),
+        json!({"window": window, "number": t.number, "level": level, "label": label}),
+    );
+    change.tickets.push(t);
+    Ok(change)
+}
