@@ -295,9 +295,13 @@ pub fn spawn(
     (HallHandle { tx }, thread)
 }
 
+/// One journal line per committed change, with WINDOW and TICKET fields when it has them so
+/// `journalctl -u hallq WINDOW=3` finds a window's day. Messages carry personal data masked.
 fn log_outcome(o: &Outcome) {
     if o.event_seq.is_some() {
-        tracing::info!(event_seq = o.event_seq, "{}", o.message);
+        let window = o.data.get("window").and_then(Value::as_u64);
+        let ticket = o.data.get("number").and_then(Value::as_str);
+        tracing::info!(event_seq = o.event_seq, window, ticket, "{}", o.message);
     }
 }
 

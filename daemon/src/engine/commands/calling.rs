@@ -17,6 +17,8 @@ fn record_call(
     t.window = Some(w.number);
     t.clerk = w.clerk.clone();
     t.call_reason = Some(reason);
+    // A new call (also of a held ticket called back) gets its own recalls.
+    t.recall_count = 0;
     let mut w = w.clone();
     w.current = Some(t.id.clone());
     w.streak = policy::next_streak(w.streak, t.class, reason);
