@@ -514,14 +514,8 @@ impl<C: Connect> Task<C> {
         }
         let device = &self.config.device_id;
         let cause = health.cause.as_deref().unwrap_or("");
-        match health.state {
-            HealthState::Online => tracing::info!(device = %device, "printer online"),
-            HealthState::Degraded => {
-                tracing::warn!(device = %device, cause = %cause, "printer degraded")
-            }
-            HealthState::Offline => {
-                tracing::warn!(device = %device, cause = %cause, "printer offline")
-            }
-        }
+        // The daemon reports health changes to the journal once, from the watch channel; here
+        // they are only worth a debug line.
+        tracing::debug!(device = %device, state = ?health.state, cause = %cause, "printer health");
     }
 }

@@ -618,12 +618,8 @@ impl<C: Connect> Task<C> {
             return;
         }
         let device = &board.config.device_id;
-        match health.state {
-            HealthState::Online => tracing::info!(device = %device, "display board online"),
-            _ => {
-                tracing::warn!(device = %device, state = %health.state, cause = ?health.cause, "display board {}", health.state)
-            }
-        }
+        // The daemon reports health changes to the journal once, from the watch channel.
+        tracing::debug!(device = %device, state = %health.state, cause = ?health.cause, "display board health");
         board.health = health.clone();
         self.shared.slots[i].health.send_replace(health);
     }
