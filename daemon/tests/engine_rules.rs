@@ -30,6 +30,17 @@ fn call(e: &mut Engine, window: u32, now: jiff::Timestamp) -> (String, String) {
     )
 }
 
+fn finish(e: &mut Engine, window: u32, now: jiff::Timestamp) {
+    e.handle(
+        &Command::Finish {
+            window,
+            case_no: None,
+        },
+        now,
+    )
+    .unwrap();
+}
+
 fn refusal(e: &mut Engine, cmd: Command, now: jiff::Timestamp) -> String {
     let before = e.state().clone();
     let err = e.handle(&cmd, now).unwrap_err();
@@ -180,14 +191,7 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
     let order: Vec<String> = (0..6)
         .map(|_| {
             let n = call(&mut e, 3, now).0;
-            e.handle(
-                &Command::Finish {
-                    window: 3,
-                    case_no: None,
-                },
-                now,
-            )
-            .unwrap();
+            finish(&mut e, 3, now);
             n
         })
         .collect();
@@ -314,14 +318,7 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
     call(&mut e, 1, now);
     e.handle(&Command::Hold { window: 1 }, now).unwrap();
     assert_eq!(call(&mut e, 1, now).0, "A002", "the window is free again");
-    e.handle(
-        &Command::Finish {
-            window: 1,
-            case_no: None,
-        },
-        now,
-    )
-    .unwrap();
+    finish(&mut e, 1, now);
     let elsewhere = refusal(
         &mut e,
         Command::CallTicket {
@@ -377,14 +374,7 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "C", IssueClass::Normal, now);
     call(&mut e, 4, now);
-    e.handle(
-        &Command::Finish {
-            window: 4,
-            case_no: None,
-        },
-        now,
-    )
-    .unwrap();
+    finish(&mut e, 4, now);
     assert_eq!(e.state().windows[&4].streak, 1);
     let c = e
         .handle(
@@ -513,14 +503,7 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     // The average follows measured service: a 2-minute service pulls it down.
     call(&mut e, 1, now);
     e.handle(&Command::Start { window: 1 }, now).unwrap();
-    e.handle(
-        &Command::Finish {
-            window: 1,
-            case_no: None,
-        },
-        now + SignedDuration::from_mins(2),
-    )
-    .unwrap();
+    finish(&mut e, 1, now + SignedDuration::from_mins(2));
     assert_eq!(e.estimate(&t), (2, 4), "2 ahead x 2.0 min");
 }
 
@@ -568,14 +551,7 @@ fn tidal_advice_after_the_queue_stays_long() {
     .unwrap();
     for _ in 0..4 {
         e.handle(&Command::CallNext { window: 6 }, t2).unwrap();
-        e.handle(
-            &Command::Finish {
-                window: 6,
-                case_no: None,
-            },
-            t2,
-        )
-        .unwrap();
+        finish(&mut e, 6, t2);
     }
     let c = e.handle(&Command::Tick, t2).unwrap();
     assert_eq!(
@@ -740,14 +716,7 @@ fn the_evaluator_skips_a_ticket_already_evaluated() {
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     call(&mut e, 1, now);
-    e.handle(
-        &Command::Finish {
-            window: 1,
-            case_no: None,
-        },
-        now,
-    )
-    .unwrap();
+    finish(&mut e, 1, now);
     e.handle(
         &Command::Evaluate {
             window: 1,
@@ -783,14 +752,7 @@ fn the_streak_survives_a_change_of_clerk() {
     for _ in 0..2 {
         issue(&mut e, "A", IssueClass::Green, now);
         call(&mut e, 1, now);
-        e.handle(
-            &Command::Finish {
-                window: 1,
-                case_no: None,
-            },
-            now,
-        )
-        .unwrap();
+        finish(&mut e, 1, now);
     }
     e.handle(&Command::Logout { window: 1 }, now).unwrap();
     e.handle(
