@@ -108,6 +108,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX handoffs_day ON handoffs (business_day);
     "#,
+    // 3: who did it (the origin of every command), and the key events of input devices already
+    // applied, per device: (epoch, last seq) is written in the transaction of the change the
+    // event caused, so a press read again after a lost ack or a restart is not applied twice.
+    r#"
+    ALTER TABLE events ADD COLUMN origin TEXT;
+    CREATE TABLE input_marks (
+        device TEXT PRIMARY KEY,
+        epoch INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
