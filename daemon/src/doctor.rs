@@ -13,8 +13,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{Config, Device};
-use crate::control::protocol::Request;
+use hallq_drivers::transport::{SerialConfig, UsblpConfig};
+use hallq_drivers::HealthState;
+
+use crate::command::{Query, Request};
+use crate::config::{Config, Device, Transport};
+use crate::runtime::snapshot::HallSnapshot;
 use crate::store::Store;
 
 /// How long a network probe may take.
@@ -108,7 +112,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             format!(
                 "serving at {}; business day {}",
                 config.socket_path().display(),
-                status["business_day"].as_str().unwrap_or("?")
+                status.hall.business_day
             ),
         ),
         None => problem(
@@ -259,12 +263,16 @@ fn human_bytes(b: u64) -> String {
     }
 }
 
-fn daemon_status(config: &Config) -> Option<Value> {
-    let response = crate::cli::request(&config.socket_path(), &Request::Status).ok()?;
-    response.ok.then_some(Value::Object(response.data))
+fn daemon_status(config: &Config) -> Option<HallSnapshot> {
+    let request = Request::Query(Query::Status);
+    let response = crate::cli::request(&config.socket_path(), &request).ok()?;
+    if !response.ok {
+        return None;
+    }
+    serde_json::from_value(Value::Object(response.data)).ok()
 }
 
-fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {
+fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
     let name = format!("device {}", device.id);
     let reach = reachable(device);
     if reach.result != Verdict::Ok {
@@ -273,12 +281,12 @@ fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {
             ..reach
         };
     }
-    let health = daemon.and_then(|s| s["devices"].get(&device.id));
-    let state = health.and_then(|h| h["state"].as_str());
-    let cause = health.and_then(|h| h["cause"].as_str()).unwrap_or("");
+    let health = daemon.and_then(|s| s.devices.get(&device.id));
+    let state = health.map(|h| h.health.state);
+    let cause = health.and_then(|h| h.health.cause.as_deref()).unwrap_or("");
     let verdict = match state {
-        Some("offline") => Verdict::Fail,
-        Some("degraded") => Verdict::Warn,
+        Some(HealthState::Offline) => Verdict::Fail,
+        Some(HealthState::Degraded) => Verdict::Warn,
         _ => {
             return Finding {
                 check: name,
@@ -289,7 +297,7 @@ fn device_check(device: &Device, daemon: Option<&Value>) -> Finding {
     let detail = format!(
         "{}; hallq reports it {}: {cause}",
         reach.detail,
-        state.unwrap_or("?")
+        state.map_or_else(|| "?".to_string(), |s| s.to_string())
     );
     problem(verdict, name, detail, cause_hint(cause))
 }
@@ -307,22 +315,14 @@ fn cause_hint(cause: &str) -> &'static str {
 }
 
 fn reachable(device: &Device) -> Finding {
-    let value = |key: &str| {
-        device
-            .transport
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    match device.transport_type() {
-        "serial" | "usblp" => {
-            let path = value("path");
+    match &device.transport {
+        Transport::Serial(SerialConfig { path, .. }) | Transport::Usblp(UsblpConfig { path }) => {
+            let path = path.display();
             match std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .custom_flags_nonblocking()
-                .open(&path)
+                .open(path.to_string())
             {
                 Ok(_) => ok("", format!("{path} opens")),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => problem(
@@ -339,10 +339,10 @@ fn reachable(device: &Device) -> Finding {
                 ),
             }
         }
-        "tcp" => {
+        Transport::Tcp(tcp) => {
             let f = tcp_probe(
                 "",
-                &value("addr"),
+                &tcp.addr,
                 "check the printer's power, cable and IP address",
             );
             Finding {
@@ -350,25 +350,18 @@ fn reachable(device: &Device) -> Finding {
                 ..f
             }
         }
-        "sim" => {
-            let dir = value("dir");
-            match std::fs::create_dir_all(&dir).and_then(|_| tempfile_probe(Path::new(&dir))) {
-                Ok(()) => ok("", format!("simulated in {dir}")),
+        Transport::Sim(dir) => {
+            match std::fs::create_dir_all(dir).and_then(|_| tempfile_probe(dir)) {
+                Ok(()) => ok("", format!("simulated in {}", dir.display())),
                 Err(e) => problem(
                     Verdict::Fail,
                     "",
-                    format!("{dir}: {e}"),
+                    format!("{}: {e}", dir.display()),
                     "the sim folder must be writable",
                 ),
             }
         }
-        "mqtt" => ok("", "over MQTT (see broker)"),
-        other => problem(
-            Verdict::Fail,
-            "",
-            format!("unknown transport {other:?}"),
-            "fix the device's transport",
-        ),
+        Transport::Mqtt => ok("", "over MQTT (see broker)"),
     }
 }
 

@@ -5,6 +5,7 @@
 //! its CLI client, and the runtime that wires them together.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod control;
 pub mod doctor;

@@ -182,14 +182,10 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 }
 
 fn client(cli: &Cli) -> i32 {
-    let request = match cli.command.request() {
-        Ok(Some(r)) => r,
-        Ok(None) => unreachable!("run, check-config and doctor are handled before"),
-        Err(message) => {
-            cli::print_error("usage", &message, cli.json);
-            return exit::USAGE;
-        }
-    };
+    let request = cli
+        .command
+        .request()
+        .expect("run, check-config and doctor are handled before");
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

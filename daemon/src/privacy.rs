@@ -37,6 +37,13 @@ macro_rules! personal {
             }
         }
 
+        /// As typed on the command line (clap builds it from the argument).
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                $name(value)
+            }
+        }
+
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "{}({})", stringify!($name), self.masked())

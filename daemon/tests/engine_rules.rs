@@ -2,31 +2,23 @@
 
 mod support;
 
+use hallq::command::{Handoff, HandoffCase, Mail, Pickup};
 use hallq::engine::model::{TicketClass, TicketState};
-use hallq::engine::{Command, Effect, Engine, IssueClass, Refusal};
+use hallq::engine::{Command, Engine, IssueClass, Outcome, Refusal};
 use hallq::privacy::{PersonName, Phone};
 use jiff::SignedDuration;
 use support::{config, engine, local, HALL};
 
 fn issue(e: &mut Engine, service: &str, class: IssueClass, now: jiff::Timestamp) -> String {
-    let c = e
-        .handle(
-            &Command::Issue {
-                service: service.into(),
-                class,
-                kiosk: None,
-            },
-            now,
-        )
-        .unwrap();
-    c.reply.data["number"].as_str().unwrap().to_string()
+    let c = e.handle(&Command::issue(service, class), now).unwrap();
+    c.outcome.data()["number"].as_str().unwrap().to_string()
 }
 
 fn call(e: &mut Engine, window: u32, now: jiff::Timestamp) -> (String, String) {
-    let c = e.handle(&Command::CallNext { window }, now).unwrap();
+    let c = e.handle(&Command::call_next(window), now).unwrap();
     (
-        c.reply.data["number"].as_str().unwrap().into(),
-        c.reply.data["reason"].as_str().unwrap().into(),
+        c.outcome.data()["number"].as_str().unwrap().into(),
+        c.outcome.data()["reason"].as_str().unwrap().into(),
     )
 }
 
@@ -67,14 +59,14 @@ fn reserve(e: &mut Engine, service: &str, hh: i8, mm: i8, now: jiff::Timestamp) 
             &Command::Reserve {
                 service: service.into(),
                 date: None,
-                slot: jiff::civil::time(hh, mm, 0, 0),
+                slot: hallq::command::args::Hhmm(jiff::civil::time(hh, mm, 0, 0)),
                 name: PersonName::new("李四"),
                 phone: Phone::new("13800001111"),
             },
             now,
         )
         .unwrap();
-    c.reply.data["code"].as_str().unwrap().to_string()
+    c.outcome.data()["code"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -88,43 +80,27 @@ fn reservation_check_in_window_early_on_time_and_late() {
 
     let early = refusal(
         &mut e,
-        Command::Issue {
-            service: "A".into(),
-            class: IssueClass::Reservation(r1.clone()),
-            kiosk: None,
-        },
+        Command::issue("A", IssueClass::Reservation(r1.clone())),
         local(9, 29),
     );
     assert!(early.contains("check-in opens at 09:30"), "{early}");
     let wrong = refusal(
         &mut e,
-        Command::Issue {
-            service: "B".into(),
-            class: IssueClass::Reservation(r1.clone()),
-            kiosk: None,
-        },
+        Command::issue("B", IssueClass::Reservation(r1.clone())),
         local(9, 45),
     );
     assert!(wrong.contains("is for service A"), "{wrong}");
 
     let c = e
         .handle(
-            &Command::Issue {
-                service: "A".into(),
-                class: IssueClass::Reservation(r1.to_lowercase()),
-                kiosk: None,
-            },
+            &Command::issue("A", IssueClass::Reservation(r1.to_lowercase())),
             local(9, 30),
         )
         .unwrap();
-    assert_eq!(c.reply.data["class"], "reservation");
+    assert_eq!(c.outcome.data()["class"], "reservation");
     let again = refusal(
         &mut e,
-        Command::Issue {
-            service: "A".into(),
-            class: IssueClass::Reservation(r1),
-            kiosk: None,
-        },
+        Command::issue("A", IssueClass::Reservation(r1)),
         local(9, 31),
     );
     assert!(again.contains("already checked in as A001"), "{again}");
@@ -132,19 +108,15 @@ fn reservation_check_in_window_early_on_time_and_late() {
     // Late (after slot + 15 min): a normal ticket, and the reply says why.
     let late = e
         .handle(
-            &Command::Issue {
-                service: "A".into(),
-                class: IssueClass::Reservation(r2),
-                kiosk: None,
-            },
+            &Command::issue("A", IssueClass::Reservation(r2)),
             local(10, 16),
         )
         .unwrap();
-    assert_eq!(late.reply.data["class"], "normal");
+    assert_eq!(late.outcome.data()["class"], "normal");
     assert!(
-        late.reply.message.contains("issued as a normal ticket"),
+        late.outcome.message().contains("issued as a normal ticket"),
         "{}",
-        late.reply.message
+        late.outcome.message()
     );
 
     // A reservation ticket is not called before its slot, and is after it.
@@ -157,11 +129,10 @@ fn reservation_check_in_window_early_on_time_and_late() {
     )
     .unwrap();
     let mut e2 = e.clone();
-    let c = e2
-        .handle(&Command::CallNext { window: 1 }, local(9, 50))
-        .unwrap();
+    let c = e2.handle(&Command::call_next(1), local(9, 50)).unwrap();
     assert_eq!(
-        c.reply.data["number"], "A002",
+        c.outcome.data()["number"],
+        "A002",
         "the late one is normal, fifo; A001 waits for its slot"
     );
     let (n, why) = call(&mut e, 1, local(10, 0));
@@ -187,7 +158,7 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
             now,
         )
         .unwrap();
-    assert_eq!(r.reply.data["ahead"], 3);
+    assert_eq!(r.outcome.data()["ahead"], 3);
     let order: Vec<String> = (0..6)
         .map(|_| {
             let n = call(&mut e, 3, now).0;
@@ -212,9 +183,9 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
     issue(&mut e, "C", IssueClass::Normal, now);
     let mut e2 = e.clone();
     e2.handle(
-        &Command::CallTicket {
+        &Command::Call {
             window: 3,
-            number: "C007".into(),
+            ticket: Some("C007".into()),
         },
         now,
     )
@@ -228,9 +199,9 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
     )
     .unwrap();
     e2.handle(
-        &Command::CallTicket {
+        &Command::Call {
             window: 3,
-            number: "C007".into(),
+            ticket: Some("C007".into()),
         },
         now,
     )
@@ -321,23 +292,23 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
     finish(&mut e, 1, now);
     let elsewhere = refusal(
         &mut e,
-        Command::CallTicket {
+        Command::Call {
             window: 4,
-            number: "A001".into(),
+            ticket: Some("A001".into()),
         },
         now,
     );
     assert!(elsewhere.contains("held at window 1"), "{elsewhere}");
     let c = e
         .handle(
-            &Command::CallTicket {
+            &Command::Call {
                 window: 1,
-                number: "A001".into(),
+                ticket: Some("A001".into()),
             },
             now,
         )
         .unwrap();
-    assert_eq!(c.reply.data["reason"], "explicit");
+    assert_eq!(c.outcome.data()["reason"], "explicit");
 }
 
 #[test]
@@ -350,12 +321,12 @@ fn recall_up_to_the_limit_then_skip_is_suggested() {
     call(&mut e, 1, now);
     for n in 1..=2 {
         let c = e.handle(&Command::Recall { window: 1 }, now).unwrap();
-        assert_eq!(c.reply.data["recall_count"], n);
-        assert!(c.effects.contains(&Effect::Announce {
-            window: 1,
-            number: "A001".into(),
-            recall: true
-        }));
+        assert_eq!(c.outcome.data()["recall_count"], n);
+        assert!(
+            matches!(&c.outcome, Outcome::Recalled(r) if r.window == 1 && r.number == "A001"),
+            "{:?}",
+            c.outcome
+        );
     }
     let third = refusal(&mut e, Command::Recall { window: 1 }, now);
     assert!(third.contains("skip it instead"), "{third}");
@@ -378,14 +349,14 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     assert_eq!(e.state().windows[&4].streak, 1);
     let c = e
         .handle(
-            &Command::CallTicket {
+            &Command::Call {
                 window: 4,
-                number: "A002".into(),
+                ticket: Some("A002".into()),
             },
             now,
         )
         .unwrap();
-    assert_eq!(c.reply.data["reason"], "explicit");
+    assert_eq!(c.outcome.data()["reason"], "explicit");
     assert_eq!(
         e.state().windows[&4].streak,
         1,
@@ -393,9 +364,9 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     );
     let not_served = refusal(
         &mut e,
-        Command::CallTicket {
+        Command::Call {
             window: 1,
-            number: "C001".into(),
+            ticket: Some("C001".into()),
         },
         now,
     );
@@ -405,18 +376,18 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     );
     let green_only = refusal(
         &mut e,
-        Command::CallTicket {
+        Command::Call {
             window: 5,
-            number: "C001".into(),
+            ticket: Some("C001".into()),
         },
         now,
     );
     assert!(green_only.contains("green-channel window"), "{green_only}");
     let busy = refusal(
         &mut e,
-        Command::CallTicket {
+        Command::Call {
             window: 4,
-            number: "C001".into(),
+            ticket: Some("C001".into()),
         },
         now,
     );
@@ -432,14 +403,7 @@ fn the_daily_limit_refuses_without_consuming_a_number() {
     issue(&mut e, "B", IssueClass::Normal, now);
     issue(&mut e, "B", IssueClass::Normal, now);
     let err = e
-        .handle(
-            &Command::Issue {
-                service: "B".into(),
-                class: IssueClass::Normal,
-                kiosk: None,
-            },
-            now,
-        )
+        .handle(&Command::issue("B", IssueClass::Normal), now)
         .unwrap_err();
     assert!(
         matches!(err, Refusal::NotAllowed(ref m) if m.contains("daily limit of 2")),
@@ -458,35 +422,24 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     let g = e
-        .handle(
-            &Command::Issue {
-                service: "A".into(),
-                class: IssueClass::Green,
-                kiosk: None,
-            },
-            now,
-        )
+        .handle(&Command::issue("A", IssueClass::Green), now)
         .unwrap();
     assert_eq!(
-        g.reply.data["ahead"], 0,
+        g.outcome.data()["ahead"],
+        0,
         "green: only older green ones are ahead"
     );
     let n = e
-        .handle(
-            &Command::Issue {
-                service: "A".into(),
-                class: IssueClass::Normal,
-                kiosk: None,
-            },
-            now,
-        )
+        .handle(&Command::issue("A", IssueClass::Normal), now)
         .unwrap();
     assert_eq!(
-        n.reply.data["ahead"], 3,
+        n.outcome.data()["ahead"],
+        3,
         "normal: every green plus older normals"
     );
     assert_eq!(
-        n.reply.data["estimated_wait_minutes"], 8,
+        n.outcome.data()["estimated_wait_minutes"],
+        8,
         "3 x 8 min / 3 windows"
     );
     // One window open: 3 x 8 / 1.
@@ -550,7 +503,7 @@ fn tidal_advice_after_the_queue_stays_long() {
     )
     .unwrap();
     for _ in 0..4 {
-        e.handle(&Command::CallNext { window: 6 }, t2).unwrap();
+        e.handle(&Command::call_next(6), t2).unwrap();
         finish(&mut e, 6, t2);
     }
     let c = e.handle(&Command::Tick, t2).unwrap();
@@ -566,7 +519,7 @@ fn window_rules_open_pause_and_close() {
     let now = local(9, 0);
     let mut e = engine(&cfg, now);
     issue(&mut e, "A", IssueClass::Normal, now);
-    assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("closed"));
+    assert!(refusal(&mut e, Command::call_next(1), now).contains("closed"));
     assert!(refusal(&mut e, Command::Pause { window: 1 }, now).contains("is closed, not open"));
     e.handle(
         &Command::Login {
@@ -577,7 +530,7 @@ fn window_rules_open_pause_and_close() {
     )
     .unwrap();
     e.handle(&Command::Pause { window: 1 }, now).unwrap();
-    assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("paused"));
+    assert!(refusal(&mut e, Command::call_next(1), now).contains("paused"));
     e.handle(&Command::Resume { window: 1 }, now).unwrap();
     call(&mut e, 1, now);
     assert!(refusal(&mut e, Command::Logout { window: 1 }, now).contains("still has A001"));
@@ -590,7 +543,7 @@ fn window_rules_open_pause_and_close() {
     )
     .unwrap();
     e.handle(&Command::Logout { window: 1 }, now).unwrap();
-    assert!(refusal(&mut e, Command::CallNext { window: 1 }, now).contains("closed"));
+    assert!(refusal(&mut e, Command::call_next(1), now).contains("closed"));
     assert_eq!(
         e.find_number("A001").unwrap().case_no.as_deref(),
         Some("ZW-9")
@@ -599,32 +552,32 @@ fn window_rules_open_pause_and_close() {
 }
 
 fn pickup(case: &str, id_last4: Option<&str>, id: Option<&str>) -> Command {
-    Command::Handoff(hallq::engine::HandoffRequest {
-        case_no: case.into(),
-        title: "不动产权证书".into(),
-        recipient: PersonName::new("王小明"),
-        phone: Phone::new("13912345678"),
-        method: hallq::engine::HandoffMethodRequest::Pickup {
-            id_last4: id_last4.map(str::to_string),
-            id_number: id.map(hallq::privacy::IdNumber::new),
+    Command::Handoff(Handoff::Pickup(Pickup {
+        case: HandoffCase {
+            case_no: case.into(),
+            title: "不动产权证书".into(),
+            recipient: PersonName::new("王小明"),
+            phone: Phone::new("13912345678"),
+            window: Some(1),
         },
-        window: Some(1),
-    })
+        id_last4: id_last4.map(str::to_string),
+        id_number: id.map(hallq::privacy::IdNumber::new),
+    }))
 }
 
 fn mail(case: &str, carrier: &str, tracking: &str) -> Command {
-    Command::Handoff(hallq::engine::HandoffRequest {
-        case_no: case.into(),
-        title: "营业执照".into(),
-        recipient: PersonName::new("李建国"),
-        phone: Phone::new("0477-8123456"),
-        method: hallq::engine::HandoffMethodRequest::Mail {
-            address: hallq::privacy::Address::new("内蒙古鄂尔多斯市乌审旗嘎鲁图镇"),
-            carrier: carrier.into(),
-            tracking: tracking.into(),
+    Command::Handoff(Handoff::Mail(Mail {
+        case: HandoffCase {
+            case_no: case.into(),
+            title: "营业执照".into(),
+            recipient: PersonName::new("李建国"),
+            phone: Phone::new("0477-8123456"),
+            window: None,
         },
-        window: None,
-    })
+        address: hallq::privacy::Address::new("内蒙古鄂尔多斯市乌审旗嘎鲁图镇"),
+        carrier: carrier.into(),
+        tracking: tracking.into(),
+    }))
 }
 
 #[test]
@@ -642,7 +595,7 @@ fn handoffs_are_validated_and_a_case_is_handed_over_once() {
     .unwrap();
     let c = e.handle(&pickup("ZW-1", Some("002x"), None), now).unwrap();
     assert_eq!(c.handoffs[0].clerk.as_deref(), Some("c1"));
-    assert_eq!(c.reply.data["recipient"], "王**");
+    assert_eq!(c.outcome.data()["recipient"], "王**");
     assert_eq!(
         c.event.as_ref().unwrap().body["verification"]["id_last4"],
         "002X"
@@ -658,8 +611,8 @@ fn handoffs_are_validated_and_a_case_is_handed_over_once() {
     let c = e
         .handle(&mail("ZW-3", "顺丰", "SF1234567890123"), now)
         .unwrap();
-    assert_eq!(c.reply.data["tracking"], "SF1234567890123");
-    assert_eq!(c.reply.data["id"], "H20261126-0003");
+    assert_eq!(c.outcome.data()["tracking"], "SF1234567890123");
+    assert_eq!(c.outcome.data()["id"], "H20261126-0003");
 
     let dup = refusal(&mut e, mail("ZW-1", "sf", "SF1234567890124"), now);
     assert!(
@@ -737,7 +690,8 @@ fn the_evaluator_skips_a_ticket_already_evaluated() {
         )
         .unwrap();
     assert_eq!(
-        c.reply.data["number"], "A002",
+        c.outcome.data()["number"],
+        "A002",
         "the citizen being served now"
     );
 }

@@ -56,19 +56,18 @@ const SERVICES: [&str; 3] = ["A", "B", "C"];
 
 fn command(op: &Op) -> Option<Command> {
     Some(match op {
-        Op::Issue(s, c) => Command::Issue {
-            service: SERVICES[*s].into(),
-            class: if *c < 2 {
+        Op::Issue(s, c) => Command::issue(
+            SERVICES[*s],
+            if *c < 2 {
                 IssueClass::Green
             } else {
                 IssueClass::Normal
             },
-            kiosk: None,
-        },
-        Op::Call(w) => Command::CallNext { window: *w },
-        Op::CallTicket(w, n) => Command::CallTicket {
+        ),
+        Op::Call(w) => Command::call_next(*w),
+        Op::CallTicket(w, n) => Command::Call {
             window: *w,
-            number: format!("A{n}"),
+            ticket: Some(format!("A{n}")),
         },
         Op::Recall(w) => Command::Recall { window: *w },
         Op::Start(w) => Command::Start { window: *w },
@@ -164,7 +163,7 @@ proptest! {
             }
             // What call next may pass over: green candidates waiting before the call.
             let green_waiting: Option<bool> = match (&cmd, op) {
-                (Command::CallNext { window }, _) => cfg.window(*window).map(|w| {
+                (Command::Call { window, ticket: None }, _) => cfg.window(*window).map(|w| {
                     e.waiting().any(|t| t.class == TicketClass::Green && policy::is_candidate(w, t))
                 }),
                 _ => None,
@@ -173,7 +172,8 @@ proptest! {
             match e.handle(&cmd, now) {
                 Ok(change) => {
                     if matches!(cmd, Command::Issue { .. }) { issued += 1; }
-                    if let (Some(true), Some(reason)) = (green_waiting, change.reply.data.get("reason")) {
+                    let data = change.outcome.data();
+                    if let (Some(true), Some(reason)) = (green_waiting, data.get("reason")) {
                         let called = &change.tickets[0];
                         if called.class == TicketClass::Normal {
                             let reason = reason.as_str().unwrap();
@@ -201,25 +201,25 @@ proptest! {
         let window = 4; // serves A, B and C
         e.handle(&Command::Login { window, clerk: "c4".into() }, now).unwrap();
         let green = |e: &mut Engine, now| {
-            e.handle(&Command::Issue { service: svc.into(), class: IssueClass::Green, kiosk: None }, now).unwrap();
+            e.handle(&Command::issue(svc, IssueClass::Green), now).unwrap();
         };
         // Build up a streak before the normal ticket arrives.
         for _ in 0..pre_green {
             green(&mut e, now);
-            e.handle(&Command::CallNext { window }, now).unwrap();
+            e.handle(&Command::call_next(window), now).unwrap();
             e.handle(&Command::Finish { window, case_no: None }, now).unwrap();
         }
-        let normal = e.handle(&Command::Issue { service: svc.into(), class: IssueClass::Normal, kiosk: None }, now).unwrap();
+        let normal = e.handle(&Command::issue(svc, IssueClass::Normal), now).unwrap();
         let normal_id = normal.tickets[0].id.clone();
         let mut calls = 0;
         loop {
             green(&mut e, now);
             green(&mut e, now);
             now += SignedDuration::from_secs(30);
-            let c = e.handle(&Command::CallNext { window }, now).unwrap();
+            let c = e.handle(&Command::call_next(window), now).unwrap();
             calls += 1;
             if c.tickets[0].id == normal_id {
-                let reason = c.reply.data["reason"].as_str().unwrap();
+                let reason = c.outcome.data()["reason"].as_str().unwrap().to_string();
                 prop_assert!(reason == "streak-guard" || reason == "max-wait");
                 break;
             }

@@ -5,10 +5,12 @@ mod support;
 
 use std::sync::Arc;
 
+use hallq::command::Origin;
 use hallq::engine::model::TicketState;
+use hallq::engine::Outcome;
 use hallq::engine::{Command, IssueClass};
 use hallq::runtime::clock::{Clock, ManualClock};
-use hallq::runtime::hall::Hall;
+use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
 use jiff::{SignedDuration, Timestamp};
 use support::{local, HALL};
@@ -29,23 +31,18 @@ fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config:
     support::config(&text)
 }
 
+fn cli(command: Command) -> Envelope {
+    Envelope::new(command, Origin::Cli { uid: 0 })
+}
+
 fn issue(hall: &mut Hall, now: Timestamp) -> String {
     let out = hall
-        .execute(
-            &Command::Issue {
-                service: "A".into(),
-                class: IssueClass::Normal,
-                kiosk: None,
-            },
-            now,
-        )
+        .execute(&cli(Command::issue("A", IssueClass::Normal)), now)
         .expect("issue accepted");
-    let last = out.last().unwrap();
-    format!(
-        "{} {}",
-        last.data["business_day"].as_str().unwrap(),
-        last.data["number"].as_str().unwrap()
-    )
+    let Outcome::Issued(last) = &out.last().unwrap().outcome else {
+        panic!("{out:?}")
+    };
+    format!("{} {}", last.business_day, last.number)
 }
 
 fn next_day(hh: i8, mm: i8) -> Timestamp {
@@ -59,35 +56,36 @@ fn the_timer_rolls_over_at_local_midnight_in_shanghai() {
     let clock = ManualClock::new(local(23, 50));
     let (mut hall, _lock) = open_hall(&cfg, Arc::new(clock.clone())).unwrap();
     hall.execute(
-        &Command::Login {
+        &cli(Command::Login {
             window: 1,
             clerk: "c1".into(),
-        },
+        }),
         clock.now(),
     )
     .unwrap();
     assert_eq!(issue(&mut hall, clock.now()), "2026-11-26 A001");
     assert_eq!(issue(&mut hall, clock.now()), "2026-11-26 A002");
-    hall.execute(&Command::CallNext { window: 1 }, clock.now())
+    hall.execute(&cli(Command::call_next(1)), clock.now())
         .unwrap();
 
     // One second before local midnight (15:59:59 UTC): still the 26th.
     let before = local(23, 59) + SignedDuration::from_secs(59);
     assert!(hall
-        .execute(&Command::Tick, before)
+        .execute(&cli(Command::Tick), before)
         .unwrap()
         .iter()
         .all(|o| o.event_seq.is_none()));
     assert_eq!(hall.engine().state().business_day.to_string(), "2026-11-26");
 
     let after = next_day(0, 0) + SignedDuration::from_secs(1);
-    let outcomes = hall.execute(&Command::Tick, after).unwrap();
+    let outcomes = hall.execute(&cli(Command::Tick), after).unwrap();
     assert!(
         outcomes[0]
-            .message
+            .outcome
+            .message()
             .contains("business day 2026-11-27 started"),
         "{:?}",
-        outcomes[0].message
+        outcomes[0].outcome.message()
     );
     let state = hall.engine().state();
     assert_eq!(state.business_day.to_string(), "2026-11-27");
@@ -170,7 +168,7 @@ fn the_business_day_never_goes_back_when_the_clock_does() {
     // NTP steps the clock back an hour: still the 27th, numbering continues.
     assert_eq!(issue(&mut hall, local(23, 5)), "2026-11-27 A002");
     assert!(hall
-        .execute(&Command::Tick, local(23, 6))
+        .execute(&cli(Command::Tick), local(23, 6))
         .unwrap()
         .iter()
         .all(|o| o.event_seq.is_none()));
@@ -203,7 +201,8 @@ async fn the_running_daemon_rolls_over_on_its_timer_without_any_command() {
 
     let socket = ready.socket.clone();
     let status = move || {
-        let r = hallq::cli::request(&socket, &hallq::control::protocol::Request::Status).unwrap();
+        let status = hallq::command::Request::Query(hallq::command::Query::Status);
+        let r = hallq::cli::request(&socket, &status).unwrap();
         r.data["business_day"].as_str().unwrap().to_string()
     };
     // Poll the status: the rollover comes from the timer, not from this read-only query.

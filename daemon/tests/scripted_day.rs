@@ -68,17 +68,19 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
                 &Command::Reserve {
                     service: service.into(),
                     date: None,
-                    slot: jiff::tz::TimeZone::get("Asia/Shanghai")
-                        .unwrap()
-                        .to_datetime(slot)
-                        .time(),
+                    slot: hallq::command::args::Hhmm(
+                        jiff::tz::TimeZone::get("Asia/Shanghai")
+                            .unwrap()
+                            .to_datetime(slot)
+                            .time(),
+                    ),
                     name: PersonName::new(format!("测试{i}")),
                     phone: Phone::new(format!("1380000{:04}", i)),
                 },
                 now,
             )
             .expect("reservation accepted");
-        let code = change.reply.data["code"].as_str().unwrap().to_string();
+        let code = change.outcome.data()["code"].as_str().unwrap().to_string();
         open_reservations.push((code, service.to_string(), slot));
     }
 
@@ -129,16 +131,12 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
                 _ => (IssueClass::Normal, Class::Normal, None),
             };
             let change = e
-                .handle(
-                    &Command::Issue {
-                        service: service.into(),
-                        class,
-                        kiosk: None,
-                    },
-                    now,
-                )
+                .handle(&Command::issue(service, class), now)
                 .expect("issue accepted");
-            let number = change.reply.data["number"].as_str().unwrap().to_string();
+            let number = change.outcome.data()["number"]
+                .as_str()
+                .unwrap()
+                .to_string();
             reference.issue(&number, service, ref_class, now, slot);
             issued += 1;
         }
@@ -158,15 +156,12 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
                 .unwrap();
                 busy[w as usize] = false;
             }
-            let engine_call = e
-                .handle(&Command::CallNext { window: w }, now)
-                .ok()
-                .map(|c| {
-                    (
-                        c.reply.data["number"].as_str().unwrap().to_string(),
-                        c.reply.data["reason"].as_str().unwrap().to_string(),
-                    )
-                });
+            let engine_call = e.handle(&Command::call_next(w), now).ok().map(|c| {
+                (
+                    c.outcome.data()["number"].as_str().unwrap().to_string(),
+                    c.outcome.data()["reason"].as_str().unwrap().to_string(),
+                )
+            });
             let expected = reference.call(w, now).map(|(n, r)| (n, r.to_string()));
             assert_eq!(engine_call, expected, "call {calls} at window {w} at {now}");
             if let Some((_, reason)) = &expected {

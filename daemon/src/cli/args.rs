@@ -1,14 +1,12 @@
-//! Argument definitions (clap derive) mirroring DESIGN §8, and their translation into
-//! control-socket requests.
+//! The command line: the daemon's own subcommands (`run`, `check-config`, `doctor`) beside the
+//! hall's command list, which `crate::command` defines once for the socket, the CLI and the
+//! engine.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::control::protocol::Request;
-use crate::control::server::parse_hhmm;
-use crate::engine::model::parse_evaluation;
-use crate::privacy::echo;
+use crate::command::{Command, HandoffCli, Query, Request};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,38 +28,6 @@ pub struct Cli {
     pub command: Sub,
 }
 
-// Values are checked here rather than by clap's value parsers, because clap echoes a rejected
-// value in clear, and people type phone or ID numbers into the wrong field.
-
-fn hhmm(s: &str) -> Result<String, String> {
-    parse_hhmm(s)
-        .map(|_| s.to_string())
-        .ok_or_else(|| format!("--slot {} is not a time HH:MM", echo(s)))
-}
-
-fn date(s: &str) -> Result<String, String> {
-    s.parse::<jiff::civil::Date>()
-        .map(|d| d.to_string())
-        .map_err(|_| format!("--date {} is not a date YYYY-MM-DD", echo(s)))
-}
-
-fn window_no(s: &str) -> Result<u32, String> {
-    s.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("window {} is not a window number", echo(s)))
-}
-
-fn level(s: &str) -> Result<u8, String> {
-    parse_evaluation(s).ok_or_else(|| {
-        format!(
-            "{} is not an evaluation level: 1..5 or 非常满意/满意/基本满意/不满意/非常不满意",
-            echo(s)
-        )
-    })
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Run the daemon in the foreground.
@@ -70,300 +36,123 @@ pub enum Sub {
     CheckConfig,
     /// Check config, store, disk, daemon, devices, broker, upstream and clock.
     Doctor,
-    /// Waiting counts and every window's state.
-    Status,
-    /// Waiting tickets per service, in calling order, with estimates.
-    Queue,
-    /// Register a reservation taken by phone.
-    Reserve {
-        /// Service code, e.g. A.
-        service: String,
-        /// Slot start, local time HH:MM.
-        #[arg(long)]
-        slot: String,
-        /// YYYY-MM-DD; today's business day when left out.
-        #[arg(long)]
-        date: Option<String>,
-        /// The citizen's name (kept for the hall, shown masked).
-        #[arg(long)]
-        name: String,
-        /// Mobile or landline number (shown masked).
-        #[arg(long)]
-        phone: String,
-    },
-    /// List reservations (personal data masked).
-    Reservations {
-        /// YYYY-MM-DD; today's business day when left out.
-        #[arg(long)]
-        date: Option<String>,
-    },
-    /// Issue a ticket.
-    Issue {
-        /// Service code, e.g. A.
-        service: String,
-        /// Green channel (elderly, disabled, pregnant).
-        #[arg(long, conflicts_with = "reservation")]
-        green: bool,
-        /// Check in with a reservation code.
-        #[arg(long)]
-        reservation: Option<String>,
-        /// The kiosk issuing it.
-        #[arg(long)]
-        kiosk: Option<String>,
-    },
-    /// Call the next ticket at a window, or a given one with --ticket.
-    Call {
-        window: String,
-        /// Call this ticket (e.g. A012): a waiting one, or one held at this window.
-        #[arg(long)]
-        ticket: Option<String>,
-    },
-    /// Call the window's current ticket again.
-    Recall { window: String },
-    /// Start serving the called ticket.
-    Start { window: String },
-    /// Finish the window's ticket.
-    Finish {
-        window: String,
-        /// The case number (办件编号).
-        #[arg(long = "case")]
-        case_no: Option<String>,
-    },
-    /// Mark the window's ticket as a no-show (过号).
-    Skip { window: String },
-    /// Park the window's ticket at the window.
-    Hold { window: String },
-    /// Send the window's ticket to another service's queue.
-    Transfer {
-        window: String,
-        /// The service code whose queue it joins.
-        #[arg(long)]
-        to: String,
-    },
-    /// Put a no-show back in the queue (once).
-    Requeue {
-        /// The ticket number, e.g. A012 (not the window).
-        number: String,
-    },
-    /// Pause the window: it keeps its ticket but cannot call.
-    Pause { window: String },
-    /// Resume a paused window.
-    Resume { window: String },
-    /// Open the window for a clerk.
-    Login {
-        window: String,
-        /// The clerk's staff id (工号); use ids, not names, since ids appear in logs.
-        clerk: String,
-    },
-    /// Close the window (finish, skip, hold or transfer its ticket first).
-    Logout { window: String },
+    #[command(flatten)]
+    Query(Query),
+    #[command(flatten)]
+    Command(Command),
     /// Documents handed over at the pickup window or sent by post (出件).
     Handoff {
         #[command(subcommand)]
-        what: HandoffSub,
+        what: HandoffCli,
     },
-    /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
-    Evaluate {
-        window: String,
-        /// 1..5, or 非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意.
-        level: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum HandoffSub {
-    /// Handed over in person.
-    Pickup {
-        /// The case number (办件编号); each case is handed over once.
-        #[arg(long = "case")]
-        case_no: String,
-        /// The document's title.
-        #[arg(long)]
-        title: String,
-        /// Who received it (shown masked).
-        #[arg(long)]
-        recipient: String,
-        /// Their phone (shown masked).
-        #[arg(long)]
-        phone: String,
-        /// Last 4 characters of the recipient's resident ID (else a signature is recorded).
-        #[arg(long = "id-last4", conflicts_with = "id")]
-        id_last4: Option<String>,
-        /// The whole resident ID: checked, only its last 4 kept.
-        #[arg(long)]
-        id: Option<String>,
-        /// The pickup window recording it (its clerk is stored).
-        #[arg(long)]
-        window: Option<String>,
-    },
-    /// Sent by post.
-    Mail {
-        /// The case number (办件编号); each case is handed over once.
-        #[arg(long = "case")]
-        case_no: String,
-        /// The document's title.
-        #[arg(long)]
-        title: String,
-        /// Who it is sent to (shown masked).
-        #[arg(long)]
-        recipient: String,
-        /// Their phone (shown masked).
-        #[arg(long)]
-        phone: String,
-        /// Postal address (shown masked).
-        #[arg(long)]
-        address: String,
-        /// sf, ems, post, jd, yto, zto, sto, yunda (or the Chinese name).
-        #[arg(long)]
-        carrier: String,
-        #[arg(long)]
-        tracking: String,
-        /// The pickup window recording it (its clerk is stored).
-        #[arg(long)]
-        window: Option<String>,
-    },
-    /// List one day's handoffs (personal data masked).
-    List {
-        /// YYYY-MM-DD; today's business day when left out.
-        #[arg(long)]
-        day: Option<String>,
-    },
-}
-
-impl HandoffSub {
-    fn request(&self) -> Result<Request, String> {
-        Ok(match self {
-            HandoffSub::Pickup {
-                case_no,
-                title,
-                recipient,
-                phone,
-                id_last4,
-                id,
-                window,
-            } => Request::Handoff {
-                method: "pickup".into(),
-                case_no: case_no.clone(),
-                title: title.clone(),
-                recipient: recipient.clone(),
-                phone: phone.clone(),
-                id_last4: id_last4.clone(),
-                id_number: id.clone(),
-                window: window.as_deref().map(window_no).transpose()?,
-                address: None,
-                carrier: None,
-                tracking: None,
-            },
-            HandoffSub::Mail {
-                case_no,
-                title,
-                recipient,
-                phone,
-                address,
-                carrier,
-                tracking,
-                window,
-            } => Request::Handoff {
-                method: "mail".into(),
-                case_no: case_no.clone(),
-                title: title.clone(),
-                recipient: recipient.clone(),
-                phone: phone.clone(),
-                id_last4: None,
-                id_number: None,
-                window: window.as_deref().map(window_no).transpose()?,
-                address: Some(address.clone()),
-                carrier: Some(carrier.clone()),
-                tracking: Some(tracking.clone()),
-            },
-            HandoffSub::List { day } => Request::Handoffs {
-                day: day.as_deref().map(date).transpose()?,
-            },
-        })
-    }
 }
 
 impl Sub {
-    /// The socket request for a client command; None for `run`, `check-config` and `doctor`.
-    /// A malformed value is a usage error whose message never repeats long input in clear.
-    pub fn request(&self) -> Result<Option<Request>, String> {
-        let r = match self {
-            Sub::Run | Sub::CheckConfig | Sub::Doctor => return Ok(None),
-            Sub::Status => Request::Status,
-            Sub::Queue => Request::Queue,
-            Sub::Reserve {
-                service,
-                slot,
-                date: day,
-                name,
-                phone,
-            } => Request::Reserve {
-                service: service.clone(),
-                slot: hhmm(slot)?,
-                date: day.as_deref().map(date).transpose()?,
-                name: name.clone(),
-                phone: phone.clone(),
-            },
-            Sub::Reservations { date: day } => Request::Reservations {
-                date: day.as_deref().map(date).transpose()?,
-            },
-            Sub::Issue {
-                service,
-                green,
-                reservation,
-                kiosk,
-            } => Request::Issue {
-                service: service.clone(),
-                green: *green,
-                reservation: reservation.clone(),
-                kiosk: kiosk.clone(),
-            },
-            Sub::Call { window, ticket } => Request::Call {
-                window: window_no(window)?,
-                ticket: ticket.clone(),
-            },
-            Sub::Recall { window } => Request::Recall {
-                window: window_no(window)?,
-            },
-            Sub::Start { window } => Request::Start {
-                window: window_no(window)?,
-            },
-            Sub::Finish { window, case_no } => Request::Finish {
-                window: window_no(window)?,
-                case_no: case_no.clone(),
-            },
-            Sub::Skip { window } => Request::Skip {
-                window: window_no(window)?,
-            },
-            Sub::Hold { window } => Request::Hold {
-                window: window_no(window)?,
-            },
-            Sub::Transfer { window, to } => Request::Transfer {
-                window: window_no(window)?,
-                to: to.clone(),
-            },
-            Sub::Requeue { number } => Request::Requeue {
-                number: number.clone(),
-            },
-            Sub::Pause { window } => Request::Pause {
-                window: window_no(window)?,
-            },
-            Sub::Resume { window } => Request::Resume {
-                window: window_no(window)?,
-            },
-            Sub::Login { window, clerk } => Request::Login {
-                window: window_no(window)?,
-                clerk: clerk.clone(),
-            },
-            Sub::Logout { window } => Request::Logout {
-                window: window_no(window)?,
-            },
-            Sub::Handoff { what } => what.request()?,
-            Sub::Evaluate { window, level: l } => Request::Evaluate {
-                window: window_no(window)?,
-                level: level(l)?,
-            },
-        };
-        Ok(Some(r))
+    /// The socket request of a client command; `None` for `run`, `check-config` and `doctor`.
+    pub fn request(&self) -> Option<Request> {
+        match self {
+            Sub::Run | Sub::CheckConfig | Sub::Doctor => None,
+            Sub::Query(q) => Some(Request::Query(q.clone())),
+            Sub::Command(c) => Some(Request::Command(c.clone())),
+            Sub::Handoff { what } => Some(what.request()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Option<Request>, String> {
+        let mut argv = vec!["hallq"];
+        argv.extend(args);
+        Cli::try_parse_from(argv)
+            .map(|cli| cli.command.request())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_cli_command_is_a_socket_request() {
+        let cases: &[&[&str]] = &[
+            &["status"],
+            &["queue"],
+            &["reservations", "--date", "2026-11-27"],
+            &["issue", "A", "--green", "--kiosk", "kiosk-2"],
+            &["call", "3", "--ticket", "A012"],
+            &["finish", "3", "--case", "ZW2026001"],
+            &["transfer", "3", "--to", "B"],
+            &["evaluate", "1", "非常满意"],
+            &[
+                "reserve",
+                "A",
+                "--slot",
+                "9:30",
+                "--name",
+                "张三",
+                "--phone",
+                "13812341234",
+            ],
+            &[
+                "handoff",
+                "pickup",
+                "--case",
+                "C1",
+                "--title",
+                "证",
+                "--recipient",
+                "王小明",
+                "--phone",
+                "13812341234",
+                "--id-last4",
+                "123X",
+                "--window",
+                "9",
+            ],
+            &["handoff", "list", "--day", "2026-11-26"],
+        ];
+        for args in cases {
+            let request = parse(args).unwrap().unwrap();
+            let line = serde_json::to_string(&request).unwrap();
+            let (back, _) = Request::parse(&line).unwrap();
+            assert_eq!(back, request, "{args:?} -> {line}");
+        }
+        assert_eq!(
+            parse(&["evaluate", "1", "满意"]).unwrap(),
+            Some(Request::Command(Command::Evaluate {
+                window: 1,
+                level: 4
+            }))
+        );
+    }
+
+    #[test]
+    fn usage_errors_do_not_repeat_what_was_typed() {
+        for args in [
+            &["call", "13912345678"][..],
+            &[
+                "reserve",
+                "A",
+                "--slot",
+                "13912345678",
+                "--name",
+                "n",
+                "--phone",
+                "p",
+            ],
+            &["reservations", "--date", "150102199001011234"],
+            &["evaluate", "1", "王小明"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(
+                !e.contains("13912345678") && !e.contains("199001011234") && !e.contains("小明"),
+                "{e}"
+            );
+        }
     }
 }

@@ -5,7 +5,8 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::control::protocol::{Request, Response};
+use crate::command::Request;
+use crate::control::protocol::{Response, CLI_CLIENT};
 
 /// The request never got an answer.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +39,11 @@ pub fn request(socket: &Path, request: &Request) -> Result<Response, ClientError
         source,
     };
     stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
-    let mut line = serde_json::to_vec(request).expect("requests serialize");
+    let mut value = serde_json::to_value(request).expect("requests serialize");
+    if let Some(map) = value.as_object_mut() {
+        map.insert("client".into(), CLI_CLIENT.into());
+    }
+    let mut line = serde_json::to_vec(&value).expect("requests serialize");
     line.push(b'\n');
     (&stream).write_all(&line).map_err(io)?;
     let mut answer = String::new();

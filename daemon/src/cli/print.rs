@@ -1,8 +1,16 @@
 //! Printing answers: a short human form by default, one JSON object with `--json`.
+//!
+//! The human form of a view is laid out from the view's own type (deserialized from the
+//! response), so a renamed field is a compile error here, never a blank column.
 
-use serde_json::{json, Map, Value};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 
-use crate::control::protocol::{Request, Response};
+use crate::command::{Query, Request};
+use crate::control::protocol::Response;
+use crate::engine::outcome::HandoffHow;
+use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
+use crate::runtime::snapshot::{problems, HallSnapshot};
 
 /// Print a successful response.
 pub fn print_response(request: &Request, response: &Response, as_json: bool) {
@@ -15,13 +23,25 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
         println!("{}", Value::Object(data));
         return;
     }
-    match request {
-        Request::Status => print_status(&response.data),
-        Request::Queue => print_queue(&response.data),
-        Request::Reservations { .. } => print_reservations(&response.data),
-        Request::Handoffs { .. } => print_handoffs(&response.data),
-        _ => println!("{}", response.message),
+    let printed = match request {
+        Request::Query(Query::Status) => view(response).map(|s| print_status(&s)),
+        Request::Query(Query::Queue) => view(response).map(|q| print_queue(&q)),
+        Request::Query(Query::Reservations { .. }) => {
+            view(response).map(|r| print_reservations(&r))
+        }
+        Request::Query(Query::Handoffs { .. }) => view(response).map(|h| print_handoffs(&h)),
+        Request::Command(_) => {
+            println!("{}", response.message);
+            Ok(())
+        }
+    };
+    if let Err(e) = printed {
+        eprintln!("hallq: the daemon's answer does not read as expected ({e}); try --json");
     }
+}
+
+fn view<T: DeserializeOwned>(response: &Response) -> Result<T, serde_json::Error> {
+    serde_json::from_value(Value::Object(response.data.clone()))
 }
 
 /// Print an error: the message on stderr, and with `--json` the error object on stdout.
@@ -32,122 +52,81 @@ pub fn print_error(code: &str, message: &str, as_json: bool) {
     }
 }
 
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("-")
+fn or_dash(s: Option<&str>) -> &str {
+    s.unwrap_or("-")
 }
 
-fn print_status(d: &Map<String, Value>) {
-    let d = Value::Object(d.clone());
-    println!(
-        "{} ({}), business day {}",
-        s(&d, "name"),
-        s(&d, "hall"),
-        s(&d, "business_day")
-    );
-    if let Some(waiting) = d.get("waiting").and_then(Value::as_object) {
-        let parts: Vec<String> = waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("waiting: {}", parts.join(", "));
+fn print_status(s: &HallSnapshot) {
+    let h = &s.hall;
+    println!("{} ({}), business day {}", h.name, h.hall, h.business_day);
+    let parts: Vec<String> = h.waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("waiting: {}", parts.join(", "));
+    println!("issued {}, done {}, voided {}", h.issued, h.done, h.voided);
+    let troubles = problems(&s.devices);
+    match (s.devices.len(), troubles.is_empty()) {
+        (0, _) => {}
+        (n, true) => println!("devices: all {n} online"),
+        (_, false) => println!("devices: {}", troubles.join("; ")),
     }
-    println!(
-        "issued {}, done {}, voided {}",
-        d["issued"], d["done"], d["voided"]
-    );
-    if let Some(devices) = d.get("devices").and_then(Value::as_object) {
-        let problems: Vec<String> = devices
-            .iter()
-            .filter(|(_, h)| h["state"] != "online")
-            .map(|(id, h)| format!("{id} {} {}", s(h, "state"), s(h, "cause")))
-            .collect();
-        match (devices.len(), problems.is_empty()) {
-            (0, _) => {}
-            (n, true) => println!("devices: all {n} online"),
-            (_, false) => println!("devices: {}", problems.join("; ")),
-        }
+    for t in &h.tidal {
+        println!(
+            "tidal advice: {} has {} waiting; open a tidal window",
+            t.service, t.waiting
+        );
     }
-    for w in d
-        .get("windows")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let ticket = match (
-            w.get("number").and_then(Value::as_str),
-            w.get("ticket_state").and_then(Value::as_str),
-        ) {
+    for w in &h.windows {
+        let ticket = match (&w.number, w.ticket_state) {
             (Some(n), Some(st)) => format!("{n} {st}"),
             _ => "-".into(),
         };
         println!(
             "  {:>3} {:<10} {:<8} {:<7} clerk {:<8} {}",
-            w["window"],
-            s(w, "name"),
-            s(w, "kind"),
-            s(w, "state"),
-            s(w, "clerk"),
+            w.window,
+            w.name,
+            w.kind.as_str(),
+            w.state.as_str(),
+            or_dash(w.clerk.as_deref()),
             ticket
         );
     }
 }
 
-fn print_queue(d: &Map<String, Value>) {
-    for svc in d
-        .get("services")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let tickets = svc
-            .get("waiting")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+fn print_queue(q: &QueueView) {
+    for svc in &q.services {
         println!(
             "{} {} — {} waiting",
-            s(svc, "service"),
-            s(svc, "name"),
-            tickets.len()
+            svc.service,
+            svc.name,
+            svc.waiting.len()
         );
-        for t in tickets {
+        for t in &svc.waiting {
             println!(
                 "  {:<6} {:<12} {} ahead, ~{} min",
-                s(&t, "number"),
-                s(&t, "class"),
-                t["ahead"],
-                t["estimated_wait_minutes"]
+                t.number,
+                t.class.as_str(),
+                t.ahead,
+                t.estimated_wait_minutes
             );
         }
     }
-    for h in d
-        .get("held")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        println!("held: {} at window {}", s(h, "number"), h["window"]);
+    for h in &q.held {
+        let window = h.window.map_or_else(|| "-".to_string(), |w| w.to_string());
+        println!("held: {} at window {window}", h.number);
     }
 }
 
-fn print_reservations(d: &Map<String, Value>) {
-    let list = d
-        .get("reservations")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    println!(
-        "reservations on {}: {}",
-        d.get("date").and_then(Value::as_str).unwrap_or("-"),
-        list.len()
-    );
-    for r in list {
+fn print_reservations(r: &ReservationsView) {
+    println!("reservations on {}: {}", r.date, r.reservations.len());
+    for r in &r.reservations {
         println!(
             "  {} {} {} {} {} {}",
-            s(&r, "code"),
-            s(&r, "slot"),
-            s(&r, "service"),
-            s(&r, "name"),
-            s(&r, "phone"),
-            r.get("ticket")
-                .and_then(Value::as_str)
+            r.code,
+            r.slot,
+            r.service,
+            r.name,
+            r.phone,
+            r.ticket
+                .as_ref()
                 .map_or("not checked in".to_string(), |t| format!(
                     "checked in as {t}"
                 ))
@@ -155,34 +134,21 @@ fn print_reservations(d: &Map<String, Value>) {
     }
 }
 
-fn print_handoffs(d: &Map<String, Value>) {
-    let list = d
-        .get("handoffs")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    println!(
-        "handoffs on {}: {}",
-        d.get("day").and_then(Value::as_str).unwrap_or("-"),
-        list.len()
-    );
-    for h in list {
-        let how = match s(&h, "method") {
-            "mail" => format!(
-                "mail {} {} to {}",
-                s(&h, "carrier"),
-                s(&h, "tracking"),
-                s(&h, "address")
-            ),
-            _ => format!("pickup ({})", s(&h, "verification")),
+fn print_handoffs(h: &HandoffsView) {
+    println!("handoffs on {}: {}", h.day, h.handoffs.len());
+    for h in &h.handoffs {
+        let how = match &h.how {
+            HandoffHow::Mail {
+                carrier,
+                tracking,
+                address,
+                ..
+            } => format!("mail {carrier} {tracking} to {address}"),
+            HandoffHow::Pickup { verification } => format!("pickup ({verification})"),
         };
         println!(
             "  {} {} {} {} {} {how}",
-            s(&h, "id"),
-            s(&h, "case_no"),
-            s(&h, "title"),
-            s(&h, "recipient"),
-            s(&h, "phone")
+            h.id, h.case_no, h.title, h.recipient, h.phone
         );
     }
 }

@@ -1,22 +1,30 @@
-//! The `[[devices]]` tables: kind, protocol, transport and protocol settings, checked against
-//! the windows and the `[mqtt]` section.
+//! The `[[devices]]` tables: kind, protocol, transport and each kind's settings, checked
+//! against the windows, the `[mqtt]` section and each other, and resolved into typed values.
 //!
-//! Owns the device rules of the config only. It keeps the transport and the protocol settings
-//! as TOML values (with defaults filled in and relative paths resolved) for the drivers to type;
-//! it opens nothing. Printer settings (`qr_url`, `footer`, status ages) and serial line settings
-//! are checked with the driver's own parsers, so a value the driver would refuse never gets past
-//! `check-config`.
+//! Owns the device rules of the config: the transport's keys per type (with the 8N1 / 9600
+//! baud defaults and relative paths resolved), the settings of printers (parsed with the
+//! driver's own parsers, so a value the driver would refuse never gets past `check-config`) and
+//! of displays (the board size checked exactly as the renderer checks it), Modbus unit ids, and
+//! the rules between devices: unique ids, one printer per kiosk, one baud rate per serial bus,
+//! unique unit ids on a bus, and no serial path shared except by Modbus devices. It opens
+//! nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Duration;
 
+use hallq_display::BoardSpec;
 use hallq_drivers::escpos::url_template::{UrlTemplate, UrlTemplateError};
-use hallq_drivers::transport::{FlowControl, Parity};
-use toml::{Spanned, Value};
+use hallq_drivers::transport::{
+    DataBits, FlowControl, Parity, SerialConfig, StopBits, TcpConfig, UsblpConfig,
+};
+use hallq_drivers::PaperWidth;
+use toml::Spanned;
 
+use super::check::Checker;
 use super::raw::{RawDevice, RawTransport};
-use super::resolve::Checker;
-use super::{Device, DeviceKind, Window};
+use super::{Device, DeviceKind, DeviceSettings, PrinterSettings, Protocol, Transport, Window};
 
 const KINDS: [(&str, DeviceKind); 7] = [
     ("printer", DeviceKind::Printer),
@@ -27,15 +35,22 @@ const KINDS: [(&str, DeviceKind); 7] = [
     ("kiosk_keys", DeviceKind::KioskKeys),
     ("scanner", DeviceKind::Scanner),
 ];
-const PROTOCOLS: [&str; 4] = ["escpos", "modbus", "homie", "lines"];
-const DEFAULT_BAUD: u32 = 9600;
+const PROTOCOLS: [(&str, Protocol); 4] = [
+    ("escpos", Protocol::Escpos),
+    ("modbus", Protocol::Modbus),
+    ("homie", Protocol::Homie),
+    ("lines", Protocol::Lines),
+];
+pub const DEFAULT_BAUD: u32 = 9600;
 const PRINTER_PORT: u16 = 9100;
-/// Serial keys beside `path` and `baud`, with their defaults (8N1, no flow control).
-const SERIAL_LINE: [&str; 4] = ["parity", "flow_control", "data_bits", "stop_bits"];
 /// Printer defaults: status answers younger than this answer the check before issuing…
 pub const DEFAULT_STATUS_MAX_AGE_MS: u32 = 2000;
 /// …and the status is polled this long after the last answer.
 pub const DEFAULT_POLL_SECONDS: u32 = 10;
+/// Size of a window display without `size` in the config.
+pub const DEFAULT_WINDOW_SIZE: &str = "192x32";
+/// Size of a hall board without `size` in the config.
+pub const DEFAULT_HALL_SIZE: &str = "384x96";
 
 /// Check every device; `have_mqtt` says whether the file has an `[mqtt]` section.
 pub(super) fn resolve(
@@ -58,13 +73,21 @@ pub(super) fn resolve(
         .collect()
 }
 
-/// What earlier devices claimed: ids, Modbus addresses per serial bus and kiosks with a printer
-/// (each with its line).
+/// What earlier devices claimed (each with its line): ids, kiosks with a printer, serial
+/// paths (with their baud rate and whether a Modbus bus), and unit ids per bus.
 #[derive(Default)]
 struct Seen {
     ids: HashMap<String, usize>,
-    bus_addresses: HashMap<(String, i64), usize>,
     printer_kiosks: HashMap<String, usize>,
+    serial_paths: HashMap<PathBuf, SerialUse>,
+    bus_addresses: HashMap<(PathBuf, u8), usize>,
+}
+
+struct SerialUse {
+    baud: u32,
+    modbus: bool,
+    device: String,
+    line: usize,
 }
 
 struct DeviceCheck<'c, 'a, 'r> {
@@ -79,22 +102,13 @@ impl DeviceCheck<'_, '_, '_> {
         let d = self.table.get_ref();
         self.id(seen);
         let kind = self.kind();
-        let protocol = d.protocol.get_ref().as_str();
-        if !PROTOCOLS.contains(&protocol) {
-            let message =
-                format!("unknown protocol {protocol:?} (expected escpos, modbus, homie or lines)");
-            self.error(&d.protocol, "protocol", message);
-        } else if protocol == "escpos" && kind.is_some_and(|k| k != DeviceKind::Printer) {
-            self.error(
-                &d.protocol,
-                "protocol",
-                "escpos is only for printers".into(),
-            );
-        }
+        let protocol = self.protocol(kind);
         self.kiosk(kind, seen);
         self.window(kind, windows);
         let transport = self.transport(kind, have_mqtt);
-        let extra = self.extra(kind, &transport, seen);
+        self.serial_bus(&transport, protocol, seen);
+        let address = self.address(&transport, protocol, seen);
+        let settings = self.settings(kind);
         Device {
             id: d.id.get_ref().clone(),
             kind: kind.unwrap_or(DeviceKind::Scanner),
@@ -103,9 +117,10 @@ impl DeviceCheck<'_, '_, '_> {
                 .window
                 .as_ref()
                 .and_then(|w| u32::try_from(*w.get_ref()).ok()),
-            protocol: protocol.to_string(),
+            protocol: protocol.unwrap_or(Protocol::Lines),
             transport,
-            extra,
+            address,
+            settings,
         }
     }
 
@@ -137,6 +152,28 @@ impl DeviceCheck<'_, '_, '_> {
                 kind.get_ref()
             );
             self.error(kind, "kind", message);
+        }
+        found
+    }
+
+    fn protocol(&mut self, kind: Option<DeviceKind>) -> Option<Protocol> {
+        let protocol = &self.table.get_ref().protocol;
+        let found = PROTOCOLS
+            .iter()
+            .find(|(name, _)| name == protocol.get_ref())
+            .map(|(_, p)| *p);
+        match found {
+            None => {
+                let message = format!(
+                    "unknown protocol {:?} (expected escpos, modbus, homie or lines)",
+                    protocol.get_ref()
+                );
+                self.error(protocol, "protocol", message);
+            }
+            Some(Protocol::Escpos) if kind.is_some_and(|k| k != DeviceKind::Printer) => {
+                self.error(protocol, "protocol", "escpos is only for printers".into());
+            }
+            Some(_) => {}
         }
         found
     }
@@ -188,10 +225,9 @@ impl DeviceCheck<'_, '_, '_> {
         }
     }
 
-    fn transport(&mut self, kind: Option<DeviceKind>, have_mqtt: bool) -> BTreeMap<String, Value> {
+    fn transport(&mut self, kind: Option<DeviceKind>, have_mqtt: bool) -> Transport {
         let t = self.table.get_ref().transport.get_ref();
         let ty = t.kind.get_ref().as_str();
-        let mut out = BTreeMap::from([("type".to_string(), Value::from(ty))]);
         let allowed: &[&str] = match ty {
             "serial" => &[
                 "path",
@@ -209,7 +245,7 @@ impl DeviceCheck<'_, '_, '_> {
                 let message =
                     format!("unknown transport {ty:?} (expected serial, tcp, usblp, mqtt or sim)");
                 self.error(&t.kind, "transport.type", message);
-                return out;
+                return Transport::Sim(PathBuf::new());
             }
         };
         for (name, span) in present_keys(t) {
@@ -219,98 +255,102 @@ impl DeviceCheck<'_, '_, '_> {
                     .at(span.start, key, format!("not used by a {ty} transport"));
             }
         }
-        for &name in allowed {
-            self.transport_key(t, ty, name, kind, &mut out);
-        }
         self.transport_fits_protocol(t, have_mqtt);
-        out
-    }
-
-    /// Check one key the transport type uses and put its resolved value into `out`.
-    fn transport_key(
-        &mut self,
-        t: &RawTransport,
-        ty: &str,
-        name: &str,
-        kind: Option<DeviceKind>,
-        out: &mut BTreeMap<String, Value>,
-    ) {
-        let key = format!("{}.transport.{name}", self.key);
-        let value = match name {
-            "baud" => {
-                let baud = t
-                    .baud
-                    .as_ref()
-                    .map_or(DEFAULT_BAUD, |b| self.check.int(&key, b, 1, i64::MAX));
-                Some(Value::Integer(i64::from(baud)))
-            }
-            _ if SERIAL_LINE.contains(&name) => Some(self.serial_line(t, &key, name)),
-            "addr" => t.addr.as_ref().map(|addr| {
-                let default_port = (kind == Some(DeviceKind::Printer)).then_some(PRINTER_PORT);
-                let resolved = tcp_addr(addr.get_ref(), default_port).unwrap_or_else(|| {
-                    let message = format!("expected host:port, got {:?}", addr.get_ref());
-                    self.check.error(addr, &key, message);
-                    addr.get_ref().clone()
+        match ty {
+            "serial" => Transport::Serial(self.serial(t)),
+            "tcp" => {
+                let addr = self.required(&t.addr, "addr", ty).map(|addr| {
+                    let default_port = (kind == Some(DeviceKind::Printer)).then_some(PRINTER_PORT);
+                    tcp_addr(addr.get_ref(), default_port).unwrap_or_else(|| {
+                        let message = format!("expected host:port, got {:?}", addr.get_ref());
+                        let key = format!("{}.transport.addr", self.key);
+                        self.check.error(addr, key, message);
+                        addr.get_ref().clone()
+                    })
                 });
-                Value::String(resolved)
-            }),
-            _ => {
-                let path = if name == "dir" { &t.dir } else { &t.path };
-                path.as_ref()
-                    .map(|p| Value::String(self.check.path(&key, p).display().to_string()))
+                Transport::Tcp(TcpConfig::new(addr.unwrap_or_default()))
             }
-        };
-        match value {
-            Some(value) => {
-                out.insert(name.to_string(), value);
-            }
-            None => {
-                let span = self.table.get_ref().transport.span();
-                self.check
-                    .at(span.start, key, format!("required for a {ty} transport"));
-            }
+            "usblp" => Transport::Usblp(UsblpConfig::new(self.path(&t.path, "path", ty))),
+            "sim" => Transport::Sim(self.path(&t.dir, "dir", ty)),
+            _ => Transport::Mqtt,
         }
     }
 
-    /// `parity`, `flow_control`, `data_bits` or `stop_bits`, checked with the driver's
-    /// spellings; absent, the 8N1 default without flow control.
-    fn serial_line(&mut self, t: &RawTransport, key: &str, name: &str) -> Value {
-        let (word, known, expected) = match name {
-            "data_bits" => {
-                return Value::Integer(i64::from(self.check.int_or(key, &t.data_bits, 8, 5, 8)))
-            }
-            "stop_bits" => {
-                return Value::Integer(i64::from(self.check.int_or(key, &t.stop_bits, 1, 1, 2)))
-            }
-            "parity" => (
-                &t.parity,
-                t.parity
-                    .as_ref()
-                    .map(|p| p.get_ref().parse::<Parity>().is_ok()),
-                "none, odd or even",
-            ),
-            _ => (
-                &t.flow_control,
-                t.flow_control
-                    .as_ref()
-                    .map(|f| f.get_ref().parse::<FlowControl>().is_ok()),
-                "none, software or hardware",
-            ),
-        };
-        let Some(word) = word else {
-            return Value::from("none");
-        };
-        if known == Some(false) {
-            let message = format!("expected {expected}, got {:?}", word.get_ref());
-            self.check.error(word, key, message);
+    /// A serial line: path, baud (9600) and 8N1 without flow control unless given, checked
+    /// with the driver's own spellings.
+    fn serial(&mut self, t: &RawTransport) -> SerialConfig {
+        let mut serial = SerialConfig::new(self.path(&t.path, "path", "serial"));
+        let key = |name: &str| format!("{}.transport.{name}", self.key);
+        if let Some(baud) = &t.baud {
+            serial.baud = self.check.int(&key("baud"), baud, 50, 4_000_000);
+        } else {
+            serial.baud = DEFAULT_BAUD;
         }
-        Value::from(word.get_ref().as_str())
+        serial.data_bits = match self.check.int_or(&key("data_bits"), &t.data_bits, 8, 5, 8) {
+            5 => DataBits::Five,
+            6 => DataBits::Six,
+            7 => DataBits::Seven,
+            _ => DataBits::Eight,
+        };
+        serial.stop_bits = match self.check.int_or(&key("stop_bits"), &t.stop_bits, 1, 1, 2) {
+            2 => StopBits::Two,
+            _ => StopBits::One,
+        };
+        if let Some(word) = &t.parity {
+            match word.get_ref().parse::<Parity>() {
+                Ok(p) => serial.parity = p,
+                Err(_) => {
+                    let message = format!("expected none, odd or even, got {:?}", word.get_ref());
+                    self.check.error(word, key("parity"), message);
+                }
+            }
+        }
+        if let Some(word) = &t.flow_control {
+            match word.get_ref().parse::<FlowControl>() {
+                Ok(f) => serial.flow_control = f,
+                Err(_) => {
+                    let message = format!(
+                        "expected none, software or hardware, got {:?}",
+                        word.get_ref()
+                    );
+                    self.check.error(word, key("flow_control"), message);
+                }
+            }
+        }
+        serial
+    }
+
+    /// A key the transport type needs; reported at the transport table when absent.
+    fn required<'v>(
+        &mut self,
+        value: &'v Option<Spanned<String>>,
+        name: &str,
+        ty: &str,
+    ) -> Option<&'v Spanned<String>> {
+        if value.is_none() {
+            let span = self.table.get_ref().transport.span();
+            let key = format!("{}.transport.{name}", self.key);
+            self.check
+                .at(span.start, key, format!("required for a {ty} transport"));
+        }
+        value.as_ref()
+    }
+
+    /// A path key of the transport, resolved against the config file's folder.
+    fn path(&mut self, value: &Option<Spanned<String>>, name: &str, ty: &str) -> PathBuf {
+        match self.required(value, name, ty) {
+            Some(p) => self
+                .check
+                .path(&format!("{}.transport.{name}", self.key), p),
+            None => PathBuf::new(),
+        }
     }
 
     /// Homie devices live on the broker (or in the simulator); the broker carries only Homie.
     fn transport_fits_protocol(&mut self, t: &RawTransport, have_mqtt: bool) {
         let protocol = &self.table.get_ref().protocol;
         let ty = t.kind.get_ref().as_str();
+        let known = PROTOCOLS.iter().any(|(name, _)| name == protocol.get_ref());
         if ty == "mqtt" && !have_mqtt {
             self.error(
                 &t.kind,
@@ -318,10 +358,7 @@ impl DeviceCheck<'_, '_, '_> {
                 "an mqtt transport needs an [mqtt] section".into(),
             );
         }
-        if ty == "mqtt"
-            && PROTOCOLS.contains(&protocol.get_ref().as_str())
-            && protocol.get_ref() != "homie"
-        {
+        if ty == "mqtt" && known && protocol.get_ref() != "homie" {
             let message = format!(
                 "an mqtt transport carries homie, got {:?}",
                 protocol.get_ref()
@@ -334,115 +371,56 @@ impl DeviceCheck<'_, '_, '_> {
         }
     }
 
-    /// Protocol settings: checked, and kept as written for the drivers.
-    fn extra(
-        &mut self,
-        kind: Option<DeviceKind>,
-        transport: &BTreeMap<String, Value>,
-        seen: &mut Seen,
-    ) -> BTreeMap<String, Value> {
-        use DeviceKind::{HallBoard, Printer, WindowDisplay};
-        let d = self.table.get_ref();
-        let is_display = kind.map(|k| matches!(k, WindowDisplay | HallBoard));
-        let mut extra = BTreeMap::new();
-        if let Some(paper) = &d.paper {
-            if kind.is_some_and(|k| k != Printer) {
-                self.error(paper, "paper", "only printers take paper".into());
-            } else if !["58mm", "80mm"].contains(&paper.get_ref().as_str()) {
-                let message = format!("expected \"58mm\" or \"80mm\", got {:?}", paper.get_ref());
-                self.error(paper, "paper", message);
-            }
-            extra.insert("paper".into(), Value::String(paper.get_ref().clone()));
-        }
-        if let Some(size) = &d.size {
-            if is_display == Some(false) {
-                self.error(size, "size", "only displays have a size".into());
-            } else if parse_size(size.get_ref()).is_none() {
-                let message = format!("expected WIDTHxHEIGHT in pixels, got {:?}", size.get_ref());
-                self.error(size, "size", message);
-            }
-            extra.insert("size".into(), Value::String(size.get_ref().clone()));
-        }
-        if let Some(colors) = &d.colors {
-            if is_display == Some(false) {
-                self.error(colors, "colors", "only displays have colors".into());
-            } else {
-                self.check
-                    .int(&format!("{}.colors", self.key), colors, 1, 2);
-            }
-            extra.insert("colors".into(), Value::Integer(*colors.get_ref()));
-        }
-        self.printer(kind, &mut extra);
-        self.address(transport, seen, &mut extra);
-        extra
-    }
-
-    /// Printer settings: `qr_url` (parsed as the driver will), `footer`, `status_max_age_ms`,
-    /// `poll_seconds`; the two ages get their defaults on printers.
-    fn printer(&mut self, kind: Option<DeviceKind>, extra: &mut BTreeMap<String, Value>) {
-        let d = self.table.get_ref();
-        let is_printer = kind.map(|k| k == DeviceKind::Printer);
-        if let Some(url) = &d.qr_url {
-            if is_printer == Some(false) {
-                self.error(url, "qr_url", "only printers print a QR code".into());
-            } else if let Err(e) = UrlTemplate::parse(url.get_ref()) {
-                let offset = char_offset(url, template_error_at(&e));
-                let key = format!("{}.qr_url", self.key);
-                self.check.at(offset, key, e.to_string());
-            }
-            extra.insert("qr_url".into(), Value::String(url.get_ref().clone()));
-        }
-        if let Some(footer) = &d.footer {
-            if is_printer == Some(false) {
-                self.error(footer, "footer", "only printers print a footer".into());
-            }
-            let lines = footer
-                .get_ref()
-                .iter()
-                .map(|l| Value::String(l.get_ref().clone()));
-            extra.insert("footer".into(), Value::Array(lines.collect()));
-        }
-        let ages = [
-            (
-                "status_max_age_ms",
-                &d.status_max_age_ms,
-                DEFAULT_STATUS_MAX_AGE_MS,
-                0,
-                600_000,
-            ),
-            (
-                "poll_seconds",
-                &d.poll_seconds,
-                DEFAULT_POLL_SECONDS,
-                1,
-                86_400,
-            ),
-        ];
-        for (name, value, default, min, max) in ages {
-            let n = match value {
-                Some(v) if is_printer == Some(false) => {
-                    self.error(v, name, "only printers have this setting".into());
-                    continue;
-                }
-                Some(v) => self.check.int(&format!("{}.{name}", self.key), v, min, max),
-                None if is_printer == Some(true) => default,
-                None => continue,
+    /// One serial path is one bus: only Modbus devices share it, all at one baud rate.
+    fn serial_bus(&mut self, transport: &Transport, protocol: Option<Protocol>, seen: &mut Seen) {
+        let Transport::Serial(serial) = transport else {
+            return;
+        };
+        let t = self.table.get_ref().transport.get_ref();
+        let at = t.path.as_ref().map_or(t.kind.span(), |p| p.span());
+        let modbus = protocol == Some(Protocol::Modbus);
+        let id = self.table.get_ref().id.get_ref().clone();
+        let line = self.check.source.line(at.start);
+        let Some(first) = seen.serial_paths.get(&serial.path) else {
+            let first = SerialUse {
+                baud: serial.baud,
+                modbus,
+                device: id,
+                line,
             };
-            extra.insert(name.into(), Value::Integer(i64::from(n)));
+            seen.serial_paths.insert(serial.path.clone(), first);
+            return;
+        };
+        let path = serial.path.display();
+        let key = format!("{}.transport", self.key);
+        if !(modbus && first.modbus) {
+            let message = format!(
+                "serial path {path} is already used by device {} (line {}); only modbus \
+                 devices share a bus",
+                first.device, first.line
+            );
+            self.check.at(at.start, key, message);
+        } else if first.baud != serial.baud {
+            let message = format!(
+                "bus {path} runs at {} baud (device {}, line {}), not {}",
+                first.baud, first.device, first.line, serial.baud
+            );
+            let at = t.baud.as_ref().map_or(at, |b| b.span());
+            self.check.at(at.start, format!("{key}.baud"), message);
         }
     }
 
     /// Modbus unit id: required on a serial bus, unique per bus.
     fn address(
         &mut self,
-        transport: &BTreeMap<String, Value>,
+        transport: &Transport,
+        protocol: Option<Protocol>,
         seen: &mut Seen,
-        extra: &mut BTreeMap<String, Value>,
-    ) {
+    ) -> Option<u8> {
         let d = self.table.get_ref();
-        let modbus = d.protocol.get_ref() == "modbus";
-        let bus = match transport.get("type").and_then(Value::as_str) {
-            Some("serial") => transport.get("path").and_then(Value::as_str),
+        let modbus = protocol == Some(Protocol::Modbus);
+        let bus = match transport {
+            Transport::Serial(serial) => Some(serial.path.clone()),
             _ => None,
         };
         let Some(address) = &d.address else {
@@ -452,28 +430,141 @@ impl DeviceCheck<'_, '_, '_> {
                     "required for a modbus device on a serial bus".into(),
                 );
             }
-            return;
+            return None;
         };
-        extra.insert("address".into(), Value::Integer(*address.get_ref()));
         if !modbus {
             self.error(
                 address,
                 "address",
                 "only modbus devices have an address".into(),
             );
-            return;
+            return None;
         }
         let key = format!("{}.address", self.key);
-        let n = self.check.int(&key, address, 1, 247);
-        let Some(bus) = bus else { return };
+        let n = self.check.int(&key, address, 1, 247) as u8;
+        let bus = bus?;
         let line = self.check.line_of(address);
-        if let Some(first) = seen.bus_addresses.get(&(bus.to_string(), i64::from(n))) {
-            let message = format!("modbus address {n} already used on {bus} (line {first})");
+        if let Some(first) = seen.bus_addresses.get(&(bus.clone(), n)) {
+            let message = format!(
+                "modbus address {n} already used on {} (line {first})",
+                bus.display()
+            );
             self.error(address, "address", message);
         } else {
-            seen.bus_addresses
-                .insert((bus.to_string(), i64::from(n)), line);
+            seen.bus_addresses.insert((bus, n), line);
         }
+        Some(n)
+    }
+
+    /// The kind's own keys; a key another kind uses is an error.
+    fn settings(&mut self, kind: Option<DeviceKind>) -> DeviceSettings {
+        use DeviceKind::{HallBoard, Printer, WindowDisplay};
+        let is_display = kind.map(|k| matches!(k, WindowDisplay | HallBoard));
+        let display = self.display(kind, is_display);
+        let printer = self.printer(kind);
+        match kind {
+            Some(Printer) => DeviceSettings::Printer(printer),
+            Some(WindowDisplay | HallBoard) => DeviceSettings::Display(display),
+            _ => DeviceSettings::Plain,
+        }
+    }
+
+    /// `size` and `colors`, checked exactly as the renderer checks them.
+    fn display(&mut self, kind: Option<DeviceKind>, is_display: Option<bool>) -> BoardSpec {
+        let d = self.table.get_ref();
+        if is_display == Some(false) {
+            if let Some(size) = &d.size {
+                self.error(size, "size", "only displays have a size".into());
+            }
+            if let Some(colors) = &d.colors {
+                self.error(colors, "colors", "only displays have colors".into());
+            }
+        }
+        let colors = d.colors.as_ref().map_or(1, |c| {
+            self.check.int(&format!("{}.colors", self.key), c, 1, 2) as u8
+        });
+        let default = match kind {
+            Some(DeviceKind::HallBoard) => DEFAULT_HALL_SIZE,
+            _ => DEFAULT_WINDOW_SIZE,
+        };
+        let size = d.size.as_ref().map_or(default, |s| s.get_ref().as_str());
+        match BoardSpec::from_config(size, colors.max(1)) {
+            Ok(spec) => spec,
+            Err(e) => {
+                if let (Some(at), Some(true)) = (&d.size, is_display) {
+                    self.error(at, "size", e.to_string());
+                }
+                BoardSpec::from_config(default, 1).expect("the default board size renders")
+            }
+        }
+    }
+
+    /// Printer settings: `paper`, `qr_url` (parsed as the driver will), `footer`,
+    /// `status_max_age_ms`, `poll_seconds`.
+    fn printer(&mut self, kind: Option<DeviceKind>) -> PrinterSettings {
+        let d = self.table.get_ref();
+        let is_printer = kind.map(|k| k == DeviceKind::Printer);
+        let only = |what: &str| format!("only printers {what}");
+        let mut settings = PrinterSettings {
+            paper: PaperWidth::Mm80,
+            qr_url: None,
+            footer: Vec::new(),
+            status_max_age: Duration::from_millis(u64::from(DEFAULT_STATUS_MAX_AGE_MS)),
+            poll_interval: Duration::from_secs(u64::from(DEFAULT_POLL_SECONDS)),
+        };
+        if let Some(paper) = &d.paper {
+            if is_printer == Some(false) {
+                self.error(paper, "paper", only("take paper"));
+            }
+            match paper.get_ref().parse::<PaperWidth>() {
+                Ok(p) => settings.paper = p,
+                Err(_) => {
+                    let message =
+                        format!("expected \"58mm\" or \"80mm\", got {:?}", paper.get_ref());
+                    self.error(paper, "paper", message);
+                }
+            }
+        }
+        if let Some(url) = &d.qr_url {
+            if is_printer == Some(false) {
+                self.error(url, "qr_url", only("print a QR code"));
+            }
+            match UrlTemplate::parse(url.get_ref()) {
+                Ok(template) => settings.qr_url = Some(template),
+                Err(e) => {
+                    let offset = char_offset(url, template_error_at(&e));
+                    let key = format!("{}.qr_url", self.key);
+                    self.check.at(offset, key, e.to_string());
+                }
+            }
+        }
+        if let Some(footer) = &d.footer {
+            if is_printer == Some(false) {
+                self.error(footer, "footer", only("print a footer"));
+            }
+            settings.footer = footer
+                .get_ref()
+                .iter()
+                .map(|l| l.get_ref().clone())
+                .collect();
+        }
+        let ages = [
+            ("status_max_age_ms", &d.status_max_age_ms, 0, 600_000),
+            ("poll_seconds", &d.poll_seconds, 1, 86_400),
+        ];
+        for (name, value, min, max) in ages {
+            let Some(v) = value else { continue };
+            if is_printer == Some(false) {
+                self.error(v, name, "only printers have this setting".into());
+                continue;
+            }
+            let n = u64::from(self.check.int(&format!("{}.{name}", self.key), v, min, max));
+            match name {
+                "status_max_age_ms" => settings.status_max_age = Duration::from_millis(n),
+                _ => settings.poll_interval = Duration::from_secs(n),
+            }
+        }
+        settings
     }
 
     fn error<T>(&mut self, at: &Spanned<T>, name: &str, message: String) {
@@ -568,11 +659,4 @@ fn split_host_port(addr: &str) -> Option<(&str, &str)> {
         Some(split) => Some(split),
         None => Some((addr, "")),
     }
-}
-
-/// `192x32` -> (192, 32), each side 1..=4096 pixels.
-fn parse_size(size: &str) -> Option<(u32, u32)> {
-    let (w, h) = size.split_once('x')?;
-    let side = |s: &str| s.parse::<u32>().ok().filter(|n| (1..=4096).contains(n));
-    Some((side(w)?, side(h)?))
 }

@@ -4,6 +4,7 @@
 //! produces the [`Config`] below, which the rest of the daemon uses. This module owns parsing and
 //! validation only; it opens no devices and no store.
 
+mod check;
 mod devices;
 mod error;
 mod raw;
@@ -11,7 +12,6 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -204,7 +204,7 @@ impl Window {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     Printer,
@@ -236,28 +236,120 @@ impl fmt::Display for DeviceKind {
     }
 }
 
-/// A configured device. The core only validates the common keys; device issues add typed
-/// protocol/transport settings on top of `extra`.
-#[derive(Debug, Clone)]
+/// A configured device, resolved: its transport and its kind's settings typed and checked, so
+/// the runtime never reads TOML.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Device {
     pub id: String,
     pub kind: DeviceKind,
+    /// Printers and kiosk keys: the kiosk they belong to.
     pub kiosk: Option<String>,
+    /// Call pads, evaluators and window displays: their window.
     pub window: Option<u32>,
-    pub protocol: String,
-    /// The transport table as written, with relative `dir`/`path` values already resolved.
-    pub transport: BTreeMap<String, toml::Value>,
-    /// Any further keys of the device table (paper, size, colors, address, ...).
-    pub extra: BTreeMap<String, toml::Value>,
+    pub protocol: Protocol,
+    pub transport: Transport,
+    /// Modbus unit id on a serial bus (1..=247).
+    pub address: Option<u8>,
+    pub settings: DeviceSettings,
+}
+
+/// How hallq speaks to a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Escpos,
+    Modbus,
+    Homie,
+    Lines,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Escpos => "escpos",
+            Protocol::Modbus => "modbus",
+            Protocol::Homie => "homie",
+            Protocol::Lines => "lines",
+        }
+    }
+}
+
+/// Where a device is. Serial settings are complete (8N1 and 9600 baud unless given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Serial(hallq_drivers::transport::SerialConfig),
+    Tcp(hallq_drivers::transport::TcpConfig),
+    Usblp(hallq_drivers::transport::UsblpConfig),
+    /// The simulated device's folder.
+    Sim(PathBuf),
+    /// A Homie device on the hall's broker; its Homie id is the device id.
+    Mqtt,
+}
+
+impl Transport {
+    /// `serial | tcp | usblp | sim | mqtt`
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Transport::Serial(_) => "serial",
+            Transport::Tcp(_) => "tcp",
+            Transport::Usblp(_) => "usblp",
+            Transport::Sim(_) => "sim",
+            Transport::Mqtt => "mqtt",
+        }
+    }
+
+    /// The byte link a printer driver opens; `None` for MQTT.
+    pub fn link(&self) -> Option<hallq_drivers::TransportConfig> {
+        use hallq_drivers::transport::SimConfig;
+        use hallq_drivers::TransportConfig as T;
+        Some(match self {
+            Transport::Serial(s) => T::Serial(s.clone()),
+            Transport::Tcp(t) => T::Tcp(t.clone()),
+            Transport::Usblp(u) => T::Usblp(u.clone()),
+            Transport::Sim(dir) => T::Sim(SimConfig::new(dir)),
+            Transport::Mqtt => return None,
+        })
+    }
+}
+
+/// What only one kind of device has.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceSettings {
+    Printer(PrinterSettings),
+    /// Window displays and hall boards: size and colours.
+    Display(hallq_display::BoardSpec),
+    /// Devices whose settings are all common keys.
+    Plain,
+}
+
+/// A printer's settings (`paper`, `qr_url`, `footer`, `status_max_age_ms`, `poll_seconds`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterSettings {
+    pub paper: hallq_drivers::PaperWidth,
+    /// The ticket's QR code, already parsed as the driver expands it.
+    pub qr_url: Option<hallq_drivers::UrlTemplate>,
+    /// Lines printed under the QR code.
+    pub footer: Vec<String>,
+    /// A status answer at most this old answers the check before issuing.
+    pub status_max_age: std::time::Duration,
+    /// The status is polled this long after the last answer.
+    pub poll_interval: std::time::Duration,
 }
 
 impl Device {
-    /// The transport's `type`: `serial | tcp | usblp | mqtt | sim`.
-    pub fn transport_type(&self) -> &str {
-        self.transport
-            .get("type")
-            .and_then(toml::Value::as_str)
-            .unwrap_or_default()
+    /// The printer settings of a printer.
+    pub fn printer(&self) -> Option<&PrinterSettings> {
+        match &self.settings {
+            DeviceSettings::Printer(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The board of a display.
+    pub fn board(&self) -> Option<hallq_display::BoardSpec> {
+        match &self.settings {
+            DeviceSettings::Display(spec) => Some(*spec),
+            _ => None,
+        }
     }
 }
 

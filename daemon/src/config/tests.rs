@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use hallq_drivers::transport::{DataBits, FlowControl, Parity, StopBits, TcpConfig};
+use hallq_drivers::PaperWidth;
 use jiff::civil::Time;
-use toml::Value;
 
 use super::*;
 
@@ -229,36 +230,34 @@ fn full_config_resolves_devices_mqtt_and_upstream() {
     let printer = &c.devices[0];
     assert_eq!(printer.kind, DeviceKind::Printer);
     assert_eq!(printer.kiosk.as_deref(), Some("kiosk-1"));
-    assert_eq!(printer.protocol, "escpos");
-    assert_eq!(printer.transport_type(), "serial");
-    assert_eq!(
-        printer.transport["path"],
-        Value::from("/dev/hallq-printer-1")
-    );
-    assert_eq!(
-        printer.transport["baud"],
-        Value::Integer(9600),
-        "default baud"
-    );
-    assert_eq!(printer.extra["paper"], Value::from("58mm"));
+    assert_eq!(printer.protocol, Protocol::Escpos);
+    let Transport::Serial(serial) = &printer.transport else {
+        panic!("{:?}", printer.transport)
+    };
+    assert_eq!(serial.path, PathBuf::from("/dev/hallq-printer-1"));
+    assert_eq!(serial.baud, 9600, "default baud");
+    assert_eq!(printer.printer().unwrap().paper, PaperWidth::Mm58);
 
-    let tcp = &c.devices[1].transport;
     assert_eq!(
-        tcp["addr"],
-        Value::from("192.0.2.10:9100"),
+        c.devices[1].transport,
+        Transport::Tcp(TcpConfig::new("192.0.2.10:9100")),
         "printers default to port 9100"
     );
 
     let display = &c.devices[2];
     assert_eq!(display.kind, DeviceKind::WindowDisplay);
     assert_eq!(display.window, Some(1));
-    assert_eq!(display.transport["baud"], Value::Integer(19200));
-    assert_eq!(display.extra["size"], Value::from("192x32"));
-    assert_eq!(display.extra["colors"], Value::Integer(2));
-    assert_eq!(display.extra["address"], Value::Integer(7));
+    let Transport::Serial(bus) = &display.transport else {
+        panic!("{:?}", display.transport)
+    };
+    assert_eq!(bus.baud, 19200);
+    assert_eq!(
+        display.board(),
+        Some(hallq_display::BoardSpec::from_config("192x32", 2).unwrap())
+    );
+    assert_eq!(display.address, Some(7));
 
-    assert_eq!(c.devices[3].transport.len(), 1);
-    assert_eq!(c.devices[3].transport_type(), "mqtt");
+    assert_eq!(c.devices[3].transport, Transport::Mqtt);
 
     let mqtt = c.mqtt.as_ref().unwrap();
     assert_eq!(mqtt.host, "broker.hall.lan");
@@ -332,8 +331,8 @@ token_file = "upstream.token"
     assert_eq!(c.hall.data_dir, PathBuf::from("/etc/hallq/state"));
     assert_eq!(c.hall.runtime_dir, PathBuf::from("/etc/run"));
     assert_eq!(
-        c.devices[0].transport["dir"],
-        Value::from("/etc/hallq/sim/hall-board")
+        c.devices[0].transport,
+        Transport::Sim(PathBuf::from("/etc/hallq/sim/hall-board"))
     );
     let mqtt = c.mqtt.unwrap();
     assert_eq!(
@@ -816,7 +815,13 @@ fn protocol_settings_rules() {
     };
     assert_eq!(
         display("size = \"192*32\"\naddress = 3"),
-        [r#"hall.toml:24:8: devices[0].size: expected WIDTHxHEIGHT in pixels, got "192*32""#]
+        ["hall.toml:24:8: devices[0].size: unsupported board 192*32: size must look like 192x32"]
+    );
+    let too_small = display("size = \"8x8\"\naddress = 3");
+    assert_eq!(too_small.len(), 1, "{too_small:?}");
+    assert!(
+        too_small[0].starts_with("hall.toml:24:8: devices[0].size: unsupported board 8x8"),
+        "what `run` refuses, `check-config` refuses: {too_small:?}"
     );
     assert_eq!(
         display("size = \"192x32\"\naddress = 3\ncolors = 3\npaper = \"80mm\""),
@@ -877,7 +882,7 @@ fn demo_config_parses() {
     assert_eq!(c.window(5).unwrap().kind, WindowKind::Green);
     assert_eq!(c.window(6).unwrap().kind, WindowKind::Pickup);
     assert_eq!(c.devices.len(), 9);
-    assert!(c.devices.iter().all(|d| d.transport_type() == "sim"));
+    assert!(c.devices.iter().all(|d| d.transport.kind() == "sim"));
     assert!(
         c.hall.data_dir.ends_with("var/demo"),
         "{:?}",
@@ -889,10 +894,10 @@ fn demo_config_parses() {
         (printer.id.as_str(), printer.kiosk.as_deref()),
         ("kiosk-1-printer", Some("kiosk-1"))
     );
-    assert!(printer.transport["dir"]
-        .as_str()
-        .unwrap()
-        .ends_with("var/demo/sim/kiosk-1-printer"));
+    let Transport::Sim(dir) = &printer.transport else {
+        panic!("{:?}", printer.transport)
+    };
+    assert!(dir.ends_with("var/demo/sim/kiosk-1-printer"));
 }
 
 #[test]
@@ -938,21 +943,30 @@ fn printer_settings_resolve_with_defaults() {
          [[devices]]\nid = \"q\"\nkind = \"printer\"\nkiosk = \"k2\"\nprotocol = \"escpos\"\n\
          transport = {{ type = \"sim\", dir = \"sim/q\" }}\n"
     ));
-    let p = &c.devices[0].extra;
+    let p = c.devices[0].printer().unwrap();
     assert_eq!(
-        p["qr_url"],
-        Value::from("https://q.example/{hall}/{ticket_id}?n={number}")
+        p.qr_url,
+        Some(
+            hallq_drivers::UrlTemplate::parse("https://q.example/{hall}/{ticket_id}?n={number}")
+                .unwrap()
+        )
+    );
+    assert_eq!(p.footer, ["请留意叫号", "12345"]);
+    assert_eq!(p.status_max_age, std::time::Duration::from_millis(500));
+    assert_eq!(p.poll_interval, std::time::Duration::from_secs(30));
+    let q = c.devices[1].printer().unwrap();
+    assert!(q.qr_url.is_none() && q.footer.is_empty());
+    assert_eq!(q.paper, PaperWidth::Mm80, "80mm by default");
+    assert_eq!(
+        q.status_max_age,
+        std::time::Duration::from_secs(2),
+        "default"
     );
     assert_eq!(
-        p["footer"],
-        Value::Array(vec![Value::from("请留意叫号"), Value::from("12345")])
+        q.poll_interval,
+        std::time::Duration::from_secs(10),
+        "default"
     );
-    assert_eq!(p["status_max_age_ms"], Value::Integer(500));
-    assert_eq!(p["poll_seconds"], Value::Integer(30));
-    let q = &c.devices[1].extra;
-    assert!(!q.contains_key("qr_url") && !q.contains_key("footer"));
-    assert_eq!(q["status_max_age_ms"], Value::Integer(2000), "default");
-    assert_eq!(q["poll_seconds"], Value::Integer(10), "default");
 }
 
 #[test]
@@ -1060,21 +1074,26 @@ fn serial_line_settings() {
          [[devices]]\nid = \"q\"\nkind = \"printer\"\nkiosk = \"q\"\nprotocol = \"escpos\"\n\
          transport = {{ type = \"serial\", path = \"/dev/q\" }}\n"
     ));
-    let t = &c.devices[0].transport;
-    assert_eq!(t["parity"], Value::from("even"));
-    assert_eq!(t["flow_control"], Value::from("hardware"));
-    assert_eq!(t["data_bits"], Value::Integer(7));
-    assert_eq!(t["stop_bits"], Value::Integer(2));
-    let defaults = &c.devices[1].transport;
-    assert_eq!(defaults["parity"], Value::from("none"));
-    assert_eq!(defaults["flow_control"], Value::from("none"));
-    assert_eq!(defaults["data_bits"], Value::Integer(8));
-    assert_eq!(defaults["stop_bits"], Value::Integer(1));
+    let serial = |i: usize| match &c.devices[i].transport {
+        Transport::Serial(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    let t = serial(0);
+    assert_eq!(t.parity, Parity::Even);
+    assert_eq!(t.flow_control, FlowControl::Hardware);
+    assert_eq!(t.data_bits, DataBits::Seven);
+    assert_eq!(t.stop_bits, StopBits::Two);
+    assert_eq!(t.baud, 115200);
+    let defaults = serial(1);
+    assert_eq!(defaults.parity, Parity::None);
+    assert_eq!(defaults.flow_control, FlowControl::None);
+    assert_eq!(defaults.data_bits, DataBits::Eight);
+    assert_eq!(defaults.stop_bits, StopBits::One);
 }
 
 #[test]
 fn relative_paths_are_shown_without_dot_dot() {
-    use super::resolve::lexical_normalize;
+    use super::check::lexical_normalize;
     use std::path::Path;
     assert_eq!(
         lexical_normalize(Path::new("config/../var/demo")),
@@ -1087,4 +1106,35 @@ fn relative_paths_are_shown_without_dot_dot() {
     assert_eq!(lexical_normalize(Path::new("../a")), Path::new("../a"));
     assert_eq!(lexical_normalize(Path::new("/../a")), Path::new("/a"));
     assert_eq!(lexical_normalize(Path::new("a/..")), Path::new("."));
+}
+
+#[test]
+fn one_serial_path_is_one_bus() {
+    let bus = |id: &str, address: u8, baud: u32| {
+        format!(
+            "[[devices]]\nid = \"{id}\"\nkind = \"hall_board\"\nprotocol = \"modbus\"\n\
+             address = {address}\ntransport = {{ type = \"serial\", path = \"/dev/bus\", baud = {baud} }}\n"
+        )
+    };
+    let errors = |extra: &str| errors(&format!("{BASE}\n{extra}"));
+    ok(&format!(
+        "{BASE}\n{}{}",
+        bus("a", 1, 19200),
+        bus("b", 2, 19200)
+    ));
+    assert_eq!(
+        errors(&format!("{}{}", bus("a", 1, 19200), bus("b", 2, 9600))),
+        ["hall.toml:30:58: devices[1].transport.baud: bus /dev/bus runs at 19200 baud (device a, line 24), not 9600"]
+    );
+    assert_eq!(
+        errors(&format!("{}{}", bus("a", 1, 19200), bus("b", 1, 19200))),
+        ["hall.toml:29:11: devices[1].address: modbus address 1 already used on /dev/bus (line 23)"]
+    );
+    let printer =
+        "[[devices]]\nid = \"p\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+                   transport = { type = \"serial\", path = \"/dev/bus\" }\n";
+    assert_eq!(
+        errors(&format!("{}{printer}", bus("a", 1, 9600))),
+        ["hall.toml:30:39: devices[1].transport: serial path /dev/bus is already used by device a (line 24); only modbus devices share a bus"]
+    );
 }

@@ -74,7 +74,8 @@ pub struct TidalWatch {
 }
 
 /// What tidal advice, if any, a service's queue calls for now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TidalAdvice {
     Open,
     Close,

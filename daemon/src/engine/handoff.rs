@@ -8,6 +8,7 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::outcome::{HandoffHow, HandoffView};
 use crate::privacy::{Address, PersonName, Phone};
 
 /// How the recipient proved who they are at pickup.
@@ -52,6 +53,71 @@ pub struct Handoff {
     pub clerk: Option<String>,
     pub window: Option<u32>,
     pub at: Timestamp,
+}
+
+impl Handoff {
+    /// The event body: the whole record in clear, for the store and the upstream (the personal
+    /// data purge removes it after its retention period).
+    pub fn event_body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "id": self.id, "case_no": self.case_no, "title": self.title,
+            "method": self.method.as_str(), "recipient": self.recipient.expose(),
+            "phone": self.phone.expose(), "clerk": self.clerk, "window": self.window,
+        });
+        match &self.method {
+            Method::Pickup { verification } => {
+                body["verification"] = match verification {
+                    Verification::IdLast4(tail) => serde_json::json!({"id_last4": tail}),
+                    Verification::Signature => serde_json::json!("signature"),
+                };
+            }
+            Method::Mail {
+                carrier,
+                tracking,
+                address,
+            } => {
+                body["carrier"] = carrier.code().into();
+                body["tracking"] = tracking.as_str().into();
+                body["address"] = address.expose().into();
+            }
+        }
+        body
+    }
+
+    /// The record as people may see it: personal data masked, the ID digits left out.
+    pub fn view(&self) -> HandoffView {
+        let how = match &self.method {
+            Method::Pickup { verification } => HandoffHow::Pickup {
+                verification: match verification {
+                    Verification::IdLast4(_) => "id_last4",
+                    Verification::Signature => "signature",
+                }
+                .to_string(),
+            },
+            Method::Mail {
+                carrier,
+                tracking,
+                address,
+            } => HandoffHow::Mail {
+                carrier: carrier.code().to_string(),
+                tracking: tracking.clone(),
+                address: address.masked(),
+                carrier_name: carrier.name().to_string(),
+            },
+        };
+        HandoffView {
+            id: self.id.clone(),
+            case_no: self.case_no.clone(),
+            title: self.title.clone(),
+            method: self.method.as_str().to_string(),
+            recipient: self.recipient.masked(),
+            phone: self.phone.masked(),
+            clerk: self.clerk.clone(),
+            window: self.window,
+            at: self.at,
+            how,
+        }
+    }
 }
 
 /// Carriers whose tracking numbers hallq knows how to check.

@@ -11,122 +11,24 @@ pub mod day;
 pub mod estimate;
 pub mod handoff;
 pub mod model;
+pub mod outcome;
 pub mod policy;
+pub mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use jiff::civil::{Date, Time};
+use jiff::civil::Date;
 use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::privacy::{PersonName, Phone};
 use estimate::TidalWatch;
 use model::{CallRecord, Reservation, Ticket, TicketId, TicketState, WindowState};
 
-pub use commands::IssueClass;
+pub use outcome::Outcome;
 
-/// What a clerk, a kiosk, the CLI or a timer asks of the hall.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Issue {
-        service: String,
-        class: IssueClass,
-        kiosk: Option<String>,
-    },
-    CallNext {
-        window: u32,
-    },
-    CallTicket {
-        window: u32,
-        number: String,
-    },
-    Recall {
-        window: u32,
-    },
-    Start {
-        window: u32,
-    },
-    Finish {
-        window: u32,
-        case_no: Option<String>,
-    },
-    Skip {
-        window: u32,
-    },
-    Hold {
-        window: u32,
-    },
-    Transfer {
-        window: u32,
-        to: String,
-    },
-    Requeue {
-        number: String,
-    },
-    Pause {
-        window: u32,
-    },
-    Resume {
-        window: u32,
-    },
-    Login {
-        window: u32,
-        clerk: String,
-    },
-    Logout {
-        window: u32,
-    },
-    Evaluate {
-        window: u32,
-        level: u8,
-    },
-    Reserve {
-        service: String,
-        date: Option<Date>,
-        slot: Time,
-        name: PersonName,
-        phone: Phone,
-    },
-    /// Record a document handed over or posted (出件).
-    Handoff(HandoffRequest),
-    /// A ticket that could not be printed after its number was committed.
-    Void {
-        ticket: TicketId,
-        cause: String,
-    },
-    /// Start the next business day (the timer, or lazily before the first action after it).
-    Rollover,
-    /// Periodic housekeeping: tidal advice.
-    Tick,
-}
-
-/// A handoff as entered at the pickup window, before validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandoffRequest {
-    pub case_no: String,
-    pub title: String,
-    pub recipient: PersonName,
-    pub phone: Phone,
-    pub method: HandoffMethodRequest,
-    pub window: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandoffMethodRequest {
-    /// Verified by the ID's last four characters, the whole ID (checked, only its tail kept),
-    /// or else a signature.
-    Pickup {
-        id_last4: Option<String>,
-        id_number: Option<crate::privacy::IdNumber>,
-    },
-    Mail {
-        address: crate::privacy::Address,
-        carrier: String,
-        tracking: String,
-    },
-}
+pub use crate::command::{Command, IssueClass};
 
 /// Why a command was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -168,42 +70,6 @@ pub struct Event {
     pub body: Value,
 }
 
-/// Work for the runtime after the change is committed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Print the ticket at its kiosk.
-    PrintTicket {
-        ticket: TicketId,
-    },
-    /// Show and announce a call or recall.
-    Announce {
-        window: u32,
-        number: String,
-        recall: bool,
-    },
-    /// A window's state or current ticket changed (displays, pads).
-    WindowChanged {
-        window: u32,
-    },
-    /// Waiting counts changed.
-    QueueChanged,
-    TidalAdvice {
-        service: String,
-        advice: estimate::TidalAdvice,
-        waiting: u32,
-    },
-    DayRolledOver {
-        day: Date,
-    },
-}
-
-/// What the caller is told: a human sentence and a JSON object for `--json`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Reply {
-    pub message: String,
-    pub data: serde_json::Map<String, Value>,
-}
-
 /// Everything one command changes. Empty rows and no event means nothing to persist.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Change {
@@ -218,8 +84,8 @@ pub struct Change {
     pub next_order: Option<i64>,
     pub ewma: Vec<(String, f64)>,
     pub tidal: Vec<(String, TidalWatch)>,
-    pub effects: Vec<Effect>,
-    pub reply: Reply,
+    /// What the command did, for the caller, the journal and the devices.
+    pub outcome: Outcome,
 }
 
 impl Change {

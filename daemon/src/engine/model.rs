@@ -204,20 +204,3 @@ pub fn evaluation_label(level: u8) -> &'static str {
         _ => "?",
     }
 }
-
-/// Parse a level as a code 1..=5, a Chinese label, or an English word.
-pub fn parse_evaluation(s: &str) -> Option<u8> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<u8>() {
-        return (1..=5).contains(&n).then_some(n);
-    }
-    let level = match s.to_ascii_lowercase().as_str() {
-        "非常满意" | "very-satisfied" => 5,
-        "满意" | "satisfied" => 4,
-        "基本满意" | "basically-satisfied" | "neutral" => 3,
-        "不满意" | "dissatisfied" => 2,
-        "非常不满意" | "very-dissatisfied" => 1,
-        _ => return None,
-    };
-    Some(level)
-}

@@ -1,76 +1,55 @@
 //! The hall task: the single writer that owns the engine and the store.
 //!
 //! It runs on its own thread (SQLite calls block), takes requests from a channel in arrival
-//! order, lazily rolls the business day over before the first action after the boundary, and
-//! commits each change before anyone hears of it. Everyone else holds a cloneable [`HallHandle`].
+//! order, lazily rolls the business day over before the first action after the boundary,
+//! commits each change (with the command's origin, and the key event that caused it) before
+//! anyone hears of it, and then publishes the new [`HallSnapshot`](super::snapshot) and the
+//! call it made. Everyone else holds a cloneable [`HallHandle`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
-use super::queries;
+use super::error::HallError;
+use super::queries::{self, Answer};
+use super::snapshot::Publisher;
+use crate::command::{Command, InputMark, Origin, Query};
 use crate::config::Config;
-use crate::engine::{Change, Command, Effect, Engine, Refusal};
+use crate::engine::{Change, Engine, Outcome, Refusal};
 use crate::store::{Store, StoreError};
 
-/// Why a request did not go through.
-#[derive(Debug, thiserror::Error)]
-pub enum HallError {
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error("could not record the change, nothing was done: {0}")]
-    Store(#[from] StoreError),
-    #[error("hallq is shutting down")]
-    Stopped,
-    /// The kiosk's printer cannot print; no number was used.
-    #[error("printer {kiosk}: {reason}")]
-    PrinterUnavailable { kiosk: String, reason: String },
-    /// The ticket was committed but its print failed; it was voided (number not reused).
-    #[error("{number} {}: printer {kiosk}: {reason}; please take a new ticket", if *.voided { "was voided" } else { "was NOT printed" })]
-    PrintFailed {
-        kiosk: String,
-        number: String,
-        reason: String,
-        voided: bool,
-    },
+/// A command with who asked and, for a key press, which event of which device it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub command: Command,
+    pub origin: Origin,
+    pub mark: Option<InputMark>,
 }
 
-impl HallError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            HallError::Refused(r) => r.code(),
-            HallError::Store(_) => "store_error",
-            HallError::Stopped => "unavailable",
-            HallError::PrinterUnavailable { .. } => "printer_unavailable",
-            HallError::PrintFailed { .. } => "print_failed",
+impl Envelope {
+    pub fn new(command: Command, origin: Origin) -> Envelope {
+        Envelope {
+            command,
+            origin,
+            mark: None,
         }
     }
 }
 
-/// A read-only question about the hall.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Query {
-    Status,
-    Queue,
-    Reservations { date: Option<jiff::civil::Date> },
-    Handoffs { day: Option<jiff::civil::Date> },
-}
-
-/// What a command produced, for the caller and for the effect runner.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub message: String,
-    pub data: Map<String, Value>,
-    pub effects: Vec<Effect>,
+/// One committed change: what it did and its event's sequence number in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    pub outcome: Outcome,
     pub event_seq: Option<i64>,
 }
 
 enum Request {
-    Command(Command, oneshot::Sender<Result<Outcome, HallError>>),
-    Query(Query, oneshot::Sender<Result<Value, HallError>>),
+    Command(Envelope, oneshot::Sender<Result<Outcome, HallError>>),
+    Consume(InputMark, oneshot::Sender<Result<(), HallError>>),
+    Query(Query, oneshot::Sender<Result<Answer, HallError>>),
     Reload(Arc<Config>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
     Stop,
@@ -81,15 +60,19 @@ pub struct Hall {
     engine: Engine,
     store: Store,
     clock: Arc<dyn Clock>,
+    /// Per input device: the epoch and sequence number of the last key event applied.
+    marks: HashMap<String, (u16, u16)>,
 }
 
 impl Hall {
-    pub fn new(engine: Engine, store: Store, clock: Arc<dyn Clock>) -> Self {
-        Hall {
+    pub fn new(engine: Engine, store: Store, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let marks = store.input_marks()?;
+        Ok(Hall {
             engine,
             store,
             clock,
-        }
+            marks,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -100,10 +83,15 @@ impl Hall {
         &self.store
     }
 
-    /// Persist then apply one decided change.
-    fn commit(&mut self, change: Change) -> Result<(Change, Option<i64>), HallError> {
-        let seq = if change.is_durable() {
-            match self.store.commit(&change) {
+    /// Persist then apply one decided change, with the key event that caused it.
+    fn commit(
+        &mut self,
+        change: Change,
+        origin: &Origin,
+        mark: Option<&InputMark>,
+    ) -> Result<Committed, HallError> {
+        let event_seq = if change.is_durable() || mark.is_some() {
+            match self.store.commit(&change, &origin.to_string(), mark) {
                 Ok(seq) => seq,
                 // Older than what the engine remembers, but the store knows: still a refusal.
                 Err(StoreError::Duplicate(what)) => return Err(Refusal::NotAllowed(what).into()),
@@ -113,7 +101,14 @@ impl Hall {
             None
         };
         self.engine.apply(&change);
-        Ok((change, seq))
+        if let Some(mark) = mark {
+            self.marks
+                .insert(mark.device.clone(), (mark.epoch, mark.seq));
+        }
+        Ok(Committed {
+            outcome: change.outcome,
+            event_seq,
+        })
     }
 
     /// After a rollover: purge personal data older than its retention period.
@@ -134,65 +129,84 @@ impl Hall {
     /// Run one command at `now`, rolling the day over first if it is due.
     pub fn execute(
         &mut self,
-        command: &Command,
+        envelope: &Envelope,
         now: Timestamp,
-    ) -> Result<Vec<Outcome>, HallError> {
-        let (outcomes, result) = self.execute_all(command, now);
-        result.map(|()| outcomes)
+    ) -> Result<Vec<Committed>, HallError> {
+        let (committed, result) = self.execute_all(envelope, now);
+        result.map(|()| committed)
     }
 
     /// Like [`Hall::execute`], but also returns what was committed when the command itself
-    /// was refused (a lazy rollover before it), so its effects are not lost.
+    /// was refused (a lazy rollover before it), so it is published all the same.
     pub fn execute_all(
         &mut self,
-        command: &Command,
+        envelope: &Envelope,
         now: Timestamp,
-    ) -> (Vec<Outcome>, Result<(), HallError>) {
-        let mut outcomes = Vec::new();
+    ) -> (Vec<Committed>, Result<(), HallError>) {
+        let Envelope {
+            command,
+            origin,
+            mark,
+        } = envelope;
+        if let Some(mark) = mark {
+            if !mark.is_new(self.marks.get(&mark.device).copied()) {
+                let e = HallError::AlreadyApplied {
+                    device: mark.device.clone(),
+                    seq: mark.seq,
+                };
+                return (Vec::new(), Err(e));
+            }
+        }
+        let mut committed = Vec::new();
         if *command != Command::Rollover && self.engine.rollover_due(now) {
             let rolled = self
                 .engine
                 .decide(&Command::Rollover, now)
                 .map_err(HallError::from);
-            match rolled.and_then(|change| self.commit(change)) {
-                Ok(committed) => outcomes.push(outcome(committed)),
-                Err(e) => return (outcomes, Err(e)),
+            match rolled.and_then(|change| self.commit(change, &Origin::Hall, None)) {
+                Ok(c) => committed.push(c),
+                Err(e) => return (committed, Err(e)),
             }
             self.housekeeping();
         }
         let change = match self.engine.decide(command, now) {
             Ok(change) => change,
             // The lazy rollover above already did the work a timer rollover asked for.
-            Err(_) if *command == Command::Rollover && !outcomes.is_empty() => {
-                return (outcomes, Ok(()))
+            Err(_) if *command == Command::Rollover && !committed.is_empty() => {
+                return (committed, Ok(()))
             }
-            Err(e) => return (outcomes, Err(e.into())),
+            Err(e) => {
+                // A refused key press is still used up: it must not be applied later.
+                if let Some(mark) = mark {
+                    if let Err(store) = self.consume(mark) {
+                        return (committed, Err(store));
+                    }
+                }
+                return (committed, Err(e.into()));
+            }
         };
-        match self.commit(change) {
-            Ok(committed) => {
-                outcomes.push(outcome(committed));
-                (outcomes, Ok(()))
+        match self.commit(change, origin, mark.as_ref()) {
+            Ok(c) => {
+                committed.push(c);
+                (committed, Ok(()))
             }
-            Err(e) => (outcomes, Err(e)),
+            Err(e) => (committed, Err(e)),
         }
     }
 
-    fn query(&self, query: &Query) -> Result<Value, HallError> {
-        match query {
-            Query::Status => Ok(queries::status(&self.engine)),
-            Query::Queue => Ok(queries::queue(&self.engine)),
-            Query::Reservations { date } => queries::reservations(&self.engine, &self.store, *date),
-            Query::Handoffs { day } => queries::handoffs(&self.engine, &self.store, *day),
+    /// Record a key event that changed nothing (refused), so it is not applied later.
+    pub fn consume(&mut self, mark: &InputMark) -> Result<(), HallError> {
+        if !mark.is_new(self.marks.get(&mark.device).copied()) {
+            return Ok(());
         }
+        self.store.commit(&Change::default(), "", Some(mark))?;
+        self.marks
+            .insert(mark.device.clone(), (mark.epoch, mark.seq));
+        Ok(())
     }
-}
 
-fn outcome((change, seq): (Change, Option<i64>)) -> Outcome {
-    Outcome {
-        message: change.reply.message,
-        data: change.reply.data,
-        effects: change.effects,
-        event_seq: seq,
+    fn query(&self, query: &Query) -> Result<Answer, HallError> {
+        queries::answer(&self.engine, &self.store, query)
     }
 }
 
@@ -204,12 +218,28 @@ pub struct HallHandle {
 
 impl HallHandle {
     /// Execute a command; the reply is the command's own outcome (after any lazy rollover).
-    pub async fn execute(&self, command: Command) -> Result<Outcome, HallError> {
+    pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, HallError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Command(command, tx))
-            .await
-            .map_err(|_| HallError::Stopped)?;
+        self.send(Request::Command(envelope, tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)?
+    }
+
+    /// Execute a command the hall gives itself (its timer, voiding an unprinted ticket).
+    pub async fn execute_own(&self, command: Command) -> Result<Outcome, HallError> {
+        self.execute(Envelope::new(command, Origin::Hall)).await
+    }
+
+    /// Use up a key event that was refused before it reached the engine (the kiosk's printer
+    /// cannot print), so it is not applied when it is read again.
+    pub async fn consume(&self, mark: InputMark) -> Result<(), HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Consume(mark, tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)?
+    }
+
+    pub async fn query(&self, query: Query) -> Result<Answer, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Query(query, tx)).await?;
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
@@ -238,21 +268,16 @@ impl HallHandle {
         matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
     }
 
-    pub async fn query(&self, query: Query) -> Result<Value, HallError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Request::Query(query, tx))
-            .await
-            .map_err(|_| HallError::Stopped)?;
-        rx.await.map_err(|_| HallError::Stopped)?
+    async fn send(&self, request: Request) -> Result<(), HallError> {
+        self.tx.send(request).await.map_err(|_| HallError::Stopped)
     }
 }
 
-/// Start the hall thread. Every committed outcome's effects go to `effects`.
+/// Start the hall thread. Each committed outcome is published through `publisher`.
 /// The thread ends on [`HallHandle::stop`] or when every handle is dropped.
 pub fn spawn(
     mut hall: Hall,
-    effects: mpsc::UnboundedSender<Effect>,
+    mut publisher: Publisher,
 ) -> (HallHandle, std::thread::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Request>(256);
     let thread = std::thread::Builder::new()
@@ -260,29 +285,40 @@ pub fn spawn(
         .spawn(move || {
             while let Some(request) = rx.blocking_recv() {
                 match request {
-                    Request::Command(command, reply) => {
+                    Request::Command(envelope, reply) => {
                         let now = hall.clock.now();
-                        let (committed, result) = hall.execute_all(&command, now);
-                        for o in &committed {
-                            log_outcome(o);
-                            for effect in &o.effects {
-                                let _ = effects.send(effect.clone());
+                        let (committed, result) = hall.execute_all(&envelope, now);
+                        for c in &committed {
+                            log_committed(c, &envelope.origin);
+                            if c.event_seq.is_some() {
+                                publisher.publish(&hall.engine, &c.outcome);
                             }
                         }
                         let result = match result {
-                            Ok(()) => Ok(committed.into_iter().last().expect("a success commits")),
+                            Ok(()) => Ok(committed
+                                .into_iter()
+                                .last()
+                                .expect("a success commits")
+                                .outcome),
                             Err(e) => {
-                                log_refusal(&command, &e);
+                                log_refusal(&envelope, &e);
                                 Err(e)
                             }
                         };
                         let _ = reply.send(result);
                     }
+                    Request::Consume(mark, reply) => {
+                        let _ = reply.send(hall.consume(&mark));
+                    }
                     Request::Query(query, reply) => {
                         let _ = reply.send(hall.query(&query));
                     }
                     Request::Reload(config, reply) => {
-                        let _ = reply.send(hall.engine.reconfigure(config));
+                        let result = hall.engine.reconfigure(config);
+                        if result.is_ok() {
+                            publisher.refresh(&hall.engine);
+                        }
+                        let _ = reply.send(result);
                     }
                     Request::Ping(reply) => {
                         let _ = reply.send(());
@@ -295,49 +331,29 @@ pub fn spawn(
     (HallHandle { tx }, thread)
 }
 
-/// One journal line per committed change, with WINDOW and TICKET fields when it has them so
+/// One journal line per committed change, with WINDOW, TICKET and ORIGIN fields so
 /// `journalctl -u hallq WINDOW=3` finds a window's day. Messages carry personal data masked.
-fn log_outcome(o: &Outcome) {
-    if o.event_seq.is_some() {
-        let window = o.data.get("window").and_then(Value::as_u64);
-        let ticket = o.data.get("number").and_then(Value::as_str);
-        tracing::info!(event_seq = o.event_seq, window, ticket, "{}", o.message);
+fn log_committed(c: &Committed, origin: &Origin) {
+    if c.event_seq.is_some() {
+        let origin = origin.to_string();
+        let (window, ticket) = (c.outcome.window(), c.outcome.ticket());
+        tracing::info!(
+            event_seq = c.event_seq,
+            window,
+            ticket,
+            origin,
+            "{}",
+            c.outcome.message()
+        );
     }
 }
 
-fn log_refusal(command: &Command, e: &HallError) {
+fn log_refusal(envelope: &Envelope, e: &HallError) {
+    let command = envelope.command.name();
+    let origin = envelope.origin.to_string();
     match e {
-        HallError::Store(_) => tracing::error!(command = command_name(command), "{e}"),
-        _ => tracing::info!(
-            command = command_name(command),
-            code = e.code(),
-            "refused: {e}"
-        ),
-    }
-}
-
-/// The command's name for logs (its fields may hold personal data).
-pub fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Issue { .. } => "issue",
-        Command::CallNext { .. } => "call",
-        Command::CallTicket { .. } => "call_ticket",
-        Command::Recall { .. } => "recall",
-        Command::Start { .. } => "start",
-        Command::Finish { .. } => "finish",
-        Command::Skip { .. } => "skip",
-        Command::Hold { .. } => "hold",
-        Command::Transfer { .. } => "transfer",
-        Command::Requeue { .. } => "requeue",
-        Command::Pause { .. } => "pause",
-        Command::Resume { .. } => "resume",
-        Command::Login { .. } => "login",
-        Command::Logout { .. } => "logout",
-        Command::Evaluate { .. } => "evaluate",
-        Command::Reserve { .. } => "reserve",
-        Command::Void { .. } => "void",
-        Command::Handoff(_) => "handoff",
-        Command::Rollover => "rollover",
-        Command::Tick => "tick",
+        HallError::Store(_) => tracing::error!(command, origin, "{e}"),
+        HallError::AlreadyApplied { .. } => tracing::debug!(command, origin, "{e}"),
+        _ => tracing::info!(command, origin, code = e.code(), "refused: {e}"),
     }
 }

@@ -1,14 +1,19 @@
-//! The runtime: wires the hall task, the control socket, the timers and the effect runner, and
-//! runs them until shutdown.
+//! The runtime: wires the hall task, the snapshot feeds, the device tasks, the issuing
+//! service, the control socket and the timers, and runs them until shutdown.
 //!
 //! [`run`] is the whole daemon; `main` only parses arguments, sets up logging and signals, and
-//! calls it. Tests call it too, with a [`clock::ManualClock`].
+//! calls it. Tests call it too, with a [`clock::ManualClock`]. `docs/architecture.md` draws the
+//! paths a request takes through these modules.
 
 pub mod clock;
 pub mod devices;
+pub mod error;
 pub mod hall;
+pub mod issue;
 pub mod notify;
 pub mod queries;
+pub mod services;
+pub mod snapshot;
 pub mod watchdog;
 
 use std::fs::File;
@@ -16,17 +21,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::command::Command;
 use crate::config::Config;
 use crate::control::server;
-use crate::engine::{day, Command, Effect, Engine};
+use crate::engine::{day, Engine};
 use crate::store::{self, Store, StoreError};
 use clock::Clock;
 use devices::Devices;
-use hall::{Hall, HallHandle, Query};
+use hall::{Hall, HallHandle};
+use issue::IssuingService;
 use notify::Notifier;
+use services::Services;
+use snapshot::{HallSnapshot, Publisher};
 use watchdog::Check;
 
 /// How often the timer asks for rollover and tidal checks.
@@ -128,14 +137,7 @@ pub fn open_hall(config: &Arc<Config>, clock: Arc<dyn Clock>) -> Result<(Hall, F
     }
     let state = store::load_state(&store)?;
     let engine = Engine::new(config.clone(), state);
-    Ok((Hall::new(engine, store, clock), lock))
-}
-
-/// What the control socket and the effect runner share.
-#[derive(Debug)]
-pub struct Ctx {
-    pub hall: HallHandle,
-    pub devices: Arc<Devices>,
+    Ok((Hall::new(engine, store, clock)?, lock))
 }
 
 /// How long shutdown waits for device queues to drain.
@@ -151,13 +153,12 @@ pub async fn run(
     let notifier = Notifier::new();
     let (hall, _lock) = open_hall(&config, options.clock.clone())?;
     let business_day = hall.engine().state().business_day;
-    let (effects_tx, effects_rx) = mpsc::unbounded_channel();
+    let (publisher, feeds, health) = Publisher::new(hall.engine());
     let listener = server::bind(&config.socket_path())?;
-    let (handle, thread) = hall::spawn(hall, effects_tx);
+    let (handle, thread) = hall::spawn(hall, publisher);
 
     let device_stop = CancellationToken::new();
-    let (devices, mut checks) = Devices::start(&config, &handle, &device_stop).await?;
-    let devices = Arc::new(devices);
+    let (devices, mut checks) = Devices::start(&config, &feeds, &health, &device_stop).await?;
     let hall_check = handle.clone();
     checks.insert(
         0,
@@ -166,16 +167,15 @@ pub async fn run(
             async move { hall.alive(t).await }
         }),
     );
-    let ctx = Arc::new(Ctx {
+    let services = Arc::new(Services {
         hall: handle.clone(),
-        devices: devices.clone(),
+        issuing: IssuingService::new(handle.clone(), devices.printers.clone()),
+        feeds: feeds.clone(),
     });
 
     let tasks = tokio_util::task::TaskTracker::new();
-    tasks.spawn(server::serve(listener, ctx.clone(), shutdown.clone()));
+    tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));
     tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
-    let (nudge_tx, nudge_rx) = watch::channel(());
-    tasks.spawn(run_effects(effects_rx, ctx.clone(), nudge_tx));
     if let Some(interval) = options.watchdog.or_else(Notifier::watchdog_interval) {
         // Feed at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
         tasks.spawn(watchdog::feed(
@@ -194,7 +194,7 @@ pub async fn run(
         shutdown.clone(),
     ));
 
-    let status = status_line(&handle, &devices).await;
+    let status = status_line(&feeds.snapshot.borrow());
     tracing::info!(
         hall = %config.hall.id,
         business_day = %business_day,
@@ -210,10 +210,8 @@ pub async fn run(
         });
     }
     tasks.spawn(report_status(
-        handle.clone(),
-        devices.clone(),
+        feeds.snapshot.clone(),
         notifier.clone(),
-        nudge_rx,
         shutdown.clone(),
     ));
     tasks.close();
@@ -222,11 +220,10 @@ pub async fn run(
     tracing::info!("hallq stopping");
     notifier.stopping();
     let _ = std::fs::remove_file(config.socket_path());
-    // The hall finishes the request in flight, then ends; its effects sender goes with it, so
-    // the effect runner drains what was committed and ends too.
+    // The hall finishes the request in flight, then ends; the displays draw its last snapshot.
     handle.stop().await;
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-    drop((ctx, handle));
+    drop((services, handle));
     tasks.wait().await;
     devices.drain(DRAIN).await;
     device_stop.cancel();
@@ -235,38 +232,29 @@ pub async fn run(
 }
 
 /// `serving; 12 waiting; printer kiosk-1-printer paper_near_end`
-async fn status_line(hall: &HallHandle, devices: &Devices) -> String {
-    let waiting: u64 = match hall.query(Query::Status).await {
-        Ok(v) => v["waiting"]
-            .as_object()
-            .map_or(0, |m| m.values().filter_map(|n| n.as_u64()).sum()),
-        Err(_) => 0,
-    };
+fn status_line(snapshot: &HallSnapshot) -> String {
+    let waiting: u32 = snapshot.hall.waiting.values().sum();
     let mut parts = vec!["serving".to_string(), format!("{waiting} waiting")];
-    parts.extend(devices.health.problems());
+    parts.extend(snapshot::problems(&snapshot.devices));
     parts.join("; ")
 }
 
 /// Keep systemd's STATUS= current: after queue changes and device health changes.
 async fn report_status(
-    hall: HallHandle,
-    devices: Arc<Devices>,
+    mut snapshot: watch::Receiver<HallSnapshot>,
     notifier: Notifier,
-    mut nudges: watch::Receiver<()>,
     shutdown: CancellationToken,
 ) {
-    let mut health = devices.health.subscribe();
     let mut last = String::new();
     loop {
-        let line = status_line(&hall, &devices).await;
+        let line = status_line(&snapshot.borrow_and_update());
         if line != last {
             notifier.status(&line);
             last = line;
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = nudges.changed() => if r.is_err() { return },
-            r = health.changed() => if r.is_err() { return },
+            r = snapshot.changed() => if r.is_err() { return },
         }
     }
 }
@@ -311,42 +299,10 @@ async fn timer(hall: HallHandle, every: Duration, shutdown: CancellationToken) {
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = interval.tick() => {
-                if let Err(e) = hall.execute(Command::Tick).await {
+                if let Err(e) = hall.execute_own(Command::Tick).await {
                     tracing::warn!("timer tick failed: {e}");
                 }
             }
         }
-    }
-}
-
-/// Carry out effects after their change is committed: devices, the journal, STATUS=.
-async fn run_effects(
-    mut effects: mpsc::UnboundedReceiver<Effect>,
-    ctx: Arc<Ctx>,
-    nudge: watch::Sender<()>,
-) {
-    while let Some(effect) = effects.recv().await {
-        match &effect {
-            Effect::Announce {
-                window,
-                number,
-                recall,
-            } => {
-                tracing::info!(window, ticket = %number, recall, "announce");
-            }
-            Effect::TidalAdvice {
-                service,
-                advice,
-                waiting,
-            } => {
-                tracing::warn!(service = %service, waiting, "tidal advice: {} a tidal window", advice.as_str());
-            }
-            Effect::DayRolledOver { day } => {
-                tracing::info!(business_day = %day, "business day started")
-            }
-            Effect::QueueChanged => nudge.send_replace(()),
-            Effect::PrintTicket { .. } | Effect::WindowChanged { .. } => {}
-        }
-        ctx.devices.apply(&effect, &ctx.hall).await;
     }
 }

@@ -115,6 +115,26 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
 
 impl Store {
     /// Reservations of one date, from the store (for past dates the engine no longer holds).
+    /// Per input device, the epoch and sequence number of the last key event applied.
+    pub fn input_marks(&self) -> Result<std::collections::HashMap<String, (u16, u16)>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT device, epoch, seq FROM input_marks")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u16>(1)?,
+                r.get::<_, u16>(2)?,
+            ))
+        })?;
+        let mut marks = std::collections::HashMap::new();
+        for row in rows {
+            let (device, epoch, seq) = row?;
+            marks.insert(device, (epoch, seq));
+        }
+        Ok(marks)
+    }
+
     pub fn reservations_on(&self, date: Date) -> Result<Vec<Reservation>, StoreError> {
         reservations_where(self, "date = ?1", &date.to_string())
     }

@@ -44,24 +44,16 @@ fn a_committed_change_loads_back_identically() {
     assert_eq!(engine.state().business_day, day);
 
     for cmd in [
-        Command::Issue {
-            service: "A".into(),
-            class: IssueClass::Normal,
-            kiosk: None,
-        },
-        Command::Issue {
-            service: "A".into(),
-            class: IssueClass::Green,
-            kiosk: Some("kiosk-1".into()),
-        },
+        Command::issue("A", IssueClass::Normal),
+        Command::issue_at("A", IssueClass::Green, Some("kiosk-1".into())),
         Command::Login {
             window: 1,
             clerk: "c01".into(),
         },
-        Command::CallNext { window: 1 },
+        Command::call_next(1),
     ] {
         let change = engine.decide(&cmd, now).unwrap();
-        let seq = store.commit(&change).unwrap();
+        let seq = store.commit(&change, "cli uid=0", None).unwrap();
         assert!(seq.is_some());
         engine.apply(&change);
     }
@@ -118,7 +110,7 @@ fn personal_data_of_old_reservations_is_purged_everywhere() {
     let reserve = |date| Command::Reserve {
         service: "A".into(),
         date: Some(date),
-        slot: jiff::civil::time(10, 0, 0, 0),
+        slot: crate::command::args::Hhmm(jiff::civil::time(10, 0, 0, 0)),
         name: PersonName::new("王小明"),
         phone: Phone::new("13912345678"),
     };
@@ -127,7 +119,7 @@ fn personal_data_of_old_reservations_is_purged_everywhere() {
         jiff::civil::date(2026, 12, 1),
     ] {
         let change = engine.decide(&reserve(date), now).unwrap();
-        store.commit(&change).unwrap();
+        store.commit(&change, "cli uid=0", None).unwrap();
         engine.apply(&change);
     }
     assert_eq!(
@@ -171,20 +163,20 @@ fn hall_at(dir: &Path, now: jiff::Timestamp) -> crate::runtime::hall::Hall {
         .unwrap();
     let engine = Engine::new(test_config(), load_state(&store).unwrap());
     let clock = crate::runtime::clock::ManualClock::new(now);
-    crate::runtime::hall::Hall::new(engine, store, std::sync::Arc::new(clock))
+    crate::runtime::hall::Hall::new(engine, store, std::sync::Arc::new(clock)).unwrap()
+}
+
+fn by_cli(command: Command) -> crate::runtime::hall::Envelope {
+    crate::runtime::hall::Envelope::new(command, crate::command::Origin::Cli { uid: 0 })
 }
 
 #[test]
 fn a_full_disk_refuses_the_change_and_loses_nothing() {
-    use crate::runtime::hall::HallError;
+    use crate::runtime::error::HallError;
     let dir = tempfile::tempdir().unwrap();
     let now = at("2026-11-26T01:00:00Z");
     let mut hall = hall_at(dir.path(), now);
-    let issue = Command::Issue {
-        service: "A".into(),
-        class: IssueClass::Normal,
-        kiosk: None,
-    };
+    let issue = by_cli(Command::issue("A", IssueClass::Normal));
     hall.execute(&issue, now).unwrap();
     // Simulate a full disk: the database may not grow by a single page.
     let pages: i64 = hall
@@ -226,12 +218,15 @@ fn a_full_disk_refuses_the_change_and_loses_nothing() {
         .pragma_update(None, "max_page_count", 1_000_000)
         .unwrap();
     let next = hall.execute(&issue, now).unwrap();
-    assert_eq!(next[0].data["number"], format!("A{:03}", issued + 1));
+    assert_eq!(
+        next[0].outcome.data()["number"],
+        format!("A{:03}", issued + 1)
+    );
 }
 
 #[test]
 fn a_case_handed_over_long_ago_is_still_refused_clearly() {
-    use crate::runtime::hall::HallError;
+    use crate::runtime::error::HallError;
     let dir = tempfile::tempdir().unwrap();
     let now = at("2026-11-26T01:00:00Z");
     {
@@ -247,17 +242,19 @@ fn a_case_handed_over_long_ago_is_still_refused_clearly() {
             .unwrap();
     }
     let mut hall = hall_at(dir.path(), now);
-    let handoff = Command::Handoff(crate::engine::HandoffRequest {
-        case_no: "ZW-OLD".into(),
-        title: "证书".into(),
-        recipient: crate::privacy::PersonName::new("王小明"),
-        phone: crate::privacy::Phone::new("13912345678"),
-        method: crate::engine::HandoffMethodRequest::Pickup {
+    let handoff = by_cli(Command::Handoff(crate::command::Handoff::Pickup(
+        crate::command::Pickup {
+            case: crate::command::HandoffCase {
+                case_no: "ZW-OLD".into(),
+                title: "证书".into(),
+                recipient: crate::privacy::PersonName::new("王小明"),
+                phone: crate::privacy::Phone::new("13912345678"),
+                window: None,
+            },
             id_last4: None,
             id_number: None,
         },
-        window: None,
-    });
+    )));
     let err = hall.execute(&handoff, now).unwrap_err();
     assert!(matches!(err, HallError::Refused(_)), "{err}");
     assert!(

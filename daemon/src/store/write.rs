@@ -3,6 +3,7 @@
 use rusqlite::{params, Transaction, TransactionBehavior};
 
 use super::{Store, StoreError};
+use crate::command::InputMark;
 use crate::engine::model::{Reservation, Ticket, WindowState};
 use crate::engine::{Change, Event};
 
@@ -34,9 +35,15 @@ impl Store {
             .map_err(|e| StoreError::BadRow(format!("hall.business_day {stored:?}: {e}")))
     }
 
-    /// Persist `change` atomically; returns the event's sequence number if it had an event.
-    /// On error nothing of the change is written.
-    pub fn commit(&mut self, change: &Change) -> Result<Option<i64>, StoreError> {
+    /// Persist `change` atomically, its event naming `origin`, together with the key event of
+    /// an input device that caused it (`mark`); returns the event's sequence number if it had
+    /// an event. On error nothing of the change is written.
+    pub fn commit(
+        &mut self,
+        change: &Change,
+        origin: &str,
+        mark: Option<&InputMark>,
+    ) -> Result<Option<i64>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -73,8 +80,20 @@ impl Store {
                 other => other,
             })?;
         }
+        if let Some(mark) = mark {
+            let at = change
+                .event
+                .as_ref()
+                .map_or_else(jiff::Timestamp::now, |e| e.at);
+            tx.execute(
+                "INSERT INTO input_marks (device, epoch, seq, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device) DO UPDATE SET
+                    epoch = excluded.epoch, seq = excluded.seq, at = excluded.at",
+                params![mark.device, mark.epoch, mark.seq, at.to_string()],
+            )?;
+        }
         let seq = match &change.event {
-            Some(event) => Some(append_event(&tx, event)?),
+            Some(event) => Some(append_event(&tx, event, origin)?),
             None => None,
         };
         tx.commit()?;
@@ -82,16 +101,18 @@ impl Store {
     }
 }
 
-fn append_event(tx: &Transaction<'_>, event: &Event) -> Result<i64, StoreError> {
+fn append_event(tx: &Transaction<'_>, event: &Event, origin: &str) -> Result<i64, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     tx.execute(
-        "INSERT INTO events (id, kind, at, business_day, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO events (id, kind, at, business_day, body, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             id,
             event.kind,
             event.at.to_string(),
             event.business_day.to_string(),
-            event.body.to_string()
+            event.body.to_string(),
+            origin
         ],
     )?;
     Ok(tx.last_insert_rowid())

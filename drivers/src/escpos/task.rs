@@ -96,7 +96,8 @@ impl From<Vec<u8>> for PrintJob {
 }
 
 /// Health of a device, as reported to the engine, status output and the journal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HealthState {
     Online,
     Degraded,
@@ -114,7 +115,7 @@ impl fmt::Display for HealthState {
 }
 
 /// Health with its machine-readable cause (`paper_near_end`, `paper_out`, `disconnected`, …).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Health {
     pub state: HealthState,
     pub cause: Option<String>,

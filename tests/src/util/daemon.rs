@@ -250,6 +250,23 @@ impl Daemon {
         answer
     }
 
+    /// The store file.
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("data/hallq.db")
+    }
+
+    /// The event log as `(kind, origin)`, oldest first, read from the store file (read-only, so
+    /// it works beside the running daemon).
+    pub fn event_origins(&self) -> Vec<(String, Option<String>)> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(self.store_path(), flags).expect("store");
+        let mut stmt = db
+            .prepare("SELECT kind, origin FROM events ORDER BY seq")
+            .unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
     }

@@ -292,3 +292,42 @@ fn handoffs_are_logged_listed_masked_and_never_twice() {
         2
     );
 }
+
+#[test]
+fn every_event_names_its_origin() {
+    let d = Daemon::start_new(&HallSpec::default());
+    let uid = own_uid();
+    d.ok(&["issue", "A"]);
+    let answer = d.raw(b"{\"cmd\":\"issue\",\"service\":\"B\"}\n");
+    assert!(answer.contains("\"ok\":true"), "{answer}");
+    let answer =
+        d.raw(b"{\"cmd\":\"login\",\"window\":1,\"clerk\":\"c1\",\"client\":\"hallq-cli\"}\n");
+    assert!(answer.contains("\"ok\":true"), "{answer}");
+    let events = d.event_origins();
+    let origins: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(kind, origin)| (kind.as_str(), origin.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(origins.len(), 3, "{origins:?}");
+    assert_eq!(
+        origins[0],
+        ("ticket_issued", format!("cli uid={uid}").as_str())
+    );
+    assert_eq!(origins[1].0, "ticket_issued");
+    assert!(
+        origins[1].1.starts_with(&format!("socket uid={uid} pid=")),
+        "a raw socket client is a socket peer with its pid: {origins:?}"
+    );
+    assert_eq!(
+        origins[2],
+        ("clerk_login", format!("cli uid={uid}").as_str()),
+        "a client that says it is the CLI is recorded as the CLI"
+    );
+}
+
+/// This process's uid, which the daemon sees as its peer's (read from /proc, no libc needed).
+fn own_uid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}

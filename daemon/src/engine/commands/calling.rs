@@ -35,13 +35,16 @@ fn record_call(
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        format!("{} to {window_name} ({reason})", t.number),
-        json!({
-            "window": w.number, "number": t.number, "reason": reason.as_str(), "id": t.id,
-            "service": t.current_service, "class": t.class.as_str(), "streak": w.streak,
-        }),
-    );
+    change.outcome = Outcome::Called(outcome::Called {
+        window: w.number,
+        number: t.number.clone(),
+        reason,
+        id: t.id.clone(),
+        service: t.current_service.clone(),
+        class: t.class,
+        streak: w.streak,
+        window_name: window_name.to_string(),
+    });
     change.calls.push(CallRecord {
         ticket: t.id.clone(),
         window: w.number,
@@ -50,15 +53,6 @@ fn record_call(
         recall: false,
         clerk: w.clerk.clone(),
     });
-    change.effects.push(Effect::Announce {
-        window: w.number,
-        number: t.number.clone(),
-        recall: false,
-    });
-    change
-        .effects
-        .push(Effect::WindowChanged { window: w.number });
-    change.effects.push(Effect::QueueChanged);
     change.tickets.push(t);
     change.windows.push(w);
     change
@@ -150,13 +144,14 @@ pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, 
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        format!(
-            "{} recalled to window {window} ({} of {limit})",
-            t.number, t.recall_count
-        ),
-        json!({"window": window, "number": t.number, "recall_count": t.recall_count, "reason": t.call_reason.map(|r| r.as_str())}),
-    );
+    change.outcome = Outcome::Recalled(outcome::Recalled {
+        window,
+        number: t.number.clone(),
+        recall_count: t.recall_count,
+        reason: t.call_reason,
+        limit,
+        service: t.current_service.clone(),
+    });
     change.calls.push(CallRecord {
         ticket: t.id.clone(),
         window,
@@ -164,11 +159,6 @@ pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, 
         reason: t.call_reason.unwrap_or(CallReason::Explicit),
         recall: true,
         clerk: w.clerk.clone(),
-    });
-    change.effects.push(Effect::Announce {
-        window,
-        number: t.number.clone(),
-        recall: true,
     });
     change.tickets.push(t);
     Ok(change)
@@ -180,13 +170,13 @@ fn with_current(
     window: u32,
     kind: &'static str,
     now: Timestamp,
-    f: impl FnOnce(&mut Ticket, &mut WindowState) -> Result<String, Refusal>,
+    f: impl FnOnce(&mut Ticket, &mut WindowState) -> Result<outcome::Move, Refusal>,
 ) -> Result<Change, Refusal> {
     let (_, w) = window_state(e, window)?;
     let ticket = current_ticket(e, &w)?;
     let mut t = ticket.clone();
     let mut w = w.clone();
-    let message = f(&mut t, &mut w)?;
+    let how = f(&mut t, &mut w)?;
     let mut change = Change {
         event: event(
             e,
@@ -199,11 +189,14 @@ fn with_current(
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        message,
-        json!({"window": window, "number": t.number, "id": t.id, "state": t.state.as_str(), "service": t.current_service}),
-    );
-    change.effects.push(Effect::WindowChanged { window });
+    change.outcome = Outcome::Moved(outcome::Moved {
+        window,
+        number: t.number.clone(),
+        id: t.id.clone(),
+        state: t.state,
+        service: t.current_service.clone(),
+        how,
+    });
     change.tickets.push(t);
     change.windows.push(w);
     Ok(change)
@@ -216,7 +209,7 @@ pub(super) fn start(e: &Engine, window: u32, now: Timestamp) -> Result<Change, R
         }
         t.state = TicketState::Serving;
         t.started_at = Some(now);
-        Ok(format!("serving {} at window {window}", t.number))
+        Ok(outcome::Move::Start)
     })
 }
 
@@ -233,7 +226,7 @@ pub(super) fn finish(
         t.case_no = case_no;
         w.current = None;
         w.last_finished = Some((t.id.clone(), now));
-        Ok(format!("finished {} at window {window}", t.number))
+        Ok(outcome::Move::Finish)
     })?;
     let t = &change.tickets[0];
     if let Some(minutes) = estimate::service_minutes(t) {
@@ -250,15 +243,9 @@ pub(super) fn skip(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Re
         t.state = TicketState::NoShow;
         t.finished_at = Some(now);
         w.current = None;
-        let hint = if t.requeued {
-            ""
-        } else {
-            " (it can be requeued once)"
-        };
-        Ok(format!(
-            "{} marked no-show at window {window}{hint}",
-            t.number
-        ))
+        Ok(outcome::Move::Skip {
+            may_requeue: !t.requeued,
+        })
     })
 }
 
@@ -266,10 +253,7 @@ pub(super) fn hold(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Re
     with_current(e, window, "ticket_held", now, |t, w| {
         t.state = TicketState::Held;
         w.current = None;
-        Ok(format!(
-            "{} held at window {window}; call it back with `call {window} --ticket {}`",
-            t.number, t.number
-        ))
+        Ok(outcome::Move::Hold)
     })
 }
 
@@ -307,15 +291,11 @@ pub(super) fn transfer(
         t.call_reason = None;
         t.recall_count = 0;
         w.current = None;
-        Ok(format!(
-            "{} transferred from window {window} to service {code}",
-            t.number
-        ))
+        Ok(outcome::Move::Transfer)
     })?;
     if let Some(Event { body, .. }) = change.event.as_mut() {
         body["to"] = json!(code);
     }
-    change.effects.push(Effect::QueueChanged);
     Ok(change)
 }
 
@@ -383,11 +363,12 @@ pub(super) fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change
         now,
         json!({"ticket": t.id, "number": t.number, "service": t.current_service, "ahead": ahead}),
     );
-    change.reply = reply(
-        format!("{} requeued: {ahead} ahead", t.number),
-        json!({"number": t.number, "id": t.id, "ahead": ahead, "service": t.current_service}),
-    );
-    change.effects.push(Effect::QueueChanged);
+    change.outcome = Outcome::Requeued(outcome::Requeued {
+        number: t.number.clone(),
+        id: t.id.clone(),
+        ahead,
+        service: t.current_service.clone(),
+    });
     change.tickets.push(t);
     Ok(change)
 }

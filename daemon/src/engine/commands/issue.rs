@@ -97,25 +97,21 @@ pub(super) fn issue(
             "ahead": ahead, "estimated_wait_minutes": wait,
         }),
     );
-    let mut message = format!(
-        "{number} {} ({}): {ahead} ahead, about {wait} min",
-        svc.name, ticket_class
-    );
-    if let Some(note) = &note {
-        message.push_str("; ");
-        message.push_str(note);
-    }
-    change.reply = reply(
-        message,
-        json!({
-            "id": id, "number": number, "service": svc.code, "service_name": svc.name,
-            "class": ticket_class.as_str(), "ahead": ahead, "estimated_wait_minutes": wait,
-            "issued_at": now.to_string(), "business_day": day.to_string(), "kiosk": kiosk,
-            "note": note,
-        }),
-    );
-    change.effects.push(Effect::PrintTicket { ticket: id });
-    change.effects.push(Effect::QueueChanged);
+    change.outcome = Outcome::Issued(outcome::Issued {
+        id,
+        number,
+        service: svc.code.clone(),
+        service_name: svc.name.clone(),
+        class: ticket_class,
+        ahead,
+        estimated_wait_minutes: wait,
+        issued_at: now,
+        business_day: day,
+        kiosk: kiosk.map(str::to_string),
+        note,
+        printed_at: None,
+        printer: None,
+    });
     change.tickets.push(ticket);
     change.next_order = Some(order + 1);
     Ok(change)
@@ -226,7 +222,6 @@ pub(super) fn reserve(
         ticket: None,
         checked_in_at: None,
     };
-    let hhmm = format!("{:02}:{:02}", slot.hour(), slot.minute());
     let mut change = Change {
         event: event(
             e,
@@ -239,16 +234,15 @@ pub(super) fn reserve(
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        format!(
-            "reservation {code}: {} on {date} at {hhmm} for {name} {phone}",
-            svc.name
-        ),
-        json!({
-            "code": code, "date": date.to_string(), "slot": hhmm, "service": svc.code,
-            "name": name.masked(), "phone": phone.masked(),
-        }),
-    );
+    change.outcome = Outcome::Reserved(outcome::Reserved {
+        code,
+        date,
+        slot: format!("{:02}:{:02}", slot.hour(), slot.minute()),
+        service: svc.code.clone(),
+        name: name.masked(),
+        phone: phone.masked(),
+        service_name: svc.name.clone(),
+    });
     change.reservations.push(res);
     Ok(change)
 }
@@ -278,11 +272,11 @@ pub(super) fn void(e: &Engine, id: &str, cause: &str, now: Timestamp) -> Result<
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        format!("{} voided: {cause}", t.number),
-        json!({"number": t.number, "id": t.id, "cause": cause}),
-    );
-    change.effects.push(Effect::QueueChanged);
+    change.outcome = Outcome::Voided(outcome::Voided {
+        number: t.number.clone(),
+        id: t.id.clone(),
+        cause: cause.to_string(),
+    });
     change.tickets.push(t);
     Ok(change)
 }

@@ -5,15 +5,15 @@
 
 use jiff::civil::{Date, Time};
 use jiff::Timestamp;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::model::{
     evaluation_label, CallReason, CallRecord, Reservation, ReservationSource, Ticket, TicketClass,
     TicketState, WindowState, WindowStatus,
 };
-use super::{
-    day, estimate, format_number, policy, Change, Command, Effect, Engine, Event, Refusal, Reply,
-};
+use super::outcome::{self, Outcome};
+use super::{day, estimate, format_number, policy, Change, Command, Engine, Event, Refusal};
+use crate::command::IssueClass;
 use crate::config::{Window, WindowKind};
 use crate::privacy::{PersonName, Phone};
 
@@ -23,24 +23,26 @@ mod issue;
 mod time;
 mod windows;
 
-/// The class a kiosk asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IssueClass {
-    Normal,
-    Green,
-    /// Check-in with a reservation code.
-    Reservation(String),
-}
-
 pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Change, Refusal> {
     match command {
         Command::Issue {
             service,
-            class,
+            green,
+            reservation,
             kiosk,
-        } => issue::issue(e, service, class, kiosk.as_deref(), now),
-        Command::CallNext { window } => calling::call_next(e, *window, now),
-        Command::CallTicket { window, number } => calling::call_ticket(e, *window, number, now),
+        } => {
+            let class = IssueClass::of(*green, reservation.as_deref())
+                .map_err(|e| Refusal::InvalidArgument(e.into()))?;
+            issue::issue(e, service, &class, kiosk.as_deref(), now)
+        }
+        Command::Call {
+            window,
+            ticket: None,
+        } => calling::call_next(e, *window, now),
+        Command::Call {
+            window,
+            ticket: Some(number),
+        } => calling::call_ticket(e, *window, number, now),
         Command::Recall { window } => calling::recall(e, *window, now),
         Command::Start { window } => calling::start(e, *window, now),
         Command::Finish { window, case_no } => calling::finish(e, *window, case_no.as_deref(), now),
@@ -59,7 +61,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             slot,
             name,
             phone,
-        } => issue::reserve(e, service, *date, *slot, name, phone, now),
+        } => issue::reserve(e, service, *date, slot.0, name, phone, now),
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
         Command::Rollover => time::rollover(e, now),
@@ -77,14 +79,6 @@ fn event(e: &Engine, kind: &'static str, now: Timestamp, body: Value) -> Option<
         business_day: e.state.business_day,
         body,
     })
-}
-
-fn reply(message: String, data: Value) -> Reply {
-    let data = match data {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    Reply { message, data }
 }
 
 fn window_cfg(e: &Engine, number: u32) -> Result<&Window, Refusal> {

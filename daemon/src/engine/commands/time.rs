@@ -33,19 +33,14 @@ pub(super) fn rollover(e: &Engine, now: Timestamp) -> Result<Change, Refusal> {
         business_day: to,
         body: json!({"from": from.to_string(), "to": to.to_string(), "expired": expired}),
     });
-    change.reply = reply(
-        format!("business day {to} started; {expired} tickets of {from} expired"),
-        json!({"from": from.to_string(), "to": to.to_string(), "expired": expired}),
-    );
-    change.effects.push(Effect::DayRolledOver { day: to });
-    change.effects.push(Effect::QueueChanged);
+    change.outcome = Outcome::DayStarted(outcome::DayStarted { from, to, expired });
     Ok(change)
 }
 
 pub(super) fn tick(e: &Engine, now: Timestamp) -> Change {
     let mut change = Change::default();
     let counts = e.waiting_counts();
-    let mut advice_body = Vec::new();
+    let mut given = Vec::new();
     for (service, waiting) in counts {
         let mut windows = estimate::TidalWindows::default();
         for w in e.config.windows.iter() {
@@ -62,9 +57,7 @@ pub(super) fn tick(e: &Engine, now: Timestamp) -> Change {
         let watch = e.state.tidal.get(&service).cloned().unwrap_or_default();
         let (next, advice) = estimate::tidal_step(&watch, waiting, windows, &e.config.tidal, now);
         if let Some(advice) = advice {
-            advice_body
-                .push(json!({"service": service, "advice": advice.as_str(), "waiting": waiting}));
-            change.effects.push(Effect::TidalAdvice {
+            given.push(outcome::TidalAdviceGiven {
                 service: service.clone(),
                 advice,
                 waiting,
@@ -74,12 +67,10 @@ pub(super) fn tick(e: &Engine, now: Timestamp) -> Change {
             change.tidal.push((service, next));
         }
     }
-    if !advice_body.is_empty() {
-        change.event = event(e, "tidal_advice", now, json!({"advice": advice_body}));
-        change.reply = reply(
-            format!("tidal advice: {advice_body:?}"),
-            json!({"advice": advice_body}),
-        );
+    if !given.is_empty() {
+        let body = json!({"advice": given});
+        change.event = event(e, "tidal_advice", now, body);
+        change.outcome = Outcome::Advised(outcome::Advised { advice: given });
     }
     change
 }

@@ -7,7 +7,7 @@ fn window_change(
     w: WindowState,
     kind: &'static str,
     now: Timestamp,
-    message: String,
+    action: outcome::WindowAction,
 ) -> Change {
     let mut change = Change {
         event: event(
@@ -18,13 +18,13 @@ fn window_change(
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        message,
-        json!({"window": w.number, "state": w.status.as_str(), "clerk": w.clerk}),
-    );
-    change
-        .effects
-        .push(Effect::WindowChanged { window: w.number });
+    change.outcome = Outcome::Window(outcome::WindowChanged {
+        window: w.number,
+        state: w.status,
+        clerk: w.clerk.clone(),
+        action,
+        was: None,
+    });
     change.windows.push(w);
     change
 }
@@ -36,19 +36,19 @@ pub(super) fn pause(
     pausing: bool,
 ) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
-    let (from, to, kind, verb) = if pausing {
+    let (from, to, kind, action) = if pausing {
         (
             WindowStatus::Open,
             WindowStatus::Paused,
             "window_paused",
-            "paused",
+            outcome::WindowAction::Pause,
         )
     } else {
         (
             WindowStatus::Paused,
             WindowStatus::Open,
             "window_resumed",
-            "resumed",
+            outcome::WindowAction::Resume,
         )
     };
     if w.status != from {
@@ -58,13 +58,7 @@ pub(super) fn pause(
         )));
     }
     w.status = to;
-    Ok(window_change(
-        e,
-        w,
-        kind,
-        now,
-        format!("window {window} {verb}"),
-    ))
+    Ok(window_change(e, w, kind, now, action))
 }
 
 pub(super) fn login(
@@ -98,7 +92,7 @@ pub(super) fn login(
         w,
         "clerk_login",
         now,
-        format!("clerk {clerk} logged in at window {window}"),
+        outcome::WindowAction::Login,
     ))
 }
 
@@ -115,15 +109,12 @@ pub(super) fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, 
     }
     let clerk = w.clerk.take().unwrap_or_default();
     w.status = WindowStatus::Closed;
-    let mut change = window_change(
-        e,
-        w,
-        "clerk_logout",
-        now,
-        format!("clerk {clerk} logged out of window {window}"),
-    );
+    let mut change = window_change(e, w, "clerk_logout", now, outcome::WindowAction::Logout);
     if let Some(Event { body, .. }) = change.event.as_mut() {
         body["clerk"] = json!(clerk);
+    }
+    if let Outcome::Window(w) = &mut change.outcome {
+        w.was = Some(clerk);
     }
     Ok(change)
 }
@@ -177,13 +168,12 @@ pub(super) fn evaluate(
         ),
         ..Change::default()
     };
-    change.reply = reply(
-        format!(
-            "{} evaluated {level} ({label}) at window {window}",
-            t.number
-        ),
-        json!({"window": window, "number": t.number, "level": level, "label": label}),
-    );
+    change.outcome = Outcome::Evaluated(outcome::Evaluated {
+        window,
+        number: t.number.clone(),
+        level,
+        label,
+    });
     change.tickets.push(t);
     Ok(change)
 }

@@ -1,22 +1,22 @@
-//! Device tasks inside the daemon: start one task per configured device, route committed
-//! effects to them, and collect their health and liveness.
+//! Device tasks inside the daemon: start one task per configured device and collect their
+//! health and liveness.
 //!
 //! The codecs and transports live in `hallq-drivers` and `hallq-display`; this module only
-//! connects them to the hall. Drivers never touch the store.
+//! connects them to the hall: printers to the issuing service, boards to the snapshot.
+//! Drivers never touch the store.
 
 pub mod displays;
-pub mod health;
 pub mod printers;
 
 use std::sync::Arc;
 
+use hallq_drivers::Health;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::hall::HallHandle;
+use super::snapshot::{DeviceHealthTable, Feeds};
 use super::watchdog::Check;
-use crate::config::Config;
-use crate::engine::Effect;
-use health::HealthBoard;
+use crate::config::{Config, DeviceKind};
 
 /// Why the device tasks could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,40 +28,48 @@ pub enum DeviceError {
 /// The running device tasks.
 #[derive(Debug)]
 pub struct Devices {
-    pub printers: printers::Printers,
+    pub printers: Arc<printers::Printers>,
     pub displays: displays::Displays,
-    pub health: HealthBoard,
 }
 
 impl Devices {
     /// Start a task for every configured device; returns the liveness checks of each.
     pub async fn start(
         config: &Arc<Config>,
-        hall: &HallHandle,
+        feeds: &Feeds,
+        health: &DeviceHealthTable,
         shutdown: &CancellationToken,
     ) -> Result<(Devices, Vec<Check>), DeviceError> {
-        let health = HealthBoard::default();
         let mut checks = Vec::new();
-        let printers = printers::Printers::start(config, &health, &mut checks, shutdown).await?;
-        let displays =
-            displays::Displays::start(config, hall, &health, &mut checks, shutdown).await?;
-        Ok((
-            Devices {
-                printers,
-                displays,
-                health,
-            },
-            checks,
-        ))
-    }
-
-    /// Carry out one committed effect on the devices it concerns.
-    pub async fn apply(&self, effect: &Effect, hall: &HallHandle) {
-        self.displays.apply(effect, hall).await;
+        let printers = printers::Printers::start(config, health, &mut checks, shutdown).await?;
+        let displays = displays::Displays::start(config, feeds, health, &mut checks, shutdown)?;
+        let devices = Devices {
+            printers: Arc::new(printers),
+            displays,
+        };
+        Ok((devices, checks))
     }
 
     /// Let device queues drain, at most `within`.
     pub async fn drain(&self, within: std::time::Duration) {
         let _ = tokio::time::timeout(within, self.displays.drain()).await;
+    }
+}
+
+/// Copy a driver's health into the table until the driver or the daemon stops.
+pub async fn forward_health(
+    mut rx: watch::Receiver<Health>,
+    table: DeviceHealthTable,
+    device: String,
+    kind: DeviceKind,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let health = rx.borrow_and_update().clone();
+        table.set(&device, kind, health);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = rx.changed() => if r.is_err() { return },
+        }
     }
 }

@@ -1,0 +1,448 @@
+//! The hall's command list: every request a kiosk, a clerk, a supervisor, a device or a script
+//! can make of the hall, defined once.
+//!
+//! Each variant of [`Command`] is at the same time the control socket's request (serde, tagged
+//! by `cmd`, as documented in `docs/control-socket.md`), the CLI subcommand (clap derive; the
+//! doc comments are the `--help` text) and the engine's command (`Engine::decide` takes it as
+//! it is). Adding a command is one variant here plus its engine rule. [`Query`] is the same for
+//! read-only questions. Commands the hall gives itself (void, rollover, tick) are skipped by
+//! both the socket and the CLI, so no client can send them.
+//!
+//! This module owns the shapes and the parsing of requests, and [`Origin`]: who or what asked.
+//! It owns no rules (the engine) and no I/O (the control server, the device tasks).
+
+pub mod args;
+mod origin;
+
+use clap::{Args, Subcommand};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::privacy::{Address, IdNumber, PersonName, Phone};
+use args::{masked, Hhmm};
+
+pub use origin::{InputMark, Origin};
+
+/// Something that changes the hall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Subcommand)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    /// Register a reservation taken by phone.
+    Reserve {
+        /// Service code, e.g. A.
+        service: String,
+        /// Slot start, local time HH:MM.
+        #[arg(long, value_parser = masked(args::slot))]
+        slot: Hhmm,
+        /// YYYY-MM-DD; today's business day when left out.
+        #[arg(long, value_parser = masked(args::date))]
+        #[serde(default, with = "args::wire_date")]
+        date: Option<Date>,
+        /// The citizen's name (kept for the hall, shown masked).
+        #[arg(long)]
+        name: PersonName,
+        /// Mobile or landline number (shown masked).
+        #[arg(long)]
+        phone: Phone,
+    },
+    /// Issue a ticket.
+    Issue {
+        /// Service code, e.g. A.
+        service: String,
+        /// Green channel (elderly, disabled, pregnant).
+        #[arg(long, conflicts_with = "reservation")]
+        #[serde(default)]
+        green: bool,
+        /// Check in with a reservation code.
+        #[arg(long)]
+        #[serde(default)]
+        reservation: Option<String>,
+        /// The kiosk issuing it (default: the first kiosk with a printer).
+        #[arg(long)]
+        #[serde(default)]
+        kiosk: Option<String>,
+    },
+    /// Call the next ticket at a window, or a given one with --ticket.
+    Call {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// Call this ticket (e.g. A012): a waiting one, or one held at this window.
+        #[arg(long)]
+        #[serde(default)]
+        ticket: Option<String>,
+    },
+    /// Call the window's current ticket again.
+    Recall {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Start serving the called ticket.
+    Start {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Finish the window's ticket.
+    Finish {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// The case number (办件编号).
+        #[arg(long = "case")]
+        #[serde(default)]
+        case_no: Option<String>,
+    },
+    /// Mark the window's ticket as a no-show (过号).
+    Skip {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Park the window's ticket at the window.
+    Hold {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Send the window's ticket to another service's queue.
+    Transfer {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// The service code whose queue it joins.
+        #[arg(long)]
+        to: String,
+    },
+    /// Put a no-show back in the queue (once).
+    Requeue {
+        /// The ticket number, e.g. A012 (not the window).
+        number: String,
+    },
+    /// Pause the window: it keeps its ticket but cannot call.
+    Pause {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Resume a paused window.
+    Resume {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Open the window for a clerk.
+    Login {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// The clerk's staff id (工号); use ids, not names, since ids appear in logs.
+        clerk: String,
+    },
+    /// Close the window (finish, skip, hold or transfer its ticket first).
+    Logout {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+    },
+    /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
+    Evaluate {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// 1..5, or 非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意.
+        #[arg(value_parser = masked(args::level))]
+        level: u8,
+    },
+    /// Record a document handed over or posted (出件). The CLI spells it `handoff pickup|mail`.
+    #[command(skip)]
+    Handoff(Handoff),
+    /// A ticket that could not be printed after its number was committed.
+    #[command(skip)]
+    #[serde(skip)]
+    Void {
+        /// The ticket's id (`20261126-A012`).
+        ticket: String,
+        cause: String,
+    },
+    /// Start the next business day (the timer, or lazily before the first action after it).
+    #[command(skip)]
+    #[serde(skip)]
+    Rollover,
+    /// Periodic housekeeping: tidal advice.
+    #[command(skip)]
+    #[serde(skip)]
+    Tick,
+}
+
+/// A read-only question about the hall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Subcommand)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Query {
+    /// Waiting counts and every window's state.
+    Status,
+    /// Waiting tickets per service, in calling order, with estimates.
+    Queue,
+    /// List reservations (personal data masked).
+    Reservations {
+        /// YYYY-MM-DD; today's business day when left out.
+        #[arg(long, value_parser = masked(args::date))]
+        #[serde(default, with = "args::wire_date")]
+        date: Option<Date>,
+    },
+    /// One day's handoffs (personal data masked). The CLI spells it `handoff list`.
+    #[command(skip)]
+    Handoffs {
+        #[serde(default, with = "args::wire_date")]
+        day: Option<Date>,
+    },
+}
+
+/// A document handed over at the pickup window or sent by post; on the wire `method` says which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Handoff {
+    Pickup(Pickup),
+    Mail(Mail),
+}
+
+/// What every handoff names: the case, the document, who received it, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Args)]
+pub struct HandoffCase {
+    /// The case number (办件编号); each case is handed over once.
+    #[arg(long = "case")]
+    pub case_no: String,
+    /// The document's title.
+    #[arg(long)]
+    pub title: String,
+    /// Who received it (shown masked).
+    #[arg(long)]
+    pub recipient: PersonName,
+    /// Their phone (shown masked).
+    #[arg(long)]
+    pub phone: Phone,
+    /// The pickup window recording it (its clerk is stored).
+    #[arg(long, value_parser = masked(args::window_no))]
+    #[serde(default)]
+    pub window: Option<u32>,
+}
+
+/// Handed over in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Args)]
+pub struct Pickup {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub case: HandoffCase,
+    /// Last 4 characters of the recipient's resident ID (else a signature is recorded).
+    #[arg(long = "id-last4", conflicts_with = "id_number")]
+    #[serde(default)]
+    pub id_last4: Option<String>,
+    /// The whole resident ID: checked, only its last 4 kept.
+    #[arg(long = "id")]
+    #[serde(default)]
+    pub id_number: Option<IdNumber>,
+}
+
+/// Sent by post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Args)]
+pub struct Mail {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub case: HandoffCase,
+    /// Postal address (shown masked).
+    #[arg(long)]
+    pub address: Address,
+    /// sf, ems, post, jd, yto, zto, sto, yunda (or the Chinese name).
+    #[arg(long)]
+    pub carrier: String,
+    #[arg(long)]
+    pub tracking: String,
+}
+
+impl Handoff {
+    /// The case, document, recipient and window, whichever way it went.
+    pub fn case(&self) -> &HandoffCase {
+        match self {
+            Handoff::Pickup(p) => &p.case,
+            Handoff::Mail(m) => &m.case,
+        }
+    }
+}
+
+/// The class of ticket an issue request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueClass {
+    Normal,
+    Green,
+    /// Check-in with a reservation code.
+    Reservation(String),
+}
+
+impl IssueClass {
+    /// The class an `issue` request's fields ask for; green and a reservation together are
+    /// refused.
+    pub fn of(green: bool, reservation: Option<&str>) -> Result<IssueClass, &'static str> {
+        match (green, reservation) {
+            (true, Some(_)) => Err("a ticket is either green or a reservation, not both"),
+            (true, None) => Ok(IssueClass::Green),
+            (false, Some(code)) => Ok(IssueClass::Reservation(code.to_string())),
+            (false, None) => Ok(IssueClass::Normal),
+        }
+    }
+}
+
+/// The CLI's `handoff` group: record one, or list a day's.
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum HandoffCli {
+    /// Handed over in person.
+    Pickup(Pickup),
+    /// Sent by post.
+    Mail(Mail),
+    /// List one day's handoffs (personal data masked).
+    List {
+        /// YYYY-MM-DD; today's business day when left out.
+        #[arg(long, value_parser = masked(args::date))]
+        day: Option<Date>,
+    },
+}
+
+impl HandoffCli {
+    pub fn request(&self) -> Request {
+        match self.clone() {
+            HandoffCli::Pickup(p) => Request::Command(Command::Handoff(Handoff::Pickup(p))),
+            HandoffCli::Mail(m) => Request::Command(Command::Handoff(Handoff::Mail(m))),
+            HandoffCli::List { day } => Request::Query(Query::Handoffs { day }),
+        }
+    }
+}
+
+/// One request line of the control socket: a command or a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Request {
+    Query(Query),
+    Command(Command),
+}
+
+/// The `cmd` names that are queries; every other name is looked up among the commands.
+const QUERIES: [&str; 4] = ["status", "queue", "reservations", "handoffs"];
+
+impl Request {
+    /// Parse one request line; the error says what was wrong with it without repeating values
+    /// (they may be personal data).
+    pub fn parse(line: &str) -> Result<(Request, Option<String>), String> {
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| format!("request is not valid JSON: {e}"))?;
+        let Value::Object(map) = &value else {
+            return Err("request must be a JSON object with a \"cmd\" field".to_string());
+        };
+        let cmd = match map.get("cmd") {
+            None => return Err("request has no \"cmd\" field".to_string()),
+            Some(Value::String(cmd)) => cmd.clone(),
+            Some(_) => return Err("\"cmd\" must be a string".to_string()),
+        };
+        let client = map.get("client").and_then(Value::as_str).map(|c| {
+            c.chars()
+                .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '-')
+                .take(32)
+                .collect::<String>()
+        });
+        let bad = |e: serde_json::Error| format!("bad request: {}", without_values(&e.to_string()));
+        let request = if QUERIES.contains(&cmd.as_str()) {
+            Request::Query(serde_json::from_value(value).map_err(bad)?)
+        } else {
+            Request::Command(serde_json::from_value(value).map_err(bad)?)
+        };
+        Ok((request, client))
+    }
+
+    /// The command's name, for logs (its fields may hold personal data).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Query(q) => q.name(),
+            Request::Command(c) => c.name(),
+        }
+    }
+}
+
+impl Query {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::Status => "status",
+            Query::Queue => "queue",
+            Query::Reservations { .. } => "reservations",
+            Query::Handoffs { .. } => "handoffs",
+        }
+    }
+}
+
+impl Command {
+    /// The command's name, for logs (its fields may hold personal data).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Reserve { .. } => "reserve",
+            Command::Issue { .. } => "issue",
+            Command::Call { ticket: None, .. } => "call",
+            Command::Call {
+                ticket: Some(_), ..
+            } => "call_ticket",
+            Command::Recall { .. } => "recall",
+            Command::Start { .. } => "start",
+            Command::Finish { .. } => "finish",
+            Command::Skip { .. } => "skip",
+            Command::Hold { .. } => "hold",
+            Command::Transfer { .. } => "transfer",
+            Command::Requeue { .. } => "requeue",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
+            Command::Login { .. } => "login",
+            Command::Logout { .. } => "logout",
+            Command::Evaluate { .. } => "evaluate",
+            Command::Handoff(_) => "handoff",
+            Command::Void { .. } => "void",
+            Command::Rollover => "rollover",
+            Command::Tick => "tick",
+        }
+    }
+
+    /// `call W`: the next ticket by the calling policy.
+    pub fn call_next(window: u32) -> Command {
+        Command::Call {
+            window,
+            ticket: None,
+        }
+    }
+
+    /// `issue SERVICE` of a class, from no particular kiosk.
+    pub fn issue(service: &str, class: IssueClass) -> Command {
+        Command::issue_at(service, class, None)
+    }
+
+    /// `issue SERVICE` of a class at `kiosk`.
+    pub fn issue_at(service: &str, class: IssueClass, kiosk: Option<String>) -> Command {
+        let (green, reservation) = match class {
+            IssueClass::Normal => (false, None),
+            IssueClass::Green => (true, None),
+            IssueClass::Reservation(code) => (false, Some(code)),
+        };
+        Command::Issue {
+            service: service.to_string(),
+            green,
+            reservation,
+            kiosk,
+        }
+    }
+}
+
+/// serde's messages quote the offending value (`invalid type: string "王小明", expected u32`);
+/// keep the kind and the expectation, drop the value, which may be personal data.
+fn without_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = out.find(lead) {
+            let rest = &out[start + lead.len()..];
+            if let Some(end) = rest.find(", expected") {
+                let kind = rest[..end]
+                    .split([' ', '`', '"'])
+                    .next()
+                    .unwrap_or("value")
+                    .to_string();
+                out = format!("{}{lead}{kind}{}", &out[..start], &rest[end..]);
+            }
+        }
+    }
+    crate::privacy::scrub(&out)
+}
+
+#[cfg(test)]
+mod tests;

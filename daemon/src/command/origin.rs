@@ -1,0 +1,101 @@
+//! Who or what asked: the origin every command carries into its event row, and the key event of
+//! an input device that caused it.
+
+use std::fmt;
+
+/// Where a command came from. Stored with its event (`events.origin`) as [`Origin::to_string`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// The `hallq` CLI on the control socket (it says so in its requests).
+    Cli { uid: u32 },
+    /// Any other client of the control socket (an integrator's script).
+    Socket { uid: u32, pid: Option<i32> },
+    /// A device: a call pad, an evaluator, kiosk keys, a scanner (its config id).
+    Device(String),
+    /// The hall itself: its timer (rollover, tidal advice), or voiding an unprinted ticket.
+    Hall,
+}
+
+impl fmt::Display for Origin {
+    /// `cli uid=1000`, `socket uid=1000 pid=4242`, `device pad-3`, `hall`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Cli { uid } => write!(f, "cli uid={uid}"),
+            Origin::Socket {
+                uid,
+                pid: Some(pid),
+            } => write!(f, "socket uid={uid} pid={pid}"),
+            Origin::Socket { uid, pid: None } => write!(f, "socket uid={uid}"),
+            Origin::Device(id) => write!(f, "device {id}"),
+            Origin::Hall => f.write_str("hall"),
+        }
+    }
+}
+
+/// A key event of an input device (DESIGN §5): its device, the device's power-up epoch and the
+/// event's sequence number. The hall records the newest applied mark per device in the same
+/// transaction as the change the event caused, so a press read twice is applied once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputMark {
+    pub device: String,
+    pub epoch: u16,
+    pub seq: u16,
+}
+
+impl InputMark {
+    /// Whether this event comes after `applied` (the device's last applied epoch and seq):
+    /// a new epoch is a restarted device, whose events are all new; within one epoch sequence
+    /// numbers run 1..=65535 and wrap to 1 (never 0), and an event at most half the range after
+    /// the last applied one is new, anything else was applied already.
+    pub fn is_new(&self, applied: Option<(u16, u16)>) -> bool {
+        match applied {
+            Some((epoch, last)) if epoch == self.epoch => {
+                let ahead = (u32::from(self.seq) + 65535 - u32::from(last)) % 65535;
+                (1..=32767).contains(&ahead)
+            }
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(epoch: u16, seq: u16) -> InputMark {
+        InputMark {
+            device: "pad-1".into(),
+            epoch,
+            seq,
+        }
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_past_65535_to_1() {
+        assert!(mark(7, 1).is_new(None));
+        assert!(mark(7, 6).is_new(Some((7, 5))));
+        assert!(!mark(7, 5).is_new(Some((7, 5))), "the same event again");
+        assert!(!mark(7, 4).is_new(Some((7, 5))), "an older event");
+        assert!(mark(7, 1).is_new(Some((7, 65535))), "wrapped");
+        assert!(mark(7, 3).is_new(Some((7, 65534))));
+        assert!(!mark(7, 65535).is_new(Some((7, 2))));
+        assert!(
+            mark(9, 1).is_new(Some((7, 500))),
+            "a new epoch starts afresh"
+        );
+    }
+
+    #[test]
+    fn origins_read_as_stored() {
+        assert_eq!(Origin::Cli { uid: 1000 }.to_string(), "cli uid=1000");
+        assert_eq!(
+            Origin::Socket {
+                uid: 0,
+                pid: Some(42)
+            }
+            .to_string(),
+            "socket uid=0 pid=42"
+        );
+        assert_eq!(Origin::Device("pad-3".into()).to_string(), "device pad-3");
+    }
+}

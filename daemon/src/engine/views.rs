@@ -1,0 +1,258 @@
+//! Read-only views of the hall as types: the windows and waiting counts every board, pad and
+//! status line shows, the queue with estimates, and reservations. Serialized, they are the
+//! documented JSON of `status`, `queue` and `reservations`; personal data leaves here masked.
+//!
+//! Pure functions of the engine's state; the store-backed lookups of past days live in the
+//! runtime (`runtime::queries`).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::model::{
+    Reservation, ReservationSource, Ticket, TicketClass, TicketState, WindowStatus,
+};
+use super::Engine;
+use crate::config::WindowKind;
+
+/// The hall as the engine knows it: what `status` shows before device health is added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HallView {
+    pub hall: String,
+    pub name: String,
+    pub business_day: Date,
+    /// Waiting tickets per service code, every configured service included.
+    pub waiting: BTreeMap<String, u32>,
+    pub windows: Vec<WindowView>,
+    pub issued: usize,
+    pub done: usize,
+    pub voided: usize,
+    /// Services for which opening a tidal window is advised now.
+    pub tidal: Vec<TidalNotice>,
+}
+
+/// One window: its state, clerk and current ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowView {
+    pub window: u32,
+    pub name: String,
+    pub kind: WindowKind,
+    pub state: WindowStatus,
+    pub clerk: Option<String>,
+    /// The window's current (or last held) ticket.
+    pub number: Option<String>,
+    pub ticket_state: Option<TicketState>,
+    pub streak: u32,
+}
+
+impl WindowView {
+    /// The ticket called to or served at the window right now.
+    pub fn calling(&self) -> Option<&str> {
+        match self.ticket_state {
+            Some(TicketState::Called | TicketState::Serving) => self.number.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Advice to open a tidal window for a service, while it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TidalNotice {
+    pub service: String,
+    pub name: String,
+    pub waiting: u32,
+}
+
+/// `queue`: waiting tickets per service in calling order, with estimates, and held tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub business_day: Date,
+    pub services: Vec<ServiceQueue>,
+    pub held: Vec<HeldTicket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceQueue {
+    pub service: String,
+    pub name: String,
+    pub waiting: Vec<WaitingTicket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitingTicket {
+    pub number: String,
+    pub id: String,
+    pub class: TicketClass,
+    pub ahead: u32,
+    pub estimated_wait_minutes: u32,
+    pub issued_at: Timestamp,
+    pub requeued: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldTicket {
+    pub number: String,
+    pub window: Option<u32>,
+}
+
+/// `reservations`: one day's reservations, personal data masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationsView {
+    pub date: Date,
+    pub reservations: Vec<ReservationView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationView {
+    pub code: String,
+    pub date: Date,
+    pub service: String,
+    /// `HH:MM`, local.
+    pub slot: String,
+    pub name: String,
+    pub phone: String,
+    pub source: ReservationSource,
+    /// The ticket it checked in as.
+    pub ticket: Option<String>,
+}
+
+/// `handoff list`: one day's handoffs, personal data masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffsView {
+    pub day: Date,
+    pub handoffs: Vec<super::outcome::HandoffView>,
+}
+
+impl Engine {
+    /// The hall now: waiting counts, windows, today's totals, standing tidal advice.
+    pub fn hall_view(&self) -> HallView {
+        let cfg = self.config();
+        let state = self.state();
+        let windows = cfg
+            .windows
+            .iter()
+            .map(|w| {
+                let ws = state.windows.get(&w.number);
+                let current: Option<&Ticket> = ws
+                    .and_then(|s| s.current.as_ref())
+                    .and_then(|id| state.tickets.get(id));
+                WindowView {
+                    window: w.number,
+                    name: w.name.clone(),
+                    kind: w.kind,
+                    state: ws.map_or(WindowStatus::Closed, |s| s.status),
+                    clerk: ws.and_then(|s| s.clerk.clone()),
+                    number: current.map(|t| t.number.clone()),
+                    ticket_state: current.map(|t| t.state),
+                    streak: ws.map_or(0, |s| s.streak),
+                }
+            })
+            .collect();
+        let today = state
+            .tickets
+            .values()
+            .filter(|t| t.business_day == state.business_day);
+        let count = |s: TicketState| today.clone().filter(|t| t.state == s).count();
+        let waiting = self.waiting_counts();
+        let tidal = cfg
+            .services
+            .iter()
+            .filter(|s| state.tidal.get(&s.code).is_some_and(|w| w.advised_open))
+            .map(|s| TidalNotice {
+                service: s.code.clone(),
+                name: s.name.clone(),
+                waiting: waiting.get(&s.code).copied().unwrap_or(0),
+            })
+            .collect();
+        HallView {
+            hall: cfg.hall.id.clone(),
+            name: cfg.hall.name.clone(),
+            business_day: state.business_day,
+            waiting,
+            windows,
+            issued: today.clone().count(),
+            done: count(TicketState::Done),
+            voided: count(TicketState::Voided),
+            tidal,
+        }
+    }
+
+    /// Waiting tickets per service in calling-estimate order, and held tickets.
+    pub fn queue_view(&self) -> QueueView {
+        let services = self
+            .config()
+            .services
+            .iter()
+            .map(|s| {
+                let mut waiting: Vec<(&Ticket, (u32, u32))> = self
+                    .waiting()
+                    .filter(|t| t.current_service == s.code)
+                    .map(|t| (t, self.estimate(t)))
+                    .collect();
+                waiting.sort_by_key(|(_, (ahead, _))| *ahead);
+                ServiceQueue {
+                    service: s.code.clone(),
+                    name: s.name.clone(),
+                    waiting: waiting
+                        .into_iter()
+                        .map(|(t, (ahead, wait))| WaitingTicket {
+                            number: t.number.clone(),
+                            id: t.id.clone(),
+                            class: t.class,
+                            ahead,
+                            estimated_wait_minutes: wait,
+                            issued_at: t.issued_at,
+                            requeued: t.requeued,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let held = self
+            .state()
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Held)
+            .map(|t| HeldTicket {
+                number: t.number.clone(),
+                window: t.window,
+            })
+            .collect();
+        QueueView {
+            business_day: self.state().business_day,
+            services,
+            held,
+        }
+    }
+
+    /// Reservations on `date` among those the engine holds (today and later).
+    pub fn reservations_on(&self, date: Date) -> Vec<Reservation> {
+        self.state()
+            .reservations
+            .values()
+            .filter(|r| r.date == date)
+            .cloned()
+            .collect()
+    }
+
+    /// A reservation as people may see it.
+    pub fn reservation_view(&self, r: &Reservation) -> ReservationView {
+        let tz = &self.config().hall.timezone;
+        ReservationView {
+            code: r.code.clone(),
+            date: r.date,
+            service: r.service.clone(),
+            slot: super::day::local_hhmm(r.slot, tz),
+            name: r.name.masked(),
+            phone: r.phone.masked(),
+            source: r.source,
+            ticket: r
+                .ticket
+                .as_ref()
+                .and_then(|id| self.state().tickets.get(id))
+                .map(|t| t.number.clone()),
+        }
+    }
+}

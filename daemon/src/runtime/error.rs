@@ -1,0 +1,44 @@
+//! Why a request to the hall did not go through, as every front end (socket, devices, web)
+//! reports it.
+
+use crate::engine::Refusal;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HallError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("could not record the change, nothing was done: {0}")]
+    Store(#[from] StoreError),
+    #[error("hallq is shutting down")]
+    Stopped,
+    /// The kiosk's printer cannot print; no number was used.
+    #[error("printer {kiosk}: {reason}")]
+    PrinterUnavailable { kiosk: String, reason: String },
+    /// The ticket was committed but its print failed; it was voided (number not reused).
+    #[error("{number} {}: printer {kiosk}: {reason}; please take a new ticket", if *.voided { "was voided" } else { "was NOT printed" })]
+    PrintFailed {
+        kiosk: String,
+        number: String,
+        reason: String,
+        voided: bool,
+    },
+    /// An input device's key event that was applied before (its ack was lost, or the daemon
+    /// restarted before acknowledging it): nothing was done again.
+    #[error("key event {seq} of {device} was already applied")]
+    AlreadyApplied { device: String, seq: u16 },
+}
+
+impl HallError {
+    /// Stable machine-readable code for `--json` errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HallError::Refused(r) => r.code(),
+            HallError::Store(_) => "store_error",
+            HallError::Stopped => "unavailable",
+            HallError::PrinterUnavailable { .. } => "printer_unavailable",
+            HallError::PrintFailed { .. } => "print_failed",
+            HallError::AlreadyApplied { .. } => "already_applied",
+        }
+    }
+}
