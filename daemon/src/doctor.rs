@@ -1,5 +1,7 @@
 //! `hallq doctor`: a maintenance check of everything hallq depends on, printed as a table of
-//! OK / WARN / FAIL with a one-line hint for each problem.
+//! OK / WARN / FAIL with a one-line hint for each problem (worded by `catalogue::doctor`). It
+//! fails when the daemon does not answer, and warns about waiting tickets no open window can
+//! call and about standing tidal advice.
 //!
 //! Runs in the CLI process, reads the config and the store read-only, probes devices, the
 //! broker and the upstream with short timeouts, and asks the running daemon (if any) for its
@@ -16,6 +18,8 @@ use serde_json::Value;
 use hallq_drivers::transport::{SerialConfig, UsblpConfig};
 use hallq_drivers::HealthState;
 
+use crate::catalogue::doctor::{Hint, Note};
+use crate::catalogue::{Lang, Words};
 use crate::command::{Query, Request};
 use crate::config::{Config, Device, Transport};
 use crate::runtime::snapshot::HallSnapshot;
@@ -45,9 +49,18 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// One line of the report.
-#[derive(Debug, Clone, Serialize)]
+/// One line of the report, typed; [`Finding::worded`] words it.
+#[derive(Debug, Clone)]
 pub struct Finding {
+    pub check: String,
+    pub result: Verdict,
+    pub detail: Note,
+    pub hint: Option<Hint>,
+}
+
+/// A finding in words: the `checks` of `doctor --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Worded {
     pub check: String,
     pub result: Verdict,
     pub detail: String,
@@ -55,26 +68,32 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
-fn ok(check: impl Into<String>, detail: impl Into<String>) -> Finding {
+impl Finding {
+    pub fn worded(&self, lang: Lang) -> Worded {
+        Worded {
+            check: self.check.clone(),
+            result: self.result,
+            detail: self.detail.words(lang),
+            hint: self.hint.map(|h| h.words(lang)),
+        }
+    }
+}
+
+fn ok(check: impl Into<String>, detail: Note) -> Finding {
     Finding {
         check: check.into(),
         result: Verdict::Ok,
-        detail: detail.into(),
+        detail,
         hint: None,
     }
 }
 
-fn problem(
-    result: Verdict,
-    check: impl Into<String>,
-    detail: impl Into<String>,
-    hint: &str,
-) -> Finding {
+fn problem(result: Verdict, check: impl Into<String>, detail: Note, hint: Hint) -> Finding {
     Finding {
         check: check.into(),
         result,
-        detail: detail.into(),
-        hint: Some(hint.to_string()),
+        detail,
+        hint: Some(hint),
     }
 }
 
@@ -83,45 +102,49 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
     let config = match config {
         Ok(c) => c,
         Err(errors) => {
+            let first = errors.lines().next().unwrap_or("invalid").to_string();
             return vec![problem(
                 Verdict::Fail,
                 "config",
-                errors.lines().next().unwrap_or("invalid").to_string(),
-                "fix the file; `hallq check-config --config PATH` lists every error",
-            )]
+                Note::ConfigBad { first },
+                Hint::FixConfig,
+            )];
         }
     };
     let mut out = vec![ok(
         "config",
-        format!(
-            "{}: hall {}, {} services, {} windows, {} devices",
-            path.display(),
-            config.hall.id,
-            config.services.len(),
-            config.windows.len(),
-            config.devices.len()
-        ),
+        Note::ConfigOk {
+            path: path.to_path_buf(),
+            hall: config.hall.id.clone(),
+            services: config.services.len(),
+            windows: config.windows.len(),
+            devices: config.devices.len(),
+        },
     )];
     let (store_finding, last_event) = store(&config);
     out.push(store_finding);
     out.push(disk(&config));
     let daemon = daemon_status(&config);
+    let socket = config.socket_path();
     out.push(match &daemon {
         Some(status) => ok(
             "daemon",
-            format!(
-                "serving at {}; business day {}",
-                config.socket_path().display(),
-                status.hall.business_day
-            ),
+            Note::DaemonServing {
+                socket,
+                day: status.hall.business_day.to_string(),
+            },
         ),
+        // Everything after this needs the daemon: a hall without it issues no ticket.
         None => problem(
-            Verdict::Warn,
+            Verdict::Fail,
             "daemon",
-            format!("not answering at {}", config.socket_path().display()),
-            "start it: `systemctl start hallq` (or `hallq run --config PATH` in a terminal); then `journalctl -u hallq -e`",
+            Note::DaemonSilent { socket },
+            Hint::StartDaemon,
         ),
     });
+    if let Some(status) = &daemon {
+        out.extend(queue(status));
+    }
     for device in &config.devices {
         out.push(device_check(device, daemon.as_ref()));
     }
@@ -129,21 +152,19 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         out.push(tcp_probe(
             "broker",
             &format!("{}:{}", mqtt.host, mqtt.port),
-            "is Mosquitto running and reachable? `systemctl status mosquitto`",
+            Hint::Broker,
         ));
     }
     if let Some(upstream) = &config.upstream {
         out.push(match url_authority(&upstream.url) {
-            Some(addr) => tcp_probe(
-                "upstream",
-                &addr,
-                "check the network route and [upstream] url",
-            ),
+            Some(addr) => tcp_probe("upstream", &addr, Hint::UpstreamRoute),
             None => problem(
                 Verdict::Fail,
                 "upstream",
-                format!("cannot read host from {}", upstream.url),
-                "fix [upstream] url",
+                Note::BadUrl {
+                    url: upstream.url.clone(),
+                },
+                Hint::FixUpstreamUrl,
             ),
         });
     }
@@ -151,53 +172,68 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
     out
 }
 
+/// The queue as the daemon sees it: services nobody can serve now, and standing tidal advice.
+fn queue(status: &HallSnapshot) -> Vec<Finding> {
+    let h = &status.hall;
+    let mut out: Vec<Finding> = h
+        .unserved
+        .iter()
+        .map(|u| {
+            problem(
+                Verdict::Warn,
+                "queue",
+                Note::Unserved {
+                    service: u.service.clone(),
+                    name: u.name.clone(),
+                    waiting: u.waiting,
+                },
+                Hint::OpenWindow,
+            )
+        })
+        .collect();
+    out.extend(h.tidal.iter().map(|t| {
+        problem(
+            Verdict::Warn,
+            "tidal",
+            Note::TidalAdvice {
+                name: t.name.clone(),
+                waiting: t.waiting,
+            },
+            Hint::OpenTidalWindow,
+        )
+    }));
+    if out.is_empty() {
+        out.push(ok(
+            "queue",
+            Note::QueueOk {
+                waiting: h.waiting.values().sum(),
+            },
+        ));
+    }
+    out
+}
+
 fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
     let path = config.store_path();
     if !path.exists() {
-        return (
-            problem(
-                Verdict::Warn,
-                "store",
-                format!("{} does not exist yet", path.display()),
-                "it is created when hallq first starts",
-            ),
-            None,
-        );
+        let note = Note::StoreMissing { path };
+        let finding = problem(Verdict::Warn, "store", note, Hint::StoreCreatedOnStart);
+        return (finding, None);
     }
-    let hint =
-        "restore the last backup (docs/install.md, Backups) or move the file aside to start empty";
+    let bad = |detail: String| {
+        let note = Note::StoreBad { detail };
+        problem(Verdict::Fail, "store", note, Hint::RestoreBackup)
+    };
     let store = match Store::open_read_only(&path) {
         Ok(s) => s,
-        Err(e) => return (problem(Verdict::Fail, "store", e.to_string(), hint), None),
+        Err(e) => return (bad(e.to_string()), None),
     };
     if let Err(e) = store.quick_check() {
-        return (
-            problem(
-                Verdict::Fail,
-                "store",
-                format!("{}: {e}", path.display()),
-                hint,
-            ),
-            None,
-        );
+        return (bad(format!("{}: {e}", path.display())), None);
     }
     match (store.event_stats(), store.last_event_at()) {
-        (Ok((count, _)), Ok(last)) => (
-            ok(
-                "store",
-                format!("{}: integrity ok, {count} events", path.display()),
-            ),
-            last,
-        ),
-        (Err(e), _) | (_, Err(e)) => (
-            problem(
-                Verdict::Fail,
-                "store",
-                format!("{}: {e}", path.display()),
-                hint,
-            ),
-            None,
-        ),
+        (Ok((events, _)), Ok(last)) => (ok("store", Note::StoreOk { path, events }), last),
+        (Err(e), _) | (_, Err(e)) => (bad(format!("{}: {e}", path.display())), None),
     }
 }
 
@@ -226,30 +262,26 @@ fn disk(config: &Config) -> Finding {
         .unwrap_or(Path::new("/"));
     match free_bytes(probe) {
         Ok(free) => {
-            let detail = format!("{} free at {}", human_bytes(free), dir.display());
+            let note = Note::DiskFree {
+                free: human_bytes(free),
+                dir: dir.clone(),
+            };
             if free < DISK_FAIL_BYTES {
-                problem(
-                    Verdict::Fail,
-                    "disk",
-                    detail,
-                    "free space now: the store cannot record tickets on a full disk",
-                )
+                problem(Verdict::Fail, "disk", note, Hint::FreeSpaceNow)
             } else if free < DISK_WARN_BYTES {
-                problem(
-                    Verdict::Warn,
-                    "disk",
-                    detail,
-                    "free some space soon (old logs: `journalctl --vacuum-size=200M`)",
-                )
+                problem(Verdict::Warn, "disk", note, Hint::FreeSpaceSoon)
             } else {
-                ok("disk", detail)
+                ok("disk", note)
             }
         }
         Err(e) => problem(
             Verdict::Fail,
             "disk",
-            format!("{}: {e}", dir.display()),
-            "check [hall] data_dir exists",
+            Note::DiskError {
+                dir: dir.clone(),
+                error: e.to_string(),
+            },
+            Hint::CheckDataDir,
         ),
     }
 }
@@ -294,74 +326,67 @@ fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
             }
         }
     };
-    let detail = format!(
-        "{}; hallq reports it {}: {cause}",
-        reach.detail,
-        state.map_or_else(|| "?".to_string(), |s| s.to_string())
-    );
-    problem(verdict, name, detail, cause_hint(cause))
+    let note = Note::Reported {
+        reach: Box::new(reach.detail),
+        state: state.map_or_else(|| "?".to_string(), |s| s.to_string()),
+        cause: cause.to_string(),
+    };
+    problem(verdict, name, note, cause_hint(cause))
 }
 
-fn cause_hint(cause: &str) -> &'static str {
+fn cause_hint(cause: &str) -> Hint {
     match cause {
-        "paper_out" => "load a new paper roll",
-        "paper_near_end" => "have a paper roll ready",
-        "cover_open" => "close the printer cover",
-        "disconnected" | "offline" | "no_answer" => {
-            "check power and cable; `journalctl -u hallq DEVICE=<id>`"
-        }
-        _ => "see `journalctl -u hallq DEVICE=<id>`",
+        "paper_out" => Hint::LoadPaper,
+        "paper_near_end" => Hint::PaperReady,
+        "cover_open" => Hint::CloseCover,
+        "disconnected" | "offline" | "no_answer" => Hint::PowerAndCable,
+        _ => Hint::DeviceJournal,
     }
 }
 
 fn reachable(device: &Device) -> Finding {
     match &device.transport {
         Transport::Serial(SerialConfig { path, .. }) | Transport::Usblp(UsblpConfig { path }) => {
-            let path = path.display();
             match std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .custom_flags_nonblocking()
-                .open(path.to_string())
+                .open(path)
             {
-                Ok(_) => ok("", format!("{path} opens")),
+                Ok(_) => ok("", Note::DeviceOpens { path: path.clone() }),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => problem(
                     Verdict::Fail,
                     "",
-                    format!("{path} is missing"),
-                    "check the cable and the udev rule (docs/install.md); `ls -l /dev/hallq-*`",
+                    Note::DeviceMissing { path: path.clone() },
+                    Hint::CheckCableAndUdev,
                 ),
                 Err(e) => problem(
                     Verdict::Fail,
                     "",
-                    format!("{path}: {e}"),
-                    "is hallq in the dialout group? (docs/install.md)",
+                    Note::DeviceError {
+                        path: path.clone(),
+                        error: e.to_string(),
+                    },
+                    Hint::DialoutGroup,
                 ),
             }
         }
-        Transport::Tcp(tcp) => {
-            let f = tcp_probe(
-                "",
-                &tcp.addr,
-                "check the printer's power, cable and IP address",
-            );
-            Finding {
-                check: String::new(),
-                ..f
-            }
-        }
+        Transport::Tcp(tcp) => tcp_probe("", &tcp.addr, Hint::PrinterNetwork),
         Transport::Sim(dir) => {
             match std::fs::create_dir_all(dir).and_then(|_| tempfile_probe(dir)) {
-                Ok(()) => ok("", format!("simulated in {}", dir.display())),
+                Ok(()) => ok("", Note::Simulated { dir: dir.clone() }),
                 Err(e) => problem(
                     Verdict::Fail,
                     "",
-                    format!("{}: {e}", dir.display()),
-                    "the sim folder must be writable",
+                    Note::SimError {
+                        dir: dir.clone(),
+                        error: e.to_string(),
+                    },
+                    Hint::SimWritable,
                 ),
             }
         }
-        Transport::Mqtt => ok("", "over MQTT (see broker)"),
+        Transport::Mqtt => ok("", Note::OverMqtt),
     }
 }
 
@@ -383,20 +408,31 @@ impl NonBlocking for std::fs::OpenOptions {
     }
 }
 
-fn tcp_probe(check: &str, addr: &str, hint: &str) -> Finding {
+fn tcp_probe(check: &str, addr: &str, hint: Hint) -> Finding {
+    let unreachable = |why: String| {
+        let note = Note::Unreachable {
+            addr: addr.to_string(),
+            why,
+        };
+        problem(Verdict::Fail, check, note, hint)
+    };
     let addrs: Vec<_> = match addr.to_socket_addrs() {
         Ok(a) => a.collect(),
-        Err(e) => return problem(Verdict::Fail, check, format!("{addr}: {e}"), hint),
+        Err(e) => return unreachable(e.to_string()),
     };
     let mut last = None;
     for a in addrs {
         match TcpStream::connect_timeout(&a, PROBE_TIMEOUT) {
-            Ok(_) => return ok(check, format!("{addr} reachable")),
+            Ok(_) => {
+                let note = Note::Reachable {
+                    addr: addr.to_string(),
+                };
+                return ok(check, note);
+            }
             Err(e) => last = Some(e),
         }
     }
-    let why = last.map_or("no address".to_string(), |e| e.to_string());
-    problem(Verdict::Fail, check, format!("{addr}: {why}"), hint)
+    unreachable(last.map_or("no address".to_string(), |e| e.to_string()))
 }
 
 /// `https://host:8443/api` -> `host:8443`; default ports 80/443.
@@ -422,51 +458,57 @@ fn url_authority(url: &str) -> Option<String> {
 fn clock(last_event: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> Finding {
     let now = jiff::Timestamp::now();
     let year = jiff::tz::TimeZone::UTC.to_datetime(now).year();
-    let hint = "set the clock and enable NTP: `timedatectl set-ntp true`";
     if !(2024..2100).contains(&year) {
-        return problem(
-            Verdict::Fail,
-            "clock",
-            format!("system time {now} is implausible"),
-            hint,
-        );
+        let note = Note::ClockImplausible {
+            now: now.to_string(),
+        };
+        return problem(Verdict::Fail, "clock", note, Hint::Ntp);
     }
     if let Some(last) = last_event {
         let behind = last.as_second() - now.as_second();
         if behind > 300 {
-            return problem(
-                Verdict::Fail,
-                "clock",
-                format!(
-                    "system time {now} is {} min behind the store's last event {last}",
-                    behind / 60
-                ),
-                hint,
-            );
+            let note = Note::ClockBehind {
+                now: now.to_string(),
+                minutes: behind / 60,
+                last: last.to_string(),
+            };
+            return problem(Verdict::Fail, "clock", note, Hint::Ntp);
         }
     }
-    let local = tz.to_datetime(now).strftime("%Y-%m-%d %H:%M:%S");
-    ok("clock", format!("{local} hall time ({now})"))
+    let local = tz
+        .to_datetime(now)
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    ok(
+        "clock",
+        Note::ClockOk {
+            local,
+            utc: now.to_string(),
+        },
+    )
 }
 
 /// The table for people.
-pub fn render(findings: &[Finding]) -> String {
+pub fn render(findings: &[Finding], lang: Lang) -> String {
+    let (check, result, detail, hint_label) = crate::catalogue::doctor::header(lang);
     let width = findings
         .iter()
         .map(|f| f.check.chars().count())
+        .chain([check.chars().count()])
         .max()
         .unwrap_or(5)
         .max(5);
-    let mut s = format!("{:<width$}  RESULT  DETAIL\n", "CHECK");
+    let mut s = format!("{check:<width$}  {result:<6}  {detail}\n");
     for f in findings {
+        let w = f.worded(lang);
         s.push_str(&format!(
             "{:<width$}  {:<6}  {}\n",
-            f.check,
-            f.result.to_string(),
-            f.detail
+            w.check,
+            w.result.to_string(),
+            w.detail
         ));
-        if let Some(h) = &f.hint {
-            s.push_str(&format!("{:<width$}          hint: {h}\n", ""));
+        if let Some(h) = &w.hint {
+            s.push_str(&format!("{:<width$}          {hint_label}: {h}\n", ""));
         }
     }
     s
@@ -500,8 +542,12 @@ mod tests {
 
     #[test]
     fn the_worst_verdict_decides() {
-        let f = vec![ok("a", "x"), problem(Verdict::Warn, "b", "y", "h")];
+        let f = vec![
+            ok("a", Note::OverMqtt),
+            problem(Verdict::Warn, "b", Note::OverMqtt, Hint::Ntp),
+        ];
         assert_eq!(worst(&f), Verdict::Warn);
-        assert!(render(&f).contains("hint: h"));
+        assert!(render(&f, Lang::En).contains("hint: set the clock"));
+        assert!(render(&f, Lang::Zh).contains("建议: 校准时钟"));
     }
 }

@@ -4,6 +4,7 @@
 //! in-process: configuration, the pure queue engine, the SQLite store, the control socket and
 //! its CLI client, and the runtime that wires them together.
 
+pub mod catalogue;
 pub mod cli;
 pub mod command;
 pub mod config;

@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
+use hallq::catalogue::{Lang, Words};
 use hallq::cli::{self, exit, Cli, Sub};
+use hallq::command::{Query, Request};
 use hallq::config::{self, Config};
+use hallq::control::protocol::ErrorBody;
 use hallq::runtime::{self, RunOptions};
 
 /// Where the config lives when neither --config nor --socket is given.
@@ -41,6 +44,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    if !matches!(cli.command, Sub::Run) {
+        quiet_on_closed_pipe();
+    }
     ExitCode::from(match &cli.command {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
@@ -49,10 +55,27 @@ fn main() -> ExitCode {
     } as u8)
 }
 
+/// `hallq status | head -1`: when the reader goes away, end quietly like other Unix tools
+/// (killed by SIGPIPE) instead of panicking in `println!`. Not for the daemon, whose writes to
+/// sockets report EPIPE as an error instead.
+fn quiet_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn config_path(cli: &Cli) -> PathBuf {
     cli.config
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+}
+
+/// The language of the CLI's own words: `--lang`, else the config's, else Chinese.
+fn lang(cli: &Cli, config: Option<&Config>) -> Lang {
+    cli.lang
+        .or(config.map(|c| c.hall.language))
+        .unwrap_or_default()
 }
 
 fn load_config(path: &Path) -> Result<Config, i32> {
@@ -64,14 +87,18 @@ fn load_config(path: &Path) -> Result<Config, i32> {
 
 fn doctor(cli: &Cli) -> i32 {
     let path = config_path(cli);
-    let findings = hallq::doctor::examine(&path, config::load(&path).map_err(|e| e.to_string()));
+    let loaded = config::load(&path);
+    let lang = lang(cli, loaded.as_ref().ok());
+    let findings = hallq::doctor::examine(&path, loaded.map_err(|e| e.to_string()));
+    let worst = hallq::doctor::worst(&findings);
     if cli.json {
-        let ok = hallq::doctor::worst(&findings) != hallq::doctor::Verdict::Fail;
-        println!("{}", serde_json::json!({"ok": ok, "checks": findings}));
+        let checks: Vec<_> = findings.iter().map(|f| f.worded(lang)).collect();
+        let ok = worst != hallq::doctor::Verdict::Fail;
+        println!("{}", serde_json::json!({"ok": ok, "checks": checks}));
     } else {
-        print!("{}", hallq::doctor::render(&findings));
+        print!("{}", hallq::doctor::render(&findings, lang));
     }
-    match hallq::doctor::worst(&findings) {
+    match worst {
         hallq::doctor::Verdict::Fail => exit::REFUSED,
         _ => exit::OK,
     }
@@ -79,26 +106,53 @@ fn doctor(cli: &Cli) -> i32 {
 
 fn check_config(cli: &Cli) -> i32 {
     let path = config_path(cli);
-    match load_config(&path) {
+    match config::load(&path) {
         Ok(c) => {
-            println!(
-                "{}: ok: hall {} ({}), {} services, {} windows, {} devices",
-                path.display(),
-                c.hall.id,
-                c.hall.name,
-                c.services.len(),
-                c.windows.len(),
-                c.devices.len()
-            );
+            if cli.json {
+                let ok = serde_json::json!({
+                    "ok": true, "file": path, "hall": c.hall.id, "name": c.hall.name,
+                    "services": c.services.len(), "windows": c.windows.len(),
+                    "devices": c.devices.len(),
+                });
+                println!("{ok}");
+            } else {
+                let line = hallq::catalogue::cli::config_ok(
+                    &path,
+                    &c.hall.id,
+                    &c.hall.name,
+                    c.services.len(),
+                    c.windows.len(),
+                    c.devices.len(),
+                    lang(cli, Some(&c)),
+                );
+                println!("{line}");
+            }
             exit::OK
         }
-        Err(code) => code,
+        Err(errors) => {
+            if cli.json {
+                let list: Vec<_> = errors
+                    .0
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "file": e.file, "line": e.line, "col": e.col,
+                            "message": e.message, "text": e.to_string(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::json!({"ok": false, "errors": list}));
+            }
+            eprintln!("{errors}");
+            exit::USAGE
+        }
     }
 }
 
-/// Journald when systemd connected our stderr to the journal, else human-readable stderr.
-/// `RUST_LOG` wins over the config's `[logging] filter`.
-fn init_logging(filter: Option<&str>) {
+/// Journald when systemd connected our stderr to the journal, else human-readable stderr with
+/// timestamps in the hall's local time and its UTC offset. `RUST_LOG` wins over the config's
+/// `[logging] filter`.
+fn init_logging(filter: Option<&str>, timezone: jiff::tz::TimeZone) {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -129,8 +183,24 @@ fn init_logging(filter: Option<&str>) {
     }
     let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
+        .with_timer(HallTime(timezone))
         .with_writer(std::io::stderr);
     registry.with(stderr).init();
+}
+
+/// Log timestamps in the hall's zone with the offset: `2026-11-26T09:41:07.123+08:00`.
+struct HallTime(jiff::tz::TimeZone);
+
+impl tracing_subscriber::fmt::time::FormatTime for HallTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let now = jiff::Timestamp::now();
+        let local = self.0.to_datetime(now);
+        let offset = self.0.to_offset(now).seconds();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let (h, m) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
+        let time = local.strftime("%Y-%m-%dT%H:%M:%S%.3f");
+        write!(w, "{time}{sign}{h:02}:{m:02}")
+    }
 }
 
 fn run_daemon(cli: &Cli) -> i32 {
@@ -139,7 +209,10 @@ fn run_daemon(cli: &Cli) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    init_logging(config.logging.filter.as_deref());
+    init_logging(
+        config.logging.filter.as_deref(),
+        config.hall.timezone.clone(),
+    );
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -182,34 +255,62 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 }
 
 fn client(cli: &Cli) -> i32 {
-    let request = cli
+    let mut request = cli
         .command
         .request()
         .expect("run, check-config and doctor are handled before");
-    let socket = match &cli.socket {
-        Some(s) => s.clone(),
-        None => match load_config(&config_path(cli)) {
-            Ok(c) => c.socket_path(),
-            Err(code) => return code,
-        },
+    // The daemon runs elsewhere (another working folder): it needs an absolute path.
+    if let Request::Query(Query::Backup { path }) = &mut request {
+        if let Ok(absolute) = std::path::absolute(&*path) {
+            *path = absolute;
+        }
+    }
+    let (socket, local_lang) = match &cli.socket {
+        Some(s) => (s.clone(), lang(cli, None)),
+        None => {
+            let path = config_path(cli);
+            let loaded = config::load(&path);
+            let local_lang = lang(cli, loaded.as_ref().ok());
+            match cli::socket::for_config(&path, loaded.as_ref()) {
+                Ok((socket, source)) => {
+                    if let cli::socket::Source::StateFile { state, errors } = &source {
+                        let note = hallq::catalogue::cli::socket_from_state(
+                            &path, *errors, &socket, state, local_lang,
+                        );
+                        eprintln!("hallq: {note}");
+                    }
+                    (socket, local_lang)
+                }
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    return exit::USAGE;
+                }
+            }
+        }
     };
-    match cli::request(&socket, &request) {
+    match cli::request_in(&socket, &request, cli.lang) {
         Ok(response) if response.ok => {
-            cli::print_response(&request, &response, cli.json);
+            let lang = response.lang.unwrap_or(local_lang);
+            cli::print_response(&request, &response, cli.json, lang);
             exit::OK
         }
         Ok(response) => {
-            let error = response
-                .error
-                .unwrap_or_else(|| hallq::control::protocol::ErrorBody {
-                    code: "unknown".into(),
-                    message: "the daemon refused without saying why".into(),
-                });
-            cli::print_error(&error.code, &error.message, cli.json);
+            let lang = response.lang.unwrap_or(local_lang);
+            let error = response.error.unwrap_or_else(|| ErrorBody {
+                code: "unknown".into(),
+                refusal: None,
+                message: hallq::catalogue::cli::refused_without_reason(lang),
+            });
+            cli::print_error(&error, cli.json);
             exit::REFUSED
         }
         Err(e) => {
-            cli::print_error("unavailable", &e.to_string(), cli.json);
+            let error = ErrorBody {
+                code: "unavailable".into(),
+                refusal: None,
+                message: e.words(local_lang),
+            };
+            cli::print_error(&error, cli.json);
             exit::REFUSED
         }
     }

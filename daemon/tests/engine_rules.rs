@@ -2,6 +2,7 @@
 
 mod support;
 
+use hallq::catalogue::Lang;
 use hallq::command::{Handoff, HandoffCase, Mail, Pickup};
 use hallq::engine::model::{TicketClass, TicketState};
 use hallq::engine::{Command, Engine, IssueClass, Outcome, Refusal};
@@ -41,7 +42,7 @@ fn refusal(e: &mut Engine, cmd: Command, now: jiff::Timestamp) -> String {
 }
 
 fn open_all(e: &mut Engine, now: jiff::Timestamp) {
-    for w in 1..=5 {
+    for w in 1..=6 {
         e.handle(
             &Command::Login {
                 window: w,
@@ -114,9 +115,11 @@ fn reservation_check_in_window_early_on_time_and_late() {
         .unwrap();
     assert_eq!(late.outcome.data()["class"], "normal");
     assert!(
-        late.outcome.message().contains("issued as a normal ticket"),
+        late.outcome
+            .message(Lang::En)
+            .contains("issued as a normal ticket"),
         "{}",
-        late.outcome.message()
+        late.outcome.message(Lang::En)
     );
 
     // A reservation ticket is not called before its slot, and is after it.
@@ -175,7 +178,7 @@ fn requeue_places_a_no_show_after_the_nth_waiting_ticket_once() {
         now,
     );
     assert!(
-        done.contains("C001 is done, only a no-show can be requeued"),
+        done.contains("C001 is done; only a no-show can be requeued"),
         "{done}"
     );
 
@@ -298,7 +301,7 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
         },
         now,
     );
-    assert!(elsewhere.contains("held at window 1"), "{elsewhere}");
+    assert!(elsewhere.contains("held at 1号窗口"), "{elsewhere}");
     let c = e
         .handle(
             &Command::Call {
@@ -377,12 +380,26 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
     let green_only = refusal(
         &mut e,
         Command::Call {
-            window: 5,
+            window: 6,
             ticket: Some("C001".into()),
         },
         now,
     );
-    assert!(green_only.contains("green-channel window"), "{green_only}");
+    assert!(green_only.contains("green tickets only"), "{green_only}");
+    let c = e
+        .handle(
+            &Command::Call {
+                window: 5,
+                ticket: Some("C001".into()),
+            },
+            now,
+        )
+        .unwrap();
+    assert_eq!(
+        c.outcome.data()["number"],
+        "C001",
+        "a green window that is not green-only calls a normal ticket too"
+    );
     let busy = refusal(
         &mut e,
         Command::Call {
@@ -392,6 +409,60 @@ fn explicit_calls_keep_the_streak_and_respect_the_window() {
         now,
     );
     assert!(busy.contains("still has A002"), "{busy}");
+}
+
+#[test]
+fn a_green_window_calls_green_first_then_normal_tickets_without_a_streak_guard() {
+    let cfg = config(HALL); // priority_streak_limit = 2
+    let now = local(9, 0);
+    let mut e = engine(&cfg, now);
+    for w in [5, 6] {
+        e.handle(
+            &Command::Login {
+                window: w,
+                clerk: format!("c{w}"),
+            },
+            now,
+        )
+        .unwrap();
+    }
+    issue(&mut e, "A", IssueClass::Normal, now); // A001
+    for _ in 0..3 {
+        issue(&mut e, "B", IssueClass::Green, now);
+    }
+    // Three green calls in a row at the green window: no streak guard there.
+    for n in ["B001", "B002", "B003"] {
+        assert_eq!(call(&mut e, 5, now), (n.to_string(), "green".to_string()));
+        finish(&mut e, 5, now);
+    }
+    // No green waits: the green window goes on like a standard one...
+    assert_eq!(call(&mut e, 5, now), ("A001".into(), "fifo".into()));
+    finish(&mut e, 5, now);
+    // ...while the green-only window stays idle with a normal ticket waiting.
+    issue(&mut e, "A", IssueClass::Normal, now);
+    let idle = refusal(&mut e, Command::call_next(6), now);
+    assert!(idle.contains("no waiting ticket"), "{idle}");
+}
+
+#[test]
+fn the_streak_guard_takes_the_first_preference_group_that_has_a_normal_ticket() {
+    let cfg = config(HALL); // window 1 prefers A, then B; limit 2
+    let now = local(9, 0);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    issue(&mut e, "B", IssueClass::Normal, now); // B001, older
+    issue(&mut e, "A", IssueClass::Normal, now); // A001
+    for _ in 0..2 {
+        issue(&mut e, "A", IssueClass::Green, now);
+        call(&mut e, 1, now);
+        finish(&mut e, 1, now);
+    }
+    issue(&mut e, "A", IssueClass::Green, now);
+    assert_eq!(
+        call(&mut e, 1, now),
+        ("A001".to_string(), "streak-guard".to_string()),
+        "the window's first group (A) before the older B ticket"
+    );
 }
 
 #[test]
@@ -405,10 +476,7 @@ fn the_daily_limit_refuses_without_consuming_a_number() {
     let err = e
         .handle(&Command::issue("B", IssueClass::Normal), now)
         .unwrap_err();
-    assert!(
-        matches!(err, Refusal::NotAllowed(ref m) if m.contains("daily limit of 2")),
-        "{err}"
-    );
+    assert!(matches!(err, Refusal::DailyLimit { limit: 2, .. }), "{err}");
     assert_eq!(issue(&mut e, "A", IssueClass::Normal, now), "A001");
 }
 
@@ -417,8 +485,7 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     let cfg = config(HALL);
     let now = local(9, 0);
     let mut e = engine(&cfg, now);
-    // No window open: the configured windows serving A are assumed — 1, 2 and 4 for a normal
-    // ticket (green window 5 never calls it), all four for a green one.
+    // No window open: no estimate (暂无窗口), only the people ahead.
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     let g = e
@@ -439,9 +506,10 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     );
     assert_eq!(
         n.outcome.data()["estimated_wait_minutes"],
-        8,
-        "3 x 8 min / 3 windows"
+        serde_json::Value::Null,
+        "no open window: no estimate"
     );
+    assert!(n.outcome.message(Lang::Zh).contains("暂无窗口"));
     // One window open: 3 x 8 / 1.
     e.handle(
         &Command::Login {
@@ -452,12 +520,54 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     )
     .unwrap();
     let t = e.find_number("A004").unwrap().clone();
-    assert_eq!(e.estimate(&t), (3, 24));
-    // The average follows measured service: a 2-minute service pulls it down.
-    call(&mut e, 1, now);
-    e.handle(&Command::Start { window: 1 }, now).unwrap();
-    finish(&mut e, 1, now + SignedDuration::from_mins(2));
-    assert_eq!(e.estimate(&t), (2, 4), "2 ahead x 2.0 min");
+    assert_eq!(e.estimate(&t), (3, Some(24)));
+    // The measured average (2 minutes) pulls it down, but not under the floor of the
+    // configured 8 minutes per person ahead until enough services finished today.
+    let mut at = now;
+    call(&mut e, 1, at);
+    e.handle(&Command::Start { window: 1 }, at).unwrap();
+    at += SignedDuration::from_mins(2);
+    finish(&mut e, 1, at);
+    assert_eq!(e.estimate(&t), (2, Some(16)), "floor: 2 ahead x 8 min");
+    // Service B at windows 1 and 2: the floor (6 min per person ahead over 2 windows) holds
+    // until ten services of B finished today; then the measured 2 minutes decide.
+    e.handle(
+        &Command::Login {
+            window: 2,
+            clerk: "c2".into(),
+        },
+        at,
+    )
+    .unwrap();
+    let b_estimate = |e: &mut Engine, at| {
+        issue(e, "B", IssueClass::Normal, at);
+        issue(e, "B", IssueClass::Normal, at);
+        let last = issue(e, "B", IssueClass::Normal, at);
+        let t = e.find_number(&last).unwrap().clone();
+        let estimate = e.estimate(&t);
+        for _ in 0..3 {
+            call(e, 2, at);
+            finish(e, 2, at);
+        }
+        estimate
+    };
+    assert_eq!(
+        b_estimate(&mut e, at),
+        (2, Some(6)),
+        "floor: 2 x 6 min / 2 windows"
+    );
+    for _ in 0..hallq::engine::wait_floor::MEASURED_AFTER {
+        issue(&mut e, "B", IssueClass::Normal, at);
+        call(&mut e, 2, at);
+        e.handle(&Command::Start { window: 2 }, at).unwrap();
+        at += SignedDuration::from_mins(2);
+        finish(&mut e, 2, at);
+    }
+    assert_eq!(
+        b_estimate(&mut e, at),
+        (2, Some(2)),
+        "measured: 2 x 2.0 min / 2 windows"
+    );
 }
 
 #[test]
@@ -465,7 +575,7 @@ fn tidal_advice_after_the_queue_stays_long() {
     let text = HALL.replace(
         "[policy]",
         "[tidal]\nopen_above = 3\nclose_below = 1\nfor_minutes = 10\n\n[policy]",
-    ) + "\n[[windows]]\nnumber = 6\nname = \"6号潮汐窗口\"\nserves = [[\"B\"]]\nkind = \"tidal\"\n";
+    ) + "\n[[windows]]\nnumber = 7\nname = \"7号潮汐窗口\"\nserves = [[\"B\"]]\nkind = \"tidal\"\n";
     let cfg = config(&text);
     let t0 = local(9, 0);
     let mut e = engine(&cfg, t0);
@@ -496,15 +606,15 @@ fn tidal_advice_after_the_queue_stays_long() {
     let t2 = t0 + SignedDuration::from_mins(12);
     e.handle(
         &Command::Login {
-            window: 6,
-            clerk: "c6".into(),
+            window: 7,
+            clerk: "c7".into(),
         },
         t2,
     )
     .unwrap();
     for _ in 0..4 {
-        e.handle(&Command::call_next(6), t2).unwrap();
-        finish(&mut e, 6, t2);
+        e.handle(&Command::call_next(7), t2).unwrap();
+        finish(&mut e, 7, t2);
     }
     let c = e.handle(&Command::Tick, t2).unwrap();
     assert_eq!(

@@ -1,4 +1,5 @@
-//! Property tests of the engine under random command streams (DESIGN §4 invariants).
+//! Property tests of the engine under random command streams (DESIGN §4 invariants), and of
+//! call next against the independent reference policy (`support/reference.rs`).
 
 mod support;
 
@@ -8,6 +9,7 @@ use hallq::engine::model::{TicketClass, TicketState};
 use hallq::engine::{policy, Command, Engine, IssueClass};
 use jiff::SignedDuration;
 use proptest::prelude::*;
+use support::reference::{Class, RefWindow, Reference};
 use support::{config, engine, local, HALL};
 
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ enum Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let w = 1u32..=6; // 6 is an unknown window: refusals must change nothing
+    let w = 1u32..=7; // 7 is an unknown window: refusals must change nothing
     prop_oneof![
         4 => (0usize..3, 0u8..10).prop_map(|(s, c)| Op::Issue(s, c)),
         4 => w.clone().prop_map(Op::Call),
@@ -198,7 +200,7 @@ proptest! {
         let mut now = local(9, 0);
         let mut e = engine(&cfg, now);
         let svc = SERVICES[service];
-        let window = 4; // serves A, B and C
+        let window = 4; // a standard window serving A, B and C
         e.handle(&Command::Login { window, clerk: "c4".into() }, now).unwrap();
         let green = |e: &mut Engine, now| {
             e.handle(&Command::issue(svc, IssueClass::Green), now).unwrap();
@@ -229,4 +231,55 @@ proptest! {
         prop_assert!(calls <= limit + 1);
         prop_assert_eq!(e.state().tickets[&normal_id].state, TicketState::Called);
     }
+
+    #[test]
+    fn call_next_follows_the_reference_policy(
+        ops in prop::collection::vec((0u8..10, 0usize..3, 1u32..=6, 0u16..40), 1..200)
+    ) {
+        let cfg = config(HALL);
+        let mut now = local(9, 0);
+        let mut e = engine(&cfg, now);
+        let mut reference = Reference::new(reference_windows(&cfg), 2, 45);
+        for w in 1..=6 {
+            e.handle(&Command::Login { window: w, clerk: format!("c{w}") }, now).unwrap();
+        }
+        for (kind, service, window, minutes) in ops {
+            now += SignedDuration::from_mins(i64::from(minutes % 7));
+            if kind < 5 {
+                let green = kind == 0;
+                let class = if green { IssueClass::Green } else { IssueClass::Normal };
+                let c = e.handle(&Command::issue(SERVICES[service], class), now).unwrap();
+                let number = c.tickets[0].number.clone();
+                let ref_class = if green { Class::Green } else { Class::Normal };
+                reference.issue(&number, SERVICES[service], ref_class, now, None);
+                continue;
+            }
+            // Finish what the window has, then call next there.
+            let _ = e.handle(&Command::Finish { window, case_no: None }, now);
+            let engine_call = e.handle(&Command::call_next(window), now).ok().map(|c| {
+                (c.tickets[0].number.clone(), c.outcome.data()["reason"].as_str().unwrap().to_string())
+            });
+            let expected = reference.call(window, now).map(|(n, r)| (n, r.to_string()));
+            prop_assert_eq!(&engine_call, &expected, "window {} at {}", window, now);
+            if let Some((number, _)) = &engine_call {
+                let class = e.find_number(number).unwrap().class;
+                let w = cfg.window(window).unwrap();
+                prop_assert!(!w.green_only || class == TicketClass::Green, "a green-only window called {}", number);
+            }
+        }
+    }
+}
+
+/// The test hall's windows as the reference sees them.
+fn reference_windows(cfg: &hallq::config::Config) -> Vec<RefWindow> {
+    cfg.windows
+        .iter()
+        .map(|w| RefWindow {
+            number: w.number,
+            groups: w.serves.clone(),
+            green: w.kind == hallq::config::WindowKind::Green,
+            green_only: w.green_only,
+            streak: 0,
+        })
+        .collect()
 }

@@ -82,10 +82,10 @@ fn the_timer_rolls_over_at_local_midnight_in_shanghai() {
     assert!(
         outcomes[0]
             .outcome
-            .message()
+            .message(hallq::catalogue::Lang::En)
             .contains("business day 2026-11-27 started"),
         "{:?}",
-        outcomes[0].outcome.message()
+        outcomes[0].outcome.message(hallq::catalogue::Lang::En)
     );
     let state = hall.engine().state();
     assert_eq!(state.business_day.to_string(), "2026-11-27");

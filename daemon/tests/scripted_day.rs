@@ -1,5 +1,7 @@
-//! A scripted day of 200 tickets over 3 services and 5 windows: the engine's call order must
-//! equal the order the reference implementation of DESIGN §4 computes independently.
+//! A scripted day of 200 tickets over 3 services and 6 windows: the engine's call order must
+//! equal the order the reference implementation of DESIGN §4 computes independently. Window 5
+//! is a green window that goes on with normal tickets when no green one waits; window 6 is a
+//! green-only window.
 
 mod support;
 
@@ -20,30 +22,42 @@ fn windows() -> Vec<RefWindow> {
         RefWindow {
             number: 1,
             groups: g(&[&["A"], &["B"]]),
+            green: false,
             green_only: false,
             streak: 0,
         },
         RefWindow {
             number: 2,
             groups: g(&[&["B"], &["A", "C"]]),
+            green: false,
             green_only: false,
             streak: 0,
         },
         RefWindow {
             number: 3,
             groups: g(&[&["C"]]),
+            green: false,
             green_only: false,
             streak: 0,
         },
         RefWindow {
             number: 4,
             groups: g(&[&["A", "B", "C"]]),
+            green: false,
             green_only: false,
             streak: 0,
         },
         RefWindow {
             number: 5,
             groups: g(&[&["A", "B", "C"]]),
+            green: true,
+            green_only: false,
+            streak: 0,
+        },
+        RefWindow {
+            number: 6,
+            groups: g(&[&["A", "B", "C"]]),
+            green: true,
             green_only: true,
             streak: 0,
         },
@@ -84,7 +98,7 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
         open_reservations.push((code, service.to_string(), slot));
     }
 
-    for w in 1..=5 {
+    for w in 1..=6 {
         e.handle(
             &Command::Login {
                 window: w,
@@ -99,7 +113,9 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
     let mut issued = 0;
     let mut calls = 0;
     let mut reasons = std::collections::BTreeMap::<&str, u32>::new();
-    let mut busy = [false; 6];
+    let mut busy = [false; 7];
+    // Classes called at the green window (5) and the green-only one (6).
+    let mut at_green: std::collections::BTreeMap<(u32, String), u32> = Default::default();
     while issued < 200 || !reference.waiting.is_empty() {
         now += SignedDuration::from_mins(1);
         // Issue up to two tickets a minute.
@@ -141,8 +157,8 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
             issued += 1;
         }
         // Each window finishes and calls next with some probability.
-        for w in 1..=5u32 {
-            if !rng.chance(22) {
+        for w in 1..=6u32 {
+            if !rng.chance(17) {
                 continue;
             }
             if busy[w as usize] {
@@ -164,7 +180,11 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
             });
             let expected = reference.call(w, now).map(|(n, r)| (n, r.to_string()));
             assert_eq!(engine_call, expected, "call {calls} at window {w} at {now}");
-            if let Some((_, reason)) = &expected {
+            if let Some((number, reason)) = &expected {
+                if w >= 5 {
+                    let class = e.find_number(number).expect("called ticket").class;
+                    *at_green.entry((w, class.to_string())).or_default() += 1;
+                }
                 busy[w as usize] = true;
                 calls += 1;
                 *reasons
@@ -184,7 +204,18 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
             reference.waiting.len()
         );
     }
-    eprintln!("calls by reason: {reasons:?}");
+    eprintln!("calls by reason: {reasons:?}; at green windows: {at_green:?}");
+    assert!(
+        at_green.get(&(5, "normal".into())).copied().unwrap_or(0) > 0,
+        "the green window goes on with normal tickets when no green one waits: {at_green:?}"
+    );
+    assert!(
+        at_green
+            .keys()
+            .all(|(w, class)| *w != 6 || class == "green"),
+        "the green-only window calls green tickets only: {at_green:?}"
+    );
+    assert!(at_green.contains_key(&(6, "green".into())), "{at_green:?}");
     assert_eq!(issued, 200);
     assert_eq!(calls, 200, "every ticket was called exactly once");
     // The script must exercise every rule, or it proves less than it claims.

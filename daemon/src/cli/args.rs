@@ -6,7 +6,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::catalogue::Lang;
 use crate::command::{Command, HandoffCli, Query, Request};
+
+fn lang(s: &str) -> Result<Lang, String> {
+    s.parse()
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +20,8 @@ use crate::command::{Command, HandoffCli, Query, Request};
     about = "Queue daemon and control tool for a government service hall"
 )]
 pub struct Cli {
-    /// Config file (the socket path is taken from it).
+    /// Config file (the socket path is taken from it; when it has errors, from the running
+    /// daemon's `{runtime_dir}/state.json`).
     #[arg(long, global = true, env = "HALLQ_CONFIG")]
     pub config: Option<PathBuf>,
     /// Control socket of a running daemon (instead of --config).
@@ -24,6 +30,9 @@ pub struct Cli {
     /// Print one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Language of messages: zh (default) or en; else the config's `[hall] language`.
+    #[arg(long, global = true, value_parser = crate::command::args::masked(lang))]
+    pub lang: Option<Lang>,
     #[command(subcommand)]
     pub command: Sub,
 }
@@ -32,7 +41,7 @@ pub struct Cli {
 pub enum Sub {
     /// Run the daemon in the foreground.
     Run,
-    /// Validate a config file; errors as file:line:col: message.
+    /// Validate a config file; errors as file:line:col: message (with --json, one object).
     CheckConfig,
     /// Check config, store, disk, daemon, devices, broker, upstream and clock.
     Doctor,

@@ -1,34 +1,54 @@
-//! The control-socket client: one request line out, one response line back.
+//! The control-socket client: one request line out, one response line back. Its errors are
+//! worded by the catalogue (`catalogue::cli`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::catalogue::{Lang, Words};
 use crate::command::Request;
 use crate::control::protocol::{Response, CLI_CLIENT};
 
 /// The request never got an answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ClientError {
-    #[error("cannot reach hallq at {path}: {source} (is the daemon running? try `systemctl status hallq`)")]
     Connect {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("lost the connection to hallq at {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("hallq at {path} answered something that is not a response: {detail}")]
-    Garbled { path: PathBuf, detail: String },
+    Garbled {
+        path: PathBuf,
+        detail: String,
+    },
 }
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl std::error::Error for ClientError {}
 
 /// How long the CLI waits for an answer.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Send `request`; the answer's words are in the hall's language.
 pub fn request(socket: &Path, request: &Request) -> Result<Response, ClientError> {
+    request_in(socket, request, None)
+}
+
+/// Send `request`, asking for the answer's words in `lang` (the hall's language when `None`).
+pub fn request_in(
+    socket: &Path,
+    request: &Request,
+    lang: Option<Lang>,
+) -> Result<Response, ClientError> {
     let path = socket.to_path_buf();
     let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
         path: path.clone(),
@@ -42,6 +62,9 @@ pub fn request(socket: &Path, request: &Request) -> Result<Response, ClientError
     let mut value = serde_json::to_value(request).expect("requests serialize");
     if let Some(map) = value.as_object_mut() {
         map.insert("client".into(), CLI_CLIENT.into());
+        if let Some(lang) = lang {
+            map.insert("lang".into(), lang.as_str().into());
+        }
     }
     let mut line = serde_json::to_vec(&value).expect("requests serialize");
     line.push(b'\n');

@@ -7,9 +7,10 @@
 mod args;
 mod client;
 mod print;
+pub mod socket;
 
 pub use args::{Cli, Sub};
-pub use client::{request, ClientError};
+pub use client::{request, request_in, ClientError};
 pub use print::{print_error, print_response};
 
 /// Exit codes of the CLI contract (DESIGN §8).

@@ -1,4 +1,5 @@
-//! Printing answers: a short human form by default, one JSON object with `--json`.
+//! Printing answers: a short human form by default (worded and laid out by the catalogue, in
+//! the answer's language), one JSON object with `--json`.
 //!
 //! The human form of a view is laid out from the view's own type (deserialized from the
 //! response), so a renamed field is a compile error here, never a blank column.
@@ -6,14 +7,12 @@
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use crate::catalogue::{self, Lang};
 use crate::command::{Query, Request};
-use crate::control::protocol::Response;
-use crate::engine::outcome::HandoffHow;
-use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
-use crate::runtime::snapshot::{problems, HallSnapshot};
+use crate::control::protocol::{ErrorBody, Response};
 
-/// Print a successful response.
-pub fn print_response(request: &Request, response: &Response, as_json: bool) {
+/// Print a successful response; views are laid out in `lang`.
+pub fn print_response(request: &Request, response: &Response, as_json: bool, lang: Lang) {
     if as_json {
         let mut data = response.data.clone();
         if !response.message.is_empty() {
@@ -23,20 +22,25 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
         println!("{}", Value::Object(data));
         return;
     }
+    use catalogue::views;
     let printed = match request {
-        Request::Query(Query::Status) => view(response).map(|s| print_status(&s)),
-        Request::Query(Query::Queue) => view(response).map(|q| print_queue(&q)),
+        Request::Query(Query::Status) => view(response).map(|s| views::status(&s, lang)),
+        Request::Query(Query::Queue) => view(response).map(|q| views::queue(&q, lang)),
         Request::Query(Query::Reservations { .. }) => {
-            view(response).map(|r| print_reservations(&r))
+            view(response).map(|r| views::reservations(&r, lang))
         }
-        Request::Query(Query::Handoffs { .. }) => view(response).map(|h| print_handoffs(&h)),
-        Request::Command(_) => {
-            println!("{}", response.message);
-            Ok(())
+        Request::Query(Query::Handoffs { .. }) => view(response).map(|h| views::handoffs(&h, lang)),
+        Request::Query(Query::Ticket { .. }) => view(response).map(|t| views::ticket(&t, lang)),
+        Request::Query(Query::Backup { .. }) | Request::Command(_) => {
+            Ok(format!("{}\n", response.message))
         }
     };
-    if let Err(e) = printed {
-        eprintln!("hallq: the daemon's answer does not read as expected ({e}); try --json");
+    match printed {
+        Ok(text) => print!("{text}"),
+        Err(e) => eprintln!(
+            "hallq: {}",
+            catalogue::cli::unreadable(&e.to_string(), lang)
+        ),
     }
 }
 
@@ -45,110 +49,9 @@ fn view<T: DeserializeOwned>(response: &Response) -> Result<T, serde_json::Error
 }
 
 /// Print an error: the message on stderr, and with `--json` the error object on stdout.
-pub fn print_error(code: &str, message: &str, as_json: bool) {
-    eprintln!("hallq: {message}");
+pub fn print_error(error: &ErrorBody, as_json: bool) {
+    eprintln!("hallq: {}", error.message);
     if as_json {
-        println!("{}", json!({"error": {"code": code, "message": message}}));
-    }
-}
-
-fn or_dash(s: Option<&str>) -> &str {
-    s.unwrap_or("-")
-}
-
-fn print_status(s: &HallSnapshot) {
-    let h = &s.hall;
-    println!("{} ({}), business day {}", h.name, h.hall, h.business_day);
-    let parts: Vec<String> = h.waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!("waiting: {}", parts.join(", "));
-    println!("issued {}, done {}, voided {}", h.issued, h.done, h.voided);
-    let troubles = problems(&s.devices);
-    match (s.devices.len(), troubles.is_empty()) {
-        (0, _) => {}
-        (n, true) => println!("devices: all {n} online"),
-        (_, false) => println!("devices: {}", troubles.join("; ")),
-    }
-    for t in &h.tidal {
-        println!(
-            "tidal advice: {} has {} waiting; open a tidal window",
-            t.service, t.waiting
-        );
-    }
-    for w in &h.windows {
-        let ticket = match (&w.number, w.ticket_state) {
-            (Some(n), Some(st)) => format!("{n} {st}"),
-            _ => "-".into(),
-        };
-        println!(
-            "  {:>3} {:<10} {:<8} {:<7} clerk {:<8} {}",
-            w.window,
-            w.name,
-            w.kind.as_str(),
-            w.state.as_str(),
-            or_dash(w.clerk.as_deref()),
-            ticket
-        );
-    }
-}
-
-fn print_queue(q: &QueueView) {
-    for svc in &q.services {
-        println!(
-            "{} {} — {} waiting",
-            svc.service,
-            svc.name,
-            svc.waiting.len()
-        );
-        for t in &svc.waiting {
-            println!(
-                "  {:<6} {:<12} {} ahead, ~{} min",
-                t.number,
-                t.class.as_str(),
-                t.ahead,
-                t.estimated_wait_minutes
-            );
-        }
-    }
-    for h in &q.held {
-        let window = h.window.map_or_else(|| "-".to_string(), |w| w.to_string());
-        println!("held: {} at window {window}", h.number);
-    }
-}
-
-fn print_reservations(r: &ReservationsView) {
-    println!("reservations on {}: {}", r.date, r.reservations.len());
-    for r in &r.reservations {
-        println!(
-            "  {} {} {} {} {} {}",
-            r.code,
-            r.slot,
-            r.service,
-            r.name,
-            r.phone,
-            r.ticket
-                .as_ref()
-                .map_or("not checked in".to_string(), |t| format!(
-                    "checked in as {t}"
-                ))
-        );
-    }
-}
-
-fn print_handoffs(h: &HandoffsView) {
-    println!("handoffs on {}: {}", h.day, h.handoffs.len());
-    for h in &h.handoffs {
-        let how = match &h.how {
-            HandoffHow::Mail {
-                carrier,
-                tracking,
-                address,
-                ..
-            } => format!("mail {carrier} {tracking} to {address}"),
-            HandoffHow::Pickup { verification } => format!("pickup ({verification})"),
-        };
-        println!(
-            "  {} {} {} {} {} {how}",
-            h.id, h.case_no, h.title, h.recipient, h.phone
-        );
+        println!("{}", json!({ "error": error }));
     }
 }

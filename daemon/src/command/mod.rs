@@ -136,6 +136,61 @@ pub enum Command {
         #[arg(value_parser = masked(args::window_no))]
         window: u32,
     },
+    /// Correction: take back the last finish or skip at a window (within `policy.undo_minutes`);
+    /// the ticket is at the window again.
+    Undo {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correction: replace the case number (办件编号) of a finished ticket.
+    CorrectCase {
+        /// The ticket number, e.g. A012.
+        number: String,
+        /// The right case number.
+        #[arg(long = "case")]
+        case_no: String,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correction: move an evaluation recorded against the wrong ticket (the wrong window's
+    /// evaluator) to the ticket it was meant for.
+    CorrectEvaluation {
+        /// The ticket that got the evaluation by mistake.
+        number: String,
+        /// The finished ticket it belongs to.
+        #[arg(long)]
+        to: String,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correction: close a window its clerk left without logging out; its called or serving
+    /// ticket waits again at its place.
+    ForceLogout {
+        #[arg(value_parser = masked(args::window_no))]
+        window: u32,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correction: park a held ticket at another window, which can then call it back.
+    MoveHeld {
+        /// The held ticket, e.g. A012.
+        number: String,
+        /// The window it moves to.
+        #[arg(long, value_parser = masked(args::window_no))]
+        to: u32,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Correction: void a handoff record entered in error. The CLI spells it `handoff void`.
+    #[command(skip)]
+    VoidHandoff { case_no: String, reason: String },
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
         #[arg(value_parser = masked(args::window_no))]
@@ -185,6 +240,21 @@ pub enum Query {
     Handoffs {
         #[serde(default, with = "args::wire_date")]
         day: Option<Date>,
+    },
+    /// One ticket's whole history: issued, every call with its reason, window and clerk,
+    /// transfers, finish, evaluation, corrections.
+    Ticket {
+        /// The ticket number, e.g. A012.
+        number: String,
+        /// YYYY-MM-DD; today's business day when left out.
+        #[arg(long, value_parser = masked(args::date))]
+        #[serde(default, with = "args::wire_date")]
+        day: Option<Date>,
+    },
+    /// Copy the store to PATH while hallq runs (SQLite online backup), then verify the copy.
+    Backup {
+        /// Where to write the copy (a new file; the daemon's user must be able to write there).
+        path: std::path::PathBuf,
     },
 }
 
@@ -294,6 +364,15 @@ pub enum HandoffCli {
         #[arg(long, value_parser = masked(args::date))]
         day: Option<Date>,
     },
+    /// Void a handoff record entered in error (a correction).
+    Void {
+        /// The case number of the record.
+        #[arg(long = "case")]
+        case_no: String,
+        /// Why (stored with the event).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 impl HandoffCli {
@@ -302,6 +381,9 @@ impl HandoffCli {
             HandoffCli::Pickup(p) => Request::Command(Command::Handoff(Handoff::Pickup(p))),
             HandoffCli::Mail(m) => Request::Command(Command::Handoff(Handoff::Mail(m))),
             HandoffCli::List { day } => Request::Query(Query::Handoffs { day }),
+            HandoffCli::Void { case_no, reason } => {
+                Request::Command(Command::VoidHandoff { case_no, reason })
+            }
         }
     }
 }
@@ -315,12 +397,27 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 4] = ["status", "queue", "reservations", "handoffs"];
+const QUERIES: [&str; 6] = [
+    "status",
+    "queue",
+    "reservations",
+    "handoffs",
+    "ticket",
+    "backup",
+];
+
+/// What a request line says besides the request: which program asks (`client`) and in which
+/// language it wants the answer's words (`lang`; the hall's `[hall] language` when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub client: Option<String>,
+    pub lang: Option<crate::catalogue::Lang>,
+}
 
 impl Request {
     /// Parse one request line; the error says what was wrong with it without repeating values
     /// (they may be personal data).
-    pub fn parse(line: &str) -> Result<(Request, Option<String>), String> {
+    pub fn parse(line: &str) -> Result<(Request, Meta), String> {
         let value: Value =
             serde_json::from_str(line).map_err(|e| format!("request is not valid JSON: {e}"))?;
         let Value::Object(map) = &value else {
@@ -337,13 +434,18 @@ impl Request {
                 .take(32)
                 .collect::<String>()
         });
+        let lang = match map.get("lang") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(lang)) => Some(lang.parse().map_err(|e| format!("\"lang\": {e}"))?),
+            Some(_) => return Err("\"lang\" must be a string".to_string()),
+        };
         let bad = |e: serde_json::Error| format!("bad request: {}", without_values(&e.to_string()));
         let request = if QUERIES.contains(&cmd.as_str()) {
             Request::Query(serde_json::from_value(value).map_err(bad)?)
         } else {
             Request::Command(serde_json::from_value(value).map_err(bad)?)
         };
-        Ok((request, client))
+        Ok((request, Meta { client, lang }))
     }
 
     /// The command's name, for logs (its fields may hold personal data).
@@ -362,6 +464,8 @@ impl Query {
             Query::Queue => "queue",
             Query::Reservations { .. } => "reservations",
             Query::Handoffs { .. } => "handoffs",
+            Query::Ticket { .. } => "ticket",
+            Query::Backup { .. } => "backup",
         }
     }
 }
@@ -388,6 +492,12 @@ impl Command {
             Command::Login { .. } => "login",
             Command::Logout { .. } => "logout",
             Command::Evaluate { .. } => "evaluate",
+            Command::Undo { .. } => "undo",
+            Command::CorrectCase { .. } => "correct_case",
+            Command::CorrectEvaluation { .. } => "correct_evaluation",
+            Command::ForceLogout { .. } => "force_logout",
+            Command::MoveHeld { .. } => "move_held",
+            Command::VoidHandoff { .. } => "void_handoff",
             Command::Handoff(_) => "handoff",
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",

@@ -71,8 +71,41 @@ fn requests_round_trip_in_the_documented_shape() {
 
 #[test]
 fn the_client_field_names_the_cli() {
-    let (_, client) = Request::parse(r#"{"cmd":"status","client":"hallq-cli"}"#).unwrap();
+    let (_, meta) = Request::parse(r#"{"cmd":"status","client":"hallq-cli"}"#).unwrap();
+    let client = meta.client;
     assert_eq!(client.as_deref(), Some("hallq-cli"));
-    let (_, client) = Request::parse(r#"{"cmd":"status","client":"a b\nc"}"#).unwrap();
+    let (_, meta) = Request::parse(r#"{"cmd":"status","client":"a b\nc"}"#).unwrap();
+    let client = meta.client;
     assert_eq!(client.as_deref(), Some("abc"), "only a tame name is kept");
+}
+
+#[test]
+fn the_lang_field_chooses_the_answer_s_language() {
+    use crate::catalogue::Lang;
+    let (_, meta) = Request::parse(r#"{"cmd":"status","lang":"en"}"#).unwrap();
+    assert_eq!(meta.lang, Some(Lang::En));
+    let (_, meta) = Request::parse(r#"{"cmd":"status"}"#).unwrap();
+    assert_eq!(meta.lang, None, "the hall's language then");
+    let e = Request::parse(r#"{"cmd":"status","lang":"fr"}"#).unwrap_err();
+    assert!(e.contains("\"lang\""), "{e}");
+}
+
+#[test]
+fn corrections_and_the_new_queries_are_socket_requests() {
+    let lines = [
+        r#"{"cmd":"undo","window":3,"reason":"pressed finish by mistake"}"#,
+        r#"{"cmd":"correct_case","number":"A012","case_no":"ZW2","reason":"typo"}"#,
+        r#"{"cmd":"correct_evaluation","number":"A012","to":"A013","reason":"wrong pad"}"#,
+        r#"{"cmd":"force_logout","window":3,"reason":"clerk left"}"#,
+        r#"{"cmd":"move_held","number":"A012","to":4,"reason":"window 3 closed"}"#,
+        r#"{"cmd":"void_handoff","case_no":"C1","reason":"entered twice"}"#,
+        r#"{"cmd":"ticket","number":"A012","day":null}"#,
+        r#"{"cmd":"backup","path":"/var/lib/hallq/backup.db"}"#,
+    ];
+    for line in lines {
+        let request = parse(line).unwrap();
+        let back: serde_json::Value = serde_json::to_value(&request).unwrap();
+        let sent: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(back, sent, "{line}");
+    }
 }

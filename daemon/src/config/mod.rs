@@ -4,6 +4,7 @@
 //! produces the [`Config`] below, which the rest of the daemon uses. This module owns parsing and
 //! validation only; it opens no devices and no store.
 
+mod calendar;
 mod check;
 mod devices;
 mod error;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
+pub use calendar::{Calendar, Period};
 pub use error::{ConfigError, ConfigErrors};
 pub use resolve::parse;
 
@@ -37,6 +39,8 @@ pub struct Config {
     pub policy: Policy,
     pub tidal: Tidal,
     pub retention: Retention,
+    /// Opening hours, holidays and the ticket cut-off; `None` is open around the clock.
+    pub calendar: Option<Calendar>,
     /// Services in file order.
     pub services: Vec<Service>,
     /// Windows in file order.
@@ -77,6 +81,8 @@ pub struct Hall {
     pub day_starts_at: Time,
     pub data_dir: PathBuf,
     pub runtime_dir: PathBuf,
+    /// The language of operator messages (`zh` unless `language = "en"`).
+    pub language: crate::catalogue::Lang,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +108,8 @@ pub struct Policy {
     pub recall_limit: u32,
     pub requeue_after: u32,
     pub evaluation_timeout_seconds: u32,
+    /// How long after a finish or skip a supervisor may still undo it.
+    pub undo_minutes: u32,
 }
 
 impl Default for Policy {
@@ -114,6 +122,7 @@ impl Default for Policy {
             recall_limit: 3,
             requeue_after: 3,
             evaluation_timeout_seconds: 60,
+            undo_minutes: 30,
         }
     }
 }
@@ -161,6 +170,10 @@ pub struct Service {
     /// Service time assumed for estimates until measured.
     pub minutes: u32,
     pub daily_limit: Option<u32>,
+    /// A shorter name for boards where the full one does not fit (`综合` for `综合受理`).
+    pub short_name: Option<String>,
+    /// `finish` must give a case number (办件编号).
+    pub case_required: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -196,11 +209,20 @@ pub struct Window {
     /// Ordered preference groups of service codes; never empty, no group empty.
     pub serves: Vec<Vec<String>>,
     pub kind: WindowKind,
+    /// A green window that takes green tickets only (`green_only = true`); a green window without
+    /// it calls green tickets first and then works like a standard window.
+    pub green_only: bool,
 }
 
 impl Window {
     pub fn serves_service(&self, code: &str) -> bool {
         self.serves.iter().flatten().any(|c| c == code)
+    }
+
+    /// Whether this window may ever call a ticket of `class` in `service` (the service is
+    /// served, and a green-only window takes green tickets only).
+    pub fn can_serve(&self, service: &str, green: bool) -> bool {
+        self.serves_service(service) && (green || !self.green_only)
     }
 }
 

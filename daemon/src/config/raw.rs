@@ -25,6 +25,7 @@ pub struct RawConfig {
     pub tidal: RawTidal,
     #[serde(default)]
     pub retention: RawRetention,
+    pub calendar: Option<super::calendar::RawCalendar>,
     #[serde(default)]
     pub services: Vec<Spanned<RawService>>,
     #[serde(default)]
@@ -46,6 +47,8 @@ pub struct RawHall {
     pub day_starts_at: Option<Str>,
     pub data_dir: Option<Str>,
     pub runtime_dir: Option<Str>,
+    /// `zh` or `en`: the language of operator messages.
+    pub language: Option<Str>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +67,7 @@ pub struct RawPolicy {
     pub recall_limit: Option<Int>,
     pub requeue_after: Option<Int>,
     pub evaluation_timeout_seconds: Option<Int>,
+    pub undo_minutes: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +92,10 @@ pub struct RawService {
     pub name: Str,
     pub minutes: Int,
     pub daily_limit: Option<Int>,
+    /// Shown on boards where `name` does not fit.
+    pub short_name: Option<Str>,
+    /// `finish` needs a case number.
+    pub case_required: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +106,8 @@ pub struct RawWindow {
     /// Preference groups, first group first: `[["C"], ["A", "B"]]`.
     pub serves: Spanned<Vec<Spanned<Vec<Str>>>>,
     pub kind: Option<Str>,
+    /// Green windows only: take green tickets and nothing else.
+    pub green_only: Option<Spanned<bool>>,
 }
 
 /// One `[[devices]]` table. The keys after `transport` are protocol settings that the resolved

@@ -87,6 +87,7 @@ impl Checker<'_> {
             policy: self.policy(&raw.policy),
             tidal: self.tidal(&raw.tidal),
             retention: self.retention(&raw.retention),
+            calendar: raw.calendar.as_ref().map(|c| self.calendar(c)),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
             hall,
@@ -119,7 +120,15 @@ impl Checker<'_> {
                 Time::midnight()
             }),
         };
+        let language = match &raw.language {
+            None => crate::catalogue::Lang::default(),
+            Some(text) => text.get_ref().parse().unwrap_or_else(|e: String| {
+                self.error(text, "hall.language", e);
+                crate::catalogue::Lang::default()
+            }),
+        };
         Hall {
+            language,
             id: raw.id.get_ref().clone(),
             name: raw.name.get_ref().clone(),
             timezone,
@@ -159,6 +168,7 @@ impl Checker<'_> {
                 d,
                 evaluation_timeout_seconds >= 1
             ),
+            undo_minutes: knob!(self, "policy", raw, d, undo_minutes >= 0),
         }
     }
 
@@ -240,11 +250,17 @@ impl Checker<'_> {
                 }
                 n
             });
+            let short_name = s.short_name.as_ref().map(|short| {
+                self.non_empty(&key("short_name"), short);
+                short.get_ref().clone()
+            });
             services.push(Service {
                 code: code.clone(),
                 name: s.name.get_ref().clone(),
                 minutes,
                 daily_limit,
+                short_name,
+                case_required: s.case_required.unwrap_or(false),
             });
         }
         services
@@ -296,11 +312,21 @@ impl Checker<'_> {
                     WindowKind::Standard
                 }),
             };
+            let green_only = match &w.green_only {
+                Some(flag) if kind != WindowKind::Green && *flag.get_ref() => {
+                    let message = format!("applies to green windows only; this one is {kind}");
+                    self.error(flag, key("green_only"), message);
+                    false
+                }
+                Some(flag) => *flag.get_ref(),
+                None => false,
+            };
             windows.push(Window {
                 number,
                 name,
                 serves,
                 kind,
+                green_only,
             });
         }
         windows
@@ -470,7 +496,7 @@ fn parse_window_kind(kind: &str) -> Option<WindowKind> {
 }
 
 /// Strict `HH:MM`, 00:00 to 23:59.
-fn parse_hh_mm(text: &str) -> Option<Time> {
+pub(super) fn parse_hh_mm(text: &str) -> Option<Time> {
     let (h, m) = text.split_once(':')?;
     if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
         return None;

@@ -176,6 +176,7 @@ fn full_config_resolves_every_section() {
         recall_limit: 2,
         requeue_after: 5,
         evaluation_timeout_seconds: 45,
+        undo_minutes: 30,
     };
     assert_eq!(c.policy, policy);
     assert_eq!(
@@ -501,7 +502,7 @@ fn unknown_keys_are_refused_with_their_path() {
     assert_eq!(
         e,
         "hall.toml:9:1: services[0].minuets: unknown key `minuets`, expected one of `code`, `name`, \
-         `minutes`, `daily_limit`"
+         `minutes`, `daily_limit`, `short_name`, `case_required`"
     );
     let e = errors(&format!("{BASE}[polcy]\nrecall_limit = 2\n"));
     assert_eq!(e.len(), 1);

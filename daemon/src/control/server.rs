@@ -16,11 +16,18 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
 use super::protocol::{Response, CLI_CLIENT, MAX_LINE};
+use crate::catalogue::Lang;
 use crate::command::{Origin, Request};
 
-/// What serves the requests: the daemon's services, or a test's stand-in.
+/// What serves the requests: the daemon's services, or a test's stand-in. `lang` is the
+/// request's `lang` field, if any.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, request: Request, origin: Origin) -> impl Future<Output = Response> + Send;
+    fn handle(
+        &self,
+        request: Request,
+        origin: Origin,
+        lang: Option<Lang>,
+    ) -> impl Future<Output = Response> + Send;
 }
 
 /// Errors binding the socket.
@@ -135,9 +142,9 @@ async fn connection<H: Handler>(
             match std::str::from_utf8(&line) {
                 Ok(text) if text.trim().is_empty() => continue,
                 Ok(text) => match Request::parse(text) {
-                    Ok((request, client)) => {
-                        let origin = peer.origin(client.as_deref());
-                        handler.handle(request, origin).await
+                    Ok((request, meta)) => {
+                        let origin = peer.origin(meta.client.as_deref());
+                        handler.handle(request, origin, meta.lang).await
                     }
                     Err(message) => Response::error("bad_request", message),
                 },

@@ -53,6 +53,8 @@ pub struct Handoff {
     pub clerk: Option<String>,
     pub window: Option<u32>,
     pub at: Timestamp,
+    /// Voided by a correction: when and why.
+    pub voided: Option<super::outcome::HandoffVoid>,
 }
 
 impl Handoff {
@@ -114,8 +116,10 @@ impl Handoff {
             phone: self.phone.masked(),
             clerk: self.clerk.clone(),
             window: self.window,
+            window_name: None,
             at: self.at,
             how,
+            voided: self.voided.clone(),
         }
     }
 }
@@ -231,8 +235,8 @@ impl fmt::Display for Carrier {
 }
 
 impl std::str::FromStr for Carrier {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::Refusal;
+    fn from_str(s: &str) -> Result<Self, super::Refusal> {
         let s = s.trim();
         let lower = s.to_ascii_lowercase();
         Carrier::ALL
@@ -247,19 +251,15 @@ impl std::str::FromStr for Carrier {
                 "邮政" => Some(Carrier::ChinaPost),
                 _ => None,
             })
-            .ok_or_else(|| {
-                let known: Vec<&str> = Carrier::ALL.iter().map(|c| c.code()).collect();
-                format!(
-                    "unknown carrier {}; known: {}",
-                    crate::privacy::echo(s),
-                    known.join(", ")
-                )
+            .ok_or_else(|| super::Refusal::UnknownCarrier {
+                carrier: crate::privacy::echo(s),
+                known: Carrier::ALL.iter().map(|c| c.code().to_string()).collect(),
             })
     }
 }
 
 /// Check a tracking number for `carrier`; returns it normalised (upper case, no spaces).
-pub fn check_tracking(carrier: Carrier, tracking: &str) -> Result<String, String> {
+pub fn check_tracking(carrier: Carrier, tracking: &str) -> Result<String, super::Refusal> {
     let t: String = tracking
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -268,13 +268,11 @@ pub fn check_tracking(carrier: Carrier, tracking: &str) -> Result<String, String
     if carrier.accepts(&t) {
         Ok(t)
     } else {
-        Err(format!(
-            "tracking number {} is not a {} ({}) number: expected {}",
-            crate::privacy::echo(&t),
-            carrier.name(),
-            carrier.code(),
-            carrier.pattern()
-        ))
+        Err(super::Refusal::BadTracking {
+            tracking: crate::privacy::echo(&t),
+            carrier: format!("{} ({})", carrier.name(), carrier.code()),
+            pattern: carrier.pattern().to_string(),
+        })
     }
 }
 
@@ -295,7 +293,7 @@ pub fn valid_resident_id(id: &str) -> bool {
 }
 
 /// The last four characters of an ID as kept for verification: 3 digits and a digit or X.
-pub fn check_id_last4(s: &str) -> Result<String, String> {
+pub fn check_id_last4(s: &str) -> Result<String, super::Refusal> {
     let s = s.trim().to_ascii_uppercase();
     let b = s.as_bytes();
     if b.len() == 4
@@ -304,7 +302,7 @@ pub fn check_id_last4(s: &str) -> Result<String, String> {
     {
         Ok(s)
     } else {
-        Err("ID last 4 must be 3 digits and a digit or X".to_string())
+        Err(super::Refusal::BadIdLast4)
     }
 }
 
@@ -354,7 +352,9 @@ mod tests {
         assert!(check_tracking(Carrier::Zto, "731234567890").is_ok());
         assert!(check_tracking(Carrier::Sto, "7712345678901").is_ok());
         assert!(check_tracking(Carrier::Yunda, "4312345678901").is_ok());
-        let e = check_tracking(Carrier::Zto, "SF123456789012").unwrap_err();
+        let e = check_tracking(Carrier::Zto, "SF123456789012")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("中通快递") && e.contains("starting with 7"),
             "{e}"
@@ -369,6 +369,7 @@ mod tests {
         assert!("pigeon"
             .parse::<Carrier>()
             .unwrap_err()
+            .to_string()
             .contains("known: sf"));
     }
 

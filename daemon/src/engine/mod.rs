@@ -6,6 +6,7 @@
 //! `apply`, so a failed write leaves memory and disk in agreement. No I/O, no clock and no async
 //! runtime here; time comes in as `now`.
 
+pub mod calendar;
 mod commands;
 pub mod day;
 pub mod estimate;
@@ -13,7 +14,9 @@ pub mod handoff;
 pub mod model;
 pub mod outcome;
 pub mod policy;
+pub mod refusal;
 pub mod views;
+pub mod wait_floor;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,39 +30,9 @@ use estimate::TidalWatch;
 use model::{CallRecord, Reservation, Ticket, TicketId, TicketState, WindowState};
 
 pub use outcome::Outcome;
+pub use refusal::Refusal;
 
 pub use crate::command::{Command, IssueClass};
-
-/// Why a command was refused. Nothing changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("unknown service {}", crate::privacy::echo(.0))]
-    UnknownService(String),
-    #[error("unknown window {0}")]
-    UnknownWindow(u32),
-    #[error("no ticket {0} today")]
-    UnknownTicket(String),
-    #[error("no reservation {} for today", crate::privacy::echo(.0).trim_matches('"'))]
-    UnknownReservation(String),
-    #[error("{0}")]
-    InvalidArgument(String),
-    #[error("{0}")]
-    NotAllowed(String),
-}
-
-impl Refusal {
-    /// Stable machine-readable code for `--json` errors.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::UnknownService(_) => "unknown_service",
-            Refusal::UnknownWindow(_) => "unknown_window",
-            Refusal::UnknownTicket(_) => "unknown_ticket",
-            Refusal::UnknownReservation(_) => "unknown_reservation",
-            Refusal::InvalidArgument(_) => "invalid_argument",
-            Refusal::NotAllowed(_) => "refused",
-        }
-    }
-}
 
 /// The one event row a change appends to the log (and the sync outbox).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +41,15 @@ pub struct Event {
     pub at: Timestamp,
     pub business_day: Date,
     pub body: Value,
+}
+
+/// A handoff record a correction voids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidedHandoff {
+    pub id: String,
+    pub case_no: String,
+    pub at: Timestamp,
+    pub reason: String,
 }
 
 /// Everything one command changes. Empty rows and no event means nothing to persist.
@@ -84,6 +66,8 @@ pub struct Change {
     pub next_order: Option<i64>,
     pub ewma: Vec<(String, f64)>,
     pub tidal: Vec<(String, TidalWatch)>,
+    /// Handoff records voided by a correction.
+    pub voided_handoffs: Vec<VoidedHandoff>,
     /// What the command did, for the caller, the journal and the devices.
     pub outcome: Outcome,
 }
@@ -96,6 +80,7 @@ impl Change {
             || !self.windows.is_empty()
             || !self.reservations.is_empty()
             || !self.handoffs.is_empty()
+            || !self.voided_handoffs.is_empty()
             || self.day.is_some()
     }
 }
@@ -114,8 +99,18 @@ pub struct HallState {
     /// Running average service minutes per service, from today's finished tickets.
     pub ewma: BTreeMap<String, f64>,
     pub tidal: BTreeMap<String, TidalWatch>,
-    /// Case numbers already handed over (recent ones), with the day and method, for duplicates.
-    pub handed_over: BTreeMap<String, (Date, &'static str)>,
+    /// Case numbers already handed over (recent ones, not voided), for duplicates and voids.
+    pub handed_over: BTreeMap<String, HandedOver>,
+    /// Handoff records made today, voided ones included (their ids are not reused).
+    pub handoffs_today: u32,
+}
+
+/// A recent handoff as the engine remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOver {
+    pub id: String,
+    pub day: Date,
+    pub method: &'static str,
 }
 
 impl HallState {
@@ -130,6 +125,7 @@ impl HallState {
             ewma: BTreeMap::new(),
             tidal: BTreeMap::new(),
             handed_over: BTreeMap::new(),
+            handoffs_today: 0,
         }
     }
 
@@ -262,6 +258,7 @@ impl Engine {
             s.reservations.retain(|(date, _), _| *date >= day);
             s.ewma.clear();
             s.tidal.clear();
+            s.handoffs_today = 0;
         }
         for w in &change.windows {
             s.windows.insert(w.number, w.clone());
@@ -286,8 +283,16 @@ impl Engine {
             );
             s.handed_over.insert(
                 h.case_no.clone(),
-                (day.max(s.business_day), h.method.as_str()),
+                HandedOver {
+                    id: h.id.clone(),
+                    day: day.max(s.business_day),
+                    method: h.method.as_str(),
+                },
             );
+            s.handoffs_today += 1;
+        }
+        for v in &change.voided_handoffs {
+            s.handed_over.remove(&v.case_no);
         }
     }
 
@@ -329,8 +334,9 @@ impl Engine {
         counts
     }
 
-    /// People ahead of a ticket and the estimated wait in minutes.
-    pub fn estimate(&self, ticket: &Ticket) -> (u32, u32) {
+    /// People ahead of a ticket and the estimated wait in minutes; no estimate (`暂无窗口`)
+    /// while no open window can call it.
+    pub fn estimate(&self, ticket: &Ticket) -> (u32, Option<u32>) {
         let ahead = estimate::ahead(ticket, self.state.tickets.values());
         let service = &ticket.current_service;
         let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
@@ -339,16 +345,13 @@ impl Engine {
                 .map(|s| f64::from(s.minutes))
                 .unwrap_or(5.0)
         });
-        // Green-channel windows take green tickets only, so they shorten only green waits.
+        // Green-only windows take green tickets only, so they shorten only green waits.
+        let green = ticket.class == model::TicketClass::Green;
         let serving: Vec<_> = self
             .config
             .windows
             .iter()
-            .filter(|w| w.serves_service(service))
-            .filter(|w| {
-                w.kind != crate::config::WindowKind::Green
-                    || ticket.class == model::TicketClass::Green
-            })
+            .filter(|w| w.can_serve(service, green))
             .collect();
         let open = serving
             .iter()
@@ -359,8 +362,12 @@ impl Engine {
                     .is_some_and(|s| s.status == model::WindowStatus::Open)
             })
             .count();
-        let windows = if open > 0 { open } else { serving.len() };
-        (ahead, estimate::wait_minutes(ahead, average, windows))
+        if open == 0 {
+            return (ahead, None);
+        }
+        let estimate = estimate::wait_minutes(ahead, average, open);
+        let floor = self.wait_floor(ticket, ahead, open);
+        (ahead, Some(estimate.max(floor)))
     }
 }
 

@@ -3,8 +3,8 @@
 //! [`Called`]) and, serialized, the `data` object of the socket and of `--json`.
 //!
 //! Field names are the documented JSON keys (`docs/control-socket.md`); a field marked
-//! `skip` is there for the human sentence only. [`Outcome::message`] is that sentence; it is the
-//! only place the engine's answers are worded. Personal data is held masked here.
+//! `skip` is there for the human sentence only. [`Outcome::message`] is that sentence, worded by
+//! the catalogue (`catalogue::outcomes`). Personal data is held masked here.
 
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -28,6 +28,11 @@ pub enum Outcome {
     HandedOver(HandoffView),
     DayStarted(DayStarted),
     Advised(Advised),
+    Undone(Undone),
+    CaseCorrected(CaseCorrected),
+    EvaluationMoved(EvaluationMoved),
+    HandoffVoided(HandoffVoided),
+    HeldMoved(HeldMoved),
     /// A tick that found nothing to say.
     #[default]
     Nothing,
@@ -42,18 +47,28 @@ pub struct Issued {
     pub service_name: String,
     pub class: TicketClass,
     pub ahead: u32,
-    pub estimated_wait_minutes: u32,
+    /// `null` while no open window can call it (`暂无窗口`).
+    pub estimated_wait_minutes: Option<u32>,
     pub issued_at: Timestamp,
     pub business_day: Date,
     pub kiosk: Option<String>,
     /// Why a reservation was issued as a normal ticket (late check-in).
-    pub note: Option<String>,
+    pub note: Option<IssueNote>,
     /// The kiosk whose printer printed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub printed_at: Option<String>,
     /// That printer's device id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub printer: Option<String>,
+}
+
+/// Something the citizen must know about an issued ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum IssueNote {
+    /// A reservation checked in after `slot + reservation_late_minutes` (`closed_at`, local
+    /// `HH:MM`): issued as a normal ticket.
+    LateCheckIn { slot: String, closed_at: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,6 +114,8 @@ pub struct Recalled {
     pub recall_count: u32,
     pub reason: Option<CallReason>,
     #[serde(skip)]
+    pub window_name: String,
+    #[serde(skip)]
     pub limit: u32,
     #[serde(skip)]
     pub service: String,
@@ -124,6 +141,8 @@ pub struct Moved {
     /// The service it is in now (after a transfer, the new one).
     pub service: String,
     #[serde(skip)]
+    pub window_name: String,
+    #[serde(skip)]
     pub how: Move,
 }
 
@@ -142,6 +161,8 @@ pub enum WindowAction {
     Resume,
     Login,
     Logout,
+    /// A supervisor closed the window (its clerk had left it).
+    ForceLogout,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -154,6 +175,14 @@ pub struct WindowChanged {
     /// The clerk before the change (logout clears `clerk`).
     #[serde(skip)]
     pub was: Option<String>,
+    #[serde(skip)]
+    pub window_name: String,
+    /// Force-logout: the ticket that went back to waiting at its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned: Option<String>,
+    /// Force-logout: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,6 +191,8 @@ pub struct Evaluated {
     pub number: String,
     pub level: u8,
     pub label: &'static str,
+    #[serde(skip)]
+    pub window_name: String,
 }
 
 /// A handoff record as people may see it: personal data masked.
@@ -175,9 +206,22 @@ pub struct HandoffView {
     pub phone: String,
     pub clerk: Option<String>,
     pub window: Option<u32>,
+    /// The window's configured name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_name: Option<String>,
     pub at: Timestamp,
     #[serde(flatten)]
     pub how: HandoffHow,
+    /// Voided by a correction: when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<HandoffVoid>,
+}
+
+/// A handoff record voided by a supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffVoid {
+    pub at: Timestamp,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,6 +256,69 @@ pub struct TidalAdviceGiven {
     pub service: String,
     pub advice: super::estimate::TidalAdvice,
     pub waiting: u32,
+    #[serde(skip)]
+    pub service_name: String,
+}
+
+/// What an undo took back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Undid {
+    Finish,
+    Skip,
+}
+
+/// Undo of the last finish or skip at a window: the ticket is at the window again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Undone {
+    pub window: u32,
+    pub number: String,
+    pub id: String,
+    pub undid: Undid,
+    /// Its state now (`called` or `serving`).
+    pub state: TicketState,
+    pub reason: String,
+    #[serde(skip)]
+    pub window_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseCorrected {
+    pub number: String,
+    pub id: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+}
+
+/// An evaluation recorded against the wrong ticket, moved to the right one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationMoved {
+    pub from: String,
+    pub to: String,
+    pub level: u8,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandoffVoided {
+    pub id: String,
+    pub case_no: String,
+    pub reason: String,
+}
+
+/// A held ticket parked at another window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldMoved {
+    pub number: String,
+    pub id: String,
+    pub from: Option<u32>,
+    pub window: u32,
+    pub reason: String,
+    #[serde(skip)]
+    pub from_name: String,
+    #[serde(skip)]
+    pub window_name: String,
 }
 
 impl Outcome {
@@ -220,107 +327,9 @@ impl Outcome {
         serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// The sentence for people: the CLI without `--json`, the journal.
-    pub fn message(&self) -> String {
-        match self {
-            Outcome::Issued(i) => {
-                let mut m = format!(
-                    "{} {} ({}): {} ahead, about {} min",
-                    i.number, i.service_name, i.class, i.ahead, i.estimated_wait_minutes
-                );
-                if let Some(note) = &i.note {
-                    m.push_str("; ");
-                    m.push_str(note);
-                }
-                if let Some(kiosk) = &i.printed_at {
-                    m.push_str(&format!("; printed at {kiosk}"));
-                }
-                m
-            }
-            Outcome::Reserved(r) => format!(
-                "reservation {}: {} on {} at {} for {} {}",
-                r.code, r.service_name, r.date, r.slot, r.name, r.phone
-            ),
-            Outcome::Voided(v) => format!("{} voided: {}", v.number, v.cause),
-            Outcome::Called(c) => format!("{} to {} ({})", c.number, c.window_name, c.reason),
-            Outcome::Recalled(r) => format!(
-                "{} recalled to window {} ({} of {})",
-                r.number, r.window, r.recall_count, r.limit
-            ),
-            Outcome::Moved(m) => {
-                let (n, w) = (&m.number, m.window);
-                match m.how {
-                    Move::Start => format!("serving {n} at window {w}"),
-                    Move::Finish => format!("finished {n} at window {w}"),
-                    Move::Skip { may_requeue } => {
-                        let hint = if may_requeue {
-                            " (it can be requeued once)"
-                        } else {
-                            ""
-                        };
-                        format!("{n} marked no-show at window {w}{hint}")
-                    }
-                    Move::Hold => {
-                        format!("{n} held at window {w}; call it back with `call {w} --ticket {n}`")
-                    }
-                    Move::Transfer => {
-                        format!("{n} transferred from window {w} to service {}", m.service)
-                    }
-                }
-            }
-            Outcome::Requeued(r) => format!("{} requeued: {} ahead", r.number, r.ahead),
-            Outcome::Window(w) => {
-                let clerk = w.was.as_deref().or(w.clerk.as_deref()).unwrap_or("");
-                match w.action {
-                    WindowAction::Pause => format!("window {} paused", w.window),
-                    WindowAction::Resume => format!("window {} resumed", w.window),
-                    WindowAction::Login => {
-                        format!("clerk {clerk} logged in at window {}", w.window)
-                    }
-                    WindowAction::Logout => {
-                        format!("clerk {clerk} logged out of window {}", w.window)
-                    }
-                }
-            }
-            Outcome::Evaluated(e) => format!(
-                "{} evaluated {} ({}) at window {}",
-                e.number, e.level, e.label, e.window
-            ),
-            Outcome::HandedOver(h) => {
-                let how = match &h.how {
-                    HandoffHow::Pickup { .. } => "handed over".to_string(),
-                    HandoffHow::Mail {
-                        tracking,
-                        carrier_name,
-                        ..
-                    } => format!("sent by {carrier_name} {tracking}"),
-                };
-                format!(
-                    "{}: case {} {how} to {} {}",
-                    h.id, h.case_no, h.recipient, h.phone
-                )
-            }
-            Outcome::DayStarted(d) => format!(
-                "business day {} started; {} tickets of {} expired",
-                d.to, d.expired, d.from
-            ),
-            Outcome::Advised(a) => {
-                let parts: Vec<String> = a
-                    .advice
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            "{} a tidal window for {} ({} waiting)",
-                            t.advice.as_str(),
-                            t.service,
-                            t.waiting
-                        )
-                    })
-                    .collect();
-                format!("tidal advice: {}", parts.join("; "))
-            }
-            Outcome::Nothing => String::new(),
-        }
+    /// The sentence for people (`catalogue::outcomes`); `Lang::En` for the journal.
+    pub fn message(&self, lang: crate::catalogue::Lang) -> String {
+        crate::catalogue::Words::words(self, lang)
     }
 
     /// The window a journal line is about, if any.
@@ -332,6 +341,8 @@ impl Outcome {
             Outcome::Window(w) => Some(w.window),
             Outcome::Evaluated(e) => Some(e.window),
             Outcome::HandedOver(h) => h.window,
+            Outcome::Undone(u) => Some(u.window),
+            Outcome::HeldMoved(h) => Some(h.window),
             _ => None,
         }
     }
@@ -346,6 +357,10 @@ impl Outcome {
             Outcome::Moved(m) => Some(&m.number),
             Outcome::Requeued(r) => Some(&r.number),
             Outcome::Evaluated(e) => Some(&e.number),
+            Outcome::Undone(u) => Some(&u.number),
+            Outcome::CaseCorrected(c) => Some(&c.number),
+            Outcome::EvaluationMoved(m) => Some(&m.to),
+            Outcome::HeldMoved(h) => Some(&h.number),
             _ => None,
         }
     }

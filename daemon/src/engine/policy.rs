@@ -8,11 +8,11 @@ use jiff::Timestamp;
 use super::model::{CallReason, Ticket, TicketClass, TicketState};
 use crate::config::{Policy, Window, WindowKind};
 
-/// Is `ticket` a candidate for `window` at all (waiting, a service it serves, green-only windows)?
+/// Is `ticket` a candidate for `window` at all (waiting, a service it serves, and green only at
+/// a `green_only` window)?
 pub fn is_candidate(window: &Window, ticket: &Ticket) -> bool {
     ticket.state == TicketState::Waiting
-        && window.serves_service(&ticket.current_service)
-        && (window.kind != WindowKind::Green || ticket.class == TicketClass::Green)
+        && window.can_serve(&ticket.current_service, ticket.class == TicketClass::Green)
 }
 
 /// Queue order: issue order (queue key), ties by id.
@@ -33,9 +33,11 @@ pub fn choose<'a>(
         .clone()
         .filter(|t| t.class == TicketClass::Normal);
 
-    // 1. Streak guard.
-    if policy.priority_streak_limit > 0 && streak >= policy.priority_streak_limit {
-        if let Some(t) = oldest(normals.clone()) {
+    // 1. Streak guard: the normal ticket rule 5 would pick. Not at green windows, whose
+    // purpose is to call green tickets first.
+    let guarded = policy.priority_streak_limit > 0 && streak >= policy.priority_streak_limit;
+    if guarded && window.kind != WindowKind::Green {
+        if let Some(t) = first_group_oldest(window, normals.clone()) {
             return Some((t, CallReason::StreakGuard));
         }
     }
@@ -60,15 +62,21 @@ pub fn choose<'a>(
         return Some((t, CallReason::Reservation));
     }
     // 5. Normal tickets from the first preference group that has any.
-    for group in &window.serves {
-        let in_group = normals
-            .clone()
-            .filter(|t| group.contains(&t.current_service));
-        if let Some(t) = oldest(in_group) {
-            return Some((t, CallReason::Fifo));
-        }
-    }
-    None
+    first_group_oldest(window, normals).map(|t| (t, CallReason::Fifo))
+}
+
+/// The oldest of `tickets` in the window's first preference group that has any.
+fn first_group_oldest<'a>(
+    window: &Window,
+    tickets: impl Iterator<Item = &'a Ticket> + Clone,
+) -> Option<&'a Ticket> {
+    window.serves.iter().find_map(|group| {
+        oldest(
+            tickets
+                .clone()
+                .filter(|t| group.contains(&t.current_service)),
+        )
+    })
 }
 
 /// The window's streak after a call of `class` for `reason`.

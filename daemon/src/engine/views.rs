@@ -29,8 +29,36 @@ pub struct HallView {
     pub issued: usize,
     pub done: usize,
     pub voided: usize,
-    /// Services for which opening a tidal window is advised now.
+    /// Services for which opening a tidal window is advised now (for staff).
     pub tidal: Vec<TidalNotice>,
+    /// The hall's language for operator messages (`[hall] language`).
+    #[serde(default)]
+    pub language: crate::catalogue::Lang,
+    /// Tickets left today, for services with a `daily_limit`.
+    #[serde(default)]
+    pub remaining: BTreeMap<String, u32>,
+    /// Services with waiting tickets that no open window can call: a warning for staff.
+    #[serde(default)]
+    pub unserved: Vec<Unserved>,
+    /// Tidal windows open now: what the hall board announces to citizens.
+    #[serde(default)]
+    pub tidal_open: Vec<TidalOpen>,
+}
+
+/// Waiting tickets of a service that no open window can call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unserved {
+    pub service: String,
+    pub name: String,
+    pub waiting: u32,
+}
+
+/// A tidal window that is open, and the services it takes (names, first group first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TidalOpen {
+    pub window: u32,
+    pub name: String,
+    pub services: Vec<String>,
 }
 
 /// One window: its state, clerk and current ticket.
@@ -65,12 +93,29 @@ pub struct TidalNotice {
     pub waiting: u32,
 }
 
-/// `queue`: waiting tickets per service in calling order, with estimates, and held tickets.
+/// `queue`: waiting tickets per service in calling order, with estimates, held tickets, and
+/// today's no-shows that can still be requeued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueView {
     pub business_day: Date,
+    /// The hall's time zone (IANA name), for showing times.
+    #[serde(default)]
+    pub timezone: String,
     pub services: Vec<ServiceQueue>,
     pub held: Vec<HeldTicket>,
+    #[serde(default)]
+    pub no_shows: Vec<NoShowTicket>,
+}
+
+/// A no-show of today that has not been requeued yet (`requeue NUMBER` puts it back once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoShowTicket {
+    pub number: String,
+    pub service: String,
+    pub window: Option<u32>,
+    pub window_name: Option<String>,
+    /// When it was marked a no-show.
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,7 +131,8 @@ pub struct WaitingTicket {
     pub id: String,
     pub class: TicketClass,
     pub ahead: u32,
-    pub estimated_wait_minutes: u32,
+    /// `null` while no open window can call it (`暂无窗口`).
+    pub estimated_wait_minutes: Option<u32>,
     pub issued_at: Timestamp,
     pub requeued: bool,
 }
@@ -95,6 +141,8 @@ pub struct WaitingTicket {
 pub struct HeldTicket {
     pub number: String,
     pub window: Option<u32>,
+    #[serde(default)]
+    pub window_name: Option<String>,
 }
 
 /// `reservations`: one day's reservations, personal data masked.
@@ -122,6 +170,9 @@ pub struct ReservationView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandoffsView {
     pub day: Date,
+    /// The hall's time zone (IANA name), for showing times.
+    #[serde(default)]
+    pub timezone: String,
     pub handoffs: Vec<super::outcome::HandoffView>,
 }
 
@@ -156,6 +207,9 @@ impl Engine {
             .filter(|t| t.business_day == state.business_day);
         let count = |s: TicketState| today.clone().filter(|t| t.state == s).count();
         let waiting = self.waiting_counts();
+        let remaining = self.remaining_today();
+        let unserved = self.unserved();
+        let tidal_open = self.tidal_open();
         let tidal = cfg
             .services
             .iter()
@@ -176,7 +230,83 @@ impl Engine {
             done: count(TicketState::Done),
             voided: count(TicketState::Voided),
             tidal,
+            language: cfg.hall.language,
+            remaining,
+            unserved,
+            tidal_open,
         }
+    }
+
+    /// Whether window `number` is open (a clerk is logged in and not paused).
+    fn is_open(&self, number: u32) -> bool {
+        self.state()
+            .windows
+            .get(&number)
+            .is_some_and(|w| w.status == WindowStatus::Open)
+    }
+
+    /// Tickets left today per service with a daily limit.
+    fn remaining_today(&self) -> BTreeMap<String, u32> {
+        let state = self.state();
+        self.config()
+            .services
+            .iter()
+            .filter_map(|s| {
+                let limit = s.daily_limit?;
+                let issued = state
+                    .tickets
+                    .values()
+                    .filter(|t| t.business_day == state.business_day && t.service == s.code)
+                    .map(|t| t.seq)
+                    .max()
+                    .unwrap_or(0);
+                Some((s.code.clone(), limit.saturating_sub(issued)))
+            })
+            .collect()
+    }
+
+    /// Services whose waiting tickets (some of them) no open window can call.
+    pub fn unserved(&self) -> Vec<Unserved> {
+        let cfg = self.config();
+        cfg.services
+            .iter()
+            .filter_map(|s| {
+                let stranded = self
+                    .waiting()
+                    .filter(|t| t.current_service == s.code)
+                    .filter(|t| {
+                        let green = t.class == TicketClass::Green;
+                        !cfg.windows
+                            .iter()
+                            .any(|w| w.can_serve(&s.code, green) && self.is_open(w.number))
+                    })
+                    .count();
+                (stranded > 0).then(|| Unserved {
+                    service: s.code.clone(),
+                    name: s.name.clone(),
+                    waiting: u32::try_from(stranded).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    /// Tidal windows open now, with the names of the services they take.
+    fn tidal_open(&self) -> Vec<TidalOpen> {
+        let cfg = self.config();
+        cfg.windows
+            .iter()
+            .filter(|w| w.kind == WindowKind::Tidal && self.is_open(w.number))
+            .map(|w| TidalOpen {
+                window: w.number,
+                name: w.name.clone(),
+                services: w
+                    .serves
+                    .iter()
+                    .flatten()
+                    .map(|code| cfg.service(code).map_or(code.clone(), |s| s.name.clone()))
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Waiting tickets per service in calling-estimate order, and held tickets.
@@ -186,7 +316,7 @@ impl Engine {
             .services
             .iter()
             .map(|s| {
-                let mut waiting: Vec<(&Ticket, (u32, u32))> = self
+                let mut waiting: Vec<(&Ticket, (u32, Option<u32>))> = self
                     .waiting()
                     .filter(|t| t.current_service == s.code)
                     .map(|t| (t, self.estimate(t)))
@@ -210,6 +340,10 @@ impl Engine {
                 }
             })
             .collect();
+        let window_name = |w: Option<u32>| {
+            w.and_then(|n| self.config().window(n))
+                .map(|c| c.name.clone())
+        };
         let held = self
             .state()
             .tickets
@@ -218,12 +352,33 @@ impl Engine {
             .map(|t| HeldTicket {
                 number: t.number.clone(),
                 window: t.window,
+                window_name: window_name(t.window),
             })
             .collect();
+        let mut no_shows: Vec<NoShowTicket> = self
+            .state()
+            .tickets
+            .values()
+            .filter(|t| {
+                t.state == TicketState::NoShow
+                    && !t.requeued
+                    && t.business_day == self.state().business_day
+            })
+            .map(|t| NoShowTicket {
+                number: t.number.clone(),
+                service: t.current_service.clone(),
+                window: t.window,
+                window_name: window_name(t.window),
+                at: t.finished_at,
+            })
+            .collect();
+        no_shows.sort_by_key(|t| t.at);
         QueueView {
             business_day: self.state().business_day,
+            timezone: self.config().hall.timezone_name.clone(),
             services,
             held,
+            no_shows,
         }
     }
 

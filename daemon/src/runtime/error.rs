@@ -1,33 +1,64 @@
 //! Why a request to the hall did not go through, as every front end (socket, devices, web)
-//! reports it.
+//! reports it. The words are the catalogue's (`catalogue::refusals`); `Display` is English, for
+//! the journal.
 
+use crate::catalogue::{Lang, Words};
 use crate::engine::Refusal;
 use crate::store::StoreError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum HallError {
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error("could not record the change, nothing was done: {0}")]
-    Store(#[from] StoreError),
-    #[error("hallq is shutting down")]
+    Refused(Refusal),
+    /// Nothing was done.
+    Store(StoreError),
     Stopped,
-    /// The kiosk's printer cannot print; no number was used.
-    #[error("printer {kiosk}: {reason}")]
-    PrinterUnavailable { kiosk: String, reason: String },
+    /// The kiosk's printer cannot print; no number was used. `cause` is the driver's code
+    /// (`paper_out`), `reason` its own words.
+    PrinterUnavailable {
+        kiosk: String,
+        cause: String,
+        reason: String,
+    },
     /// The ticket was committed but its print failed; it was voided (number not reused).
-    #[error("{number} {}: printer {kiosk}: {reason}; please take a new ticket", if *.voided { "was voided" } else { "was NOT printed" })]
     PrintFailed {
         kiosk: String,
         number: String,
+        cause: String,
         reason: String,
         voided: bool,
     },
     /// An input device's key event that was applied before (its ack was lost, or the daemon
     /// restarted before acknowledging it): nothing was done again.
-    #[error("key event {seq} of {device} was already applied")]
-    AlreadyApplied { device: String, seq: u16 },
+    AlreadyApplied {
+        device: String,
+        seq: u16,
+    },
+    /// `backup PATH` could not make a verified copy (a partial copy was removed).
+    BackupFailed {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
+
+impl From<Refusal> for HallError {
+    fn from(r: Refusal) -> Self {
+        HallError::Refused(r)
+    }
+}
+
+impl From<StoreError> for HallError {
+    fn from(e: StoreError) -> Self {
+        HallError::Store(e)
+    }
+}
+
+impl std::fmt::Display for HallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl std::error::Error for HallError {}
 
 impl HallError {
     /// Stable machine-readable code for `--json` errors.
@@ -39,6 +70,20 @@ impl HallError {
             HallError::PrinterUnavailable { .. } => "printer_unavailable",
             HallError::PrintFailed { .. } => "print_failed",
             HallError::AlreadyApplied { .. } => "already_applied",
+            HallError::BackupFailed { .. } => "backup_failed",
         }
+    }
+
+    /// The refusal's own code, for refusals.
+    pub fn refusal(&self) -> Option<&'static str> {
+        match self {
+            HallError::Refused(r) => Some(r.refusal()),
+            _ => None,
+        }
+    }
+
+    /// The sentence for people in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        self.words(lang)
     }
 }

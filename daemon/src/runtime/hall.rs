@@ -94,7 +94,14 @@ impl Hall {
             match self.store.commit(&change, &origin.to_string(), mark) {
                 Ok(seq) => seq,
                 // Older than what the engine remembers, but the store knows: still a refusal.
-                Err(StoreError::Duplicate(what)) => return Err(Refusal::NotAllowed(what).into()),
+                Err(StoreError::HandedOver { case_no }) => {
+                    let refusal = Refusal::HandedOver {
+                        case_no,
+                        day: None,
+                        method: None,
+                    };
+                    return Err(refusal.into());
+                }
                 Err(e) => return Err(e.into()),
             }
         } else {
@@ -343,7 +350,7 @@ fn log_committed(c: &Committed, origin: &Origin) {
             ticket,
             origin,
             "{}",
-            c.outcome.message()
+            c.outcome.message(crate::catalogue::Lang::En)
         );
     }
 }

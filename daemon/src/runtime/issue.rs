@@ -35,14 +35,15 @@ impl IssuingService {
     /// (default: the first kiosk with a printer).
     pub async fn issue(&self, mut envelope: Envelope) -> Result<Issued, HallError> {
         let Command::Issue { kiosk, .. } = &mut envelope.command else {
-            return Err(Refusal::InvalidArgument("not an issue request".into()).into());
+            unreachable!("the issuing service is given issue commands only");
         };
         let printer = match self.printers.for_kiosk(kiosk.as_deref()) {
             Ok(printer) => printer,
-            Err(message) => {
+            Err(known) => {
+                let kiosk = kiosk.clone().unwrap_or_default();
                 return Err(self
-                    .refuse(&envelope, Refusal::InvalidArgument(message))
-                    .await)
+                    .refuse(&envelope, Refusal::UnknownKiosk { kiosk, known })
+                    .await);
             }
         };
         let Some(printer) = printer else {
@@ -58,6 +59,7 @@ impl IssuingService {
             );
             let e = HallError::PrinterUnavailable {
                 kiosk: printer.kiosk.clone(),
+                cause: not_ready.cause.to_string(),
                 reason: not_ready.reason,
             };
             return Err(self.refuse(&envelope, e).await);
@@ -119,6 +121,7 @@ impl IssuingService {
         HallError::PrintFailed {
             kiosk: printer.kiosk.clone(),
             number: issued.number.clone(),
+            cause: error.cause().to_string(),
             reason: error.to_string(),
             voided,
         }

@@ -9,11 +9,13 @@ pub mod clock;
 pub mod devices;
 pub mod error;
 pub mod hall;
+pub mod history;
 pub mod issue;
 pub mod notify;
 pub mod queries;
 pub mod services;
 pub mod snapshot;
+pub mod state_file;
 pub mod watchdog;
 
 use std::fs::File;
@@ -194,6 +196,7 @@ pub async fn run(
         shutdown.clone(),
     ));
 
+    state_file::write(&config);
     let status = status_line(&feeds.snapshot.borrow());
     tracing::info!(
         hall = %config.hall.id,
@@ -220,6 +223,7 @@ pub async fn run(
     tracing::info!("hallq stopping");
     notifier.stopping();
     let _ = std::fs::remove_file(config.socket_path());
+    state_file::remove(&config);
     // The hall finishes the request in flight, then ends; the displays draw its last snapshot.
     handle.stop().await;
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -231,10 +235,23 @@ pub async fn run(
     Ok(())
 }
 
-/// `serving; 12 waiting; printer kiosk-1-printer paper_near_end`
-fn status_line(snapshot: &HallSnapshot) -> String {
-    let waiting: u32 = snapshot.hall.waiting.values().sum();
+/// `serving; 12 waiting; tidal: open a window for A (20 waiting); no open window for B (3
+/// waiting); printer kiosk-1-printer paper_near_end` (English, like the journal).
+pub fn status_line(snapshot: &HallSnapshot) -> String {
+    let hall = &snapshot.hall;
+    let waiting: u32 = hall.waiting.values().sum();
     let mut parts = vec!["serving".to_string(), format!("{waiting} waiting")];
+    parts.extend(hall.tidal.iter().map(|t| {
+        format!(
+            "tidal: open a window for {} ({} waiting)",
+            t.service, t.waiting
+        )
+    }));
+    parts.extend(
+        hall.unserved
+            .iter()
+            .map(|u| format!("no open window for {} ({} waiting)", u.service, u.waiting)),
+    );
     parts.extend(snapshot::problems(&snapshot.devices));
     parts.join("; ")
 }
@@ -279,11 +296,14 @@ async fn reloader(
                 "reload: {} is invalid, keeping the running configuration:\n{errors}",
                 path.display()
             ),
-            Ok(new) => match hall.reload(Arc::new(new)).await {
-                Ok(()) => tracing::info!(
-                    "reload: {} applied (device changes take effect at the next restart)",
-                    path.display()
-                ),
+            Ok(new) => match hall.reload(Arc::new(new.clone())).await {
+                Ok(()) => {
+                    state_file::write(&new);
+                    tracing::info!(
+                        "reload: {} applied (device changes take effect at the next restart)",
+                        path.display()
+                    )
+                }
                 Err(why) => tracing::error!("reload: {why}; keeping the running configuration"),
             },
         }

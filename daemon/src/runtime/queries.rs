@@ -1,16 +1,18 @@
 //! Answers to read-only questions, as types: the [`Answer`] every front end serializes.
 //!
-//! The engine's views cover today and later; past days' reservations and handoffs come from the
-//! store. Personal data leaves here masked.
+//! The engine's views cover today and later; past days' reservations and handoffs, a ticket's
+//! history and backups come from the store. Personal data leaves here masked.
 
 use serde::Serialize;
 
 use super::error::HallError;
+use super::history::TicketHistory;
 use super::snapshot::HallSnapshot;
+use crate::catalogue::{Lang, Words};
 use crate::command::Query;
 use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
-use crate::engine::{Engine, Outcome};
-use crate::store::Store;
+use crate::engine::{Engine, Outcome, Refusal};
+use crate::store::{BackupReport, Store, StoreError};
 
 /// What the hall answers a request with; serialized, the `data` of a socket response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,13 +23,16 @@ pub enum Answer {
     Queue(QueueView),
     Reservations(ReservationsView),
     Handoffs(HandoffsView),
+    Ticket(Box<TicketHistory>),
+    Backup(BackupReport),
 }
 
 impl Answer {
     /// The sentence for people; views have none (the CLI lays them out).
-    pub fn message(&self) -> String {
+    pub fn message(&self, lang: Lang) -> String {
         match self {
-            Answer::Done(outcome) => outcome.message(),
+            Answer::Done(outcome) => outcome.message(lang),
+            Answer::Backup(report) => report.words(lang),
             _ => String::new(),
         }
     }
@@ -36,6 +41,7 @@ impl Answer {
 /// Answer a query that needs the engine's state or the store. `status` is answered from the
 /// snapshot without asking the hall thread, so it gets here only from tests and tools.
 pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, HallError> {
+    let config = engine.config();
     Ok(match query {
         Query::Status => {
             let (publisher, feeds, _) = super::snapshot::Publisher::new(engine);
@@ -59,10 +65,44 @@ pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, H
         }
         Query::Handoffs { day } => {
             let day = day.unwrap_or(engine.state().business_day);
+            let window_name =
+                |w: Option<u32>| w.and_then(|w| config.window(w)).map(|c| c.name.clone());
+            let handoffs = store
+                .handoffs_on(day)?
+                .iter()
+                .map(|h| {
+                    let mut view = h.view();
+                    view.window_name = window_name(h.window);
+                    view
+                })
+                .collect();
             Answer::Handoffs(HandoffsView {
                 day,
-                handoffs: store.handoffs_on(day)?.iter().map(|h| h.view()).collect(),
+                timezone: config.hall.timezone_name.clone(),
+                handoffs,
             })
         }
+        Query::Ticket { number, day } => {
+            let day = day.unwrap_or(engine.state().business_day);
+            let unknown = || Refusal::UnknownTicket {
+                number: crate::privacy::echo(number),
+            };
+            let number = crate::engine::normalize_number(number, config.numbering.digits)
+                .ok_or_else(unknown)?;
+            let ticket = store
+                .ticket_on(day, &number)?
+                .ok_or(Refusal::UnknownTicket {
+                    number: number.clone(),
+                })?;
+            let events = store.ticket_events(&ticket.id)?;
+            Answer::Ticket(Box::new(TicketHistory::build(&ticket, &events, config)))
+        }
+        Query::Backup { path } => match store.backup_to(path) {
+            Ok(report) => Answer::Backup(report),
+            Err(StoreError::Backup { path, reason }) => {
+                return Err(HallError::BackupFailed { path, reason })
+            }
+            Err(e) => return Err(e.into()),
+        },
     })
 }

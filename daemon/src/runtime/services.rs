@@ -14,6 +14,7 @@ use super::hall::{Envelope, HallHandle};
 use super::issue::IssuingService;
 use super::queries::Answer;
 use super::snapshot::Feeds;
+use crate::catalogue::Lang;
 use crate::command::{Command, Origin, Query, Request};
 use crate::control::protocol::Response;
 use crate::control::server::Handler;
@@ -56,10 +57,13 @@ impl Services {
 }
 
 impl Handler for Services {
-    async fn handle(&self, request: Request, origin: Origin) -> Response {
-        match Services::handle(self, request, origin).await {
-            Ok(answer) => Response::ok(answer.message(), &answer),
-            Err(e) => Response::error(e.code(), e.to_string()),
-        }
+    /// Answers are worded in the request's language, else the hall's `[hall] language`.
+    async fn handle(&self, request: Request, origin: Origin, lang: Option<Lang>) -> Response {
+        let lang = lang.unwrap_or_else(|| self.feeds.snapshot.borrow().hall.language);
+        let response = match Services::handle(self, request, origin).await {
+            Ok(answer) => Response::ok(answer.message(lang), &answer),
+            Err(e) => Response::refused(e.code(), e.refusal(), e.message(lang)),
+        };
+        response.in_lang(lang)
     }
 }

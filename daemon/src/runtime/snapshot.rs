@@ -237,6 +237,10 @@ impl DeviceHealthTable {
             done: 0,
             voided: 0,
             tidal: Vec::new(),
+            language: crate::catalogue::Lang::default(),
+            remaining: BTreeMap::new(),
+            unserved: Vec::new(),
+            tidal_open: Vec::new(),
         };
         let (snapshot, _) = watch::channel(HallSnapshot {
             hall: view,

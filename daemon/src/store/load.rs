@@ -90,22 +90,31 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
 
     // Recent handoffs, so a case number handed over twice is refused.
     let since = day.checked_sub(jiff::Span::new().days(366)).unwrap_or(day);
-    let mut stmt = conn
-        .prepare("SELECT case_no, business_day, method FROM handoffs WHERE business_day >= ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT case_no, business_day, method, id FROM handoffs
+         WHERE business_day >= ?1 AND voided_at IS NULL",
+    )?;
     let rows = stmt.query_map([since.to_string()], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
         ))
     })?;
     for row in rows {
-        let (case_no, on, method) = row?;
+        let (case_no, on, method, id) = row?;
         let method = if method == "mail" { "mail" } else { "pickup" };
+        let day = parse("handoffs.business_day", &on)?;
         state
             .handed_over
-            .insert(case_no, (parse("handoffs.business_day", &on)?, method));
+            .insert(case_no, crate::engine::HandedOver { id, day, method });
     }
+    state.handoffs_today = conn.query_row(
+        "SELECT count(*) FROM handoffs WHERE business_day = ?1",
+        [day.to_string()],
+        |r| r.get(0),
+    )?;
 
     for r in reservations_where(store, "date >= ?1", &day.to_string())? {
         state.reservations.insert((r.date, r.code.clone()), r);
@@ -181,6 +190,26 @@ fn reservations_where(
         out.push(r);
     }
     Ok(out)
+}
+
+impl Store {
+    /// The ticket numbered `number` on business day `day`, if any.
+    pub fn ticket_on(&self, day: Date, number: &str) -> Result<Option<Ticket>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let raw = self
+            .conn()
+            .query_row(
+                "SELECT id, business_day, service, seq, number, current_service, class, state,
+                        queue_key, issued_at, waiting_since, called_at, started_at, finished_at,
+                        recall_count, window, clerk, call_reason, case_no, reservation, slot,
+                        kiosk, requeued, evaluation, evaluated_at, void_cause
+                 FROM tickets WHERE business_day = ?1 AND number = ?2",
+                [day.to_string(), number.to_string()],
+                raw_ticket,
+            )
+            .optional()?;
+        raw.map(RawTicket::into_ticket).transpose()
+    }
 }
 
 /// A ticket row as SQLite gives it, before the text columns are parsed.
@@ -287,7 +316,7 @@ impl Store {
         use crate::privacy::Address;
         let mut stmt = self.conn().prepare(
             "SELECT id, case_no, title, method, id_last4, carrier, tracking, address, recipient, phone,
-                    clerk, window, at
+                    clerk, window, at, voided_at, void_reason
              FROM handoffs WHERE business_day = ?1 ORDER BY at, id",
         )?;
         type Row = (
@@ -304,6 +333,8 @@ impl Store {
             Option<String>,
             Option<u32>,
             String,
+            Option<String>,
+            Option<String>,
         );
         let rows = stmt.query_map([day.to_string()], |r| {
             Ok((
@@ -320,6 +351,8 @@ impl Store {
                 r.get(10)?,
                 r.get(11)?,
                 r.get(12)?,
+                r.get(13)?,
+                r.get(14)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -338,6 +371,8 @@ impl Store {
                 clerk,
                 window,
                 at,
+                voided_at,
+                void_reason,
             ): Row = row?;
             let method = match method.as_str() {
                 "mail" => Method::Mail {
@@ -359,6 +394,13 @@ impl Store {
                 clerk,
                 window,
                 at: parse("handoffs.at", &at)?,
+                voided: match voided_at {
+                    Some(v) => Some(crate::engine::outcome::HandoffVoid {
+                        at: parse("handoffs.voided_at", &v)?,
+                        reason: void_reason.unwrap_or_default(),
+                    }),
+                    None => None,
+                },
             });
         }
         Ok(out)

@@ -4,6 +4,8 @@
 //! state, and commits each engine [`Change`] in one `BEGIN IMMEDIATE` transaction together with
 //! its event row. It knows rows, not rules: what a change means is the engine's business.
 
+mod backup;
+mod history;
 mod load;
 mod schema;
 mod write;
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use backup::BackupReport;
+pub use history::EventRow;
 pub use load::load_state;
 pub use schema::VERSION as SCHEMA_VERSION;
 
@@ -29,9 +33,12 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("store row is invalid: {0}")]
     BadRow(String),
-    /// A uniqueness rule of the schema refused the change (e.g. a case handed over twice).
-    #[error("{0}")]
-    Duplicate(String),
+    /// A uniqueness rule of the schema refused the change: a case handed over twice.
+    #[error("case {case_no} was already handed over")]
+    HandedOver { case_no: String },
+    /// An online backup failed; a partial copy was removed.
+    #[error("backup to {path} failed: {reason}")]
+    Backup { path: PathBuf, reason: String },
     #[error("store: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }

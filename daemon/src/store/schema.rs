@@ -120,6 +120,38 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 4: corrections. A handoff record can be voided (when and why); a case is unique among the
+    // records that are not voided, so it can be recorded again after a wrong entry is voided.
+    r#"
+    CREATE TABLE handoffs_v4 (
+        id TEXT PRIMARY KEY,
+        case_no TEXT NOT NULL,
+        title TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('pickup', 'mail')),
+        id_last4 TEXT,
+        carrier TEXT,
+        tracking TEXT,
+        address TEXT,
+        recipient TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        clerk TEXT,
+        window INTEGER,
+        at TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        voided_at TEXT,
+        void_reason TEXT,
+        CHECK (method = 'pickup' OR (carrier IS NOT NULL AND tracking IS NOT NULL AND address IS NOT NULL))
+    );
+    INSERT INTO handoffs_v4 (id, case_no, title, method, id_last4, carrier, tracking, address,
+        recipient, phone, clerk, window, at, business_day)
+    SELECT id, case_no, title, method, id_last4, carrier, tracking, address, recipient, phone,
+        clerk, window, at, business_day FROM handoffs;
+    DROP TABLE handoffs;
+    ALTER TABLE handoffs_v4 RENAME TO handoffs;
+    CREATE INDEX handoffs_day ON handoffs (business_day);
+    CREATE UNIQUE INDEX handoffs_case ON handoffs (case_no) WHERE voided_at IS NULL;
+    CREATE INDEX events_ticket ON events (json_extract(body, '$.ticket'));
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -75,10 +75,18 @@ impl Store {
                     if f.code == rusqlite::ErrorCode::ConstraintViolation
                         && m.contains("handoffs.case_no") =>
                 {
-                    StoreError::Duplicate(format!("case {} was already handed over", h.case_no))
+                    StoreError::HandedOver {
+                        case_no: h.case_no.clone(),
+                    }
                 }
                 other => other,
             })?;
+        }
+        for v in &change.voided_handoffs {
+            tx.execute(
+                "UPDATE handoffs SET voided_at = ?2, void_reason = ?3 WHERE id = ?1 AND voided_at IS NULL",
+                params![v.id, v.at.to_string(), v.reason],
+            )?;
         }
         if let Some(mark) = mark {
             let at = change

@@ -12,7 +12,8 @@ use hallq::config::Config;
 use hallq::engine::{Engine, HallState};
 use jiff::Timestamp;
 
-/// Five windows with different preference groups over services A, B, C.
+/// Six windows with different preference groups over services A, B, C: window 5 is a green
+/// window (green first, then like a standard window), window 6 a green-only one.
 pub const HALL: &str = r#"
 [hall]
 id = "test-hall"
@@ -66,9 +67,16 @@ serves = [["A", "B", "C"]]
 
 [[windows]]
 number = 5
-name = "5号窗口(绿色通道)"
+name = "爱心窗口"
 serves = [["A", "B", "C"]]
 kind = "green"
+
+[[windows]]
+number = 6
+name = "6号窗口(绿色通道)"
+serves = [["A", "B", "C"]]
+kind = "green"
+green_only = true
 "#;
 
 pub fn config(text: &str) -> Arc<Config> {

@@ -1,5 +1,7 @@
 //! A deliberately plain reference implementation of the calling policy in DESIGN §4, written
 //! from the text and not from the engine: a list of waiting tickets and five rules in order.
+//! A green window calls green tickets first and then works like a standard one, without the
+//! streak guard; a green-only window takes green tickets and nothing else.
 
 use jiff::Timestamp;
 
@@ -25,6 +27,9 @@ pub struct RefTicket {
 pub struct RefWindow {
     pub number: u32,
     pub groups: Vec<Vec<String>>,
+    /// A `green` window (爱心窗口).
+    pub green: bool,
+    /// ...that takes green tickets only.
     pub green_only: bool,
     pub streak: u32,
 }
@@ -89,10 +94,18 @@ impl Reference {
             .filter(|t| t.class == Class::Normal)
             .collect();
 
+        // The normal ticket rule 5 picks: the window's first preference group that has one.
+        let first_group_normal = || {
+            win.groups
+                .iter()
+                .find_map(|group| normal.iter().find(|t| group.contains(&t.service)))
+                .map(|t| (*t).clone())
+        };
+
         let mut pick: Option<(RefTicket, &'static str)> = None;
-        // Rule 1
-        if self.streak_limit > 0 && win.streak >= self.streak_limit && !normal.is_empty() {
-            pick = Some((normal[0].clone(), "streak-guard"));
+        // Rule 1 (never at a green window)
+        if !win.green && self.streak_limit > 0 && win.streak >= self.streak_limit {
+            pick = first_group_normal().map(|t| (t, "streak-guard"));
         }
         // Rule 2
         if pick.is_none() {
@@ -123,12 +136,7 @@ impl Reference {
         }
         // Rule 5
         if pick.is_none() {
-            for group in &win.groups {
-                if let Some(t) = normal.iter().find(|t| group.contains(&t.service)) {
-                    pick = Some(((*t).clone(), "fifo"));
-                    break;
-                }
-            }
+            pick = first_group_normal().map(|t| (t, "fifo"));
         }
 
         let (t, reason) = pick?;

@@ -22,7 +22,7 @@ fn record_call(
     let mut w = w.clone();
     w.current = Some(t.id.clone());
     w.streak = policy::next_streak(w.streak, t.class, reason);
-    let window_name = e.config.window(w.number).map_or("", |c| c.name.as_str());
+    let window_name = name(e, w.number);
     let mut change = Change {
         event: event(
             e,
@@ -43,7 +43,7 @@ fn record_call(
         service: t.current_service.clone(),
         class: t.class,
         streak: w.streak,
-        window_name: window_name.to_string(),
+        window_name,
     });
     change.calls.push(CallRecord {
         ticket: t.id.clone(),
@@ -62,16 +62,16 @@ pub(super) fn call_next(e: &Engine, window: u32, now: Timestamp) -> Result<Chang
     let (cfg, w) = window_state(e, window)?;
     ready_to_call(e, &w)?;
     let (ticket, reason) = policy::choose(cfg, w.streak, &e.config.policy, e.waiting(), now)
-        .ok_or_else(|| not_allowed(format!("no waiting ticket for window {window}")))?;
+        .ok_or_else(|| Refusal::NothingWaiting {
+            window: name(e, window),
+        })?;
     Ok(record_call(e, &w, ticket, reason, now))
 }
 
 fn find_ticket<'a>(e: &'a Engine, number: &str) -> Result<&'a Ticket, Refusal> {
-    e.find_number(number).ok_or_else(|| {
-        Refusal::UnknownTicket(
-            crate::engine::normalize_number(number, e.config.numbering.digits)
-                .unwrap_or_else(|| crate::privacy::echo(number)),
-        )
+    e.find_number(number).ok_or_else(|| Refusal::UnknownTicket {
+        number: crate::engine::normalize_number(number, e.config.numbering.digits)
+            .unwrap_or_else(|| crate::privacy::echo(number)),
     })
 }
 
@@ -87,31 +87,31 @@ pub(super) fn call_ticket(
     match ticket.state {
         TicketState::Waiting => {
             if !cfg.serves_service(&ticket.current_service) {
-                return Err(not_allowed(format!(
-                    "window {window} does not serve service {} of {}",
-                    ticket.current_service, ticket.number
-                )));
+                return Err(Refusal::NotServed {
+                    window: cfg.name.clone(),
+                    service: ticket.current_service.clone(),
+                    number: ticket.number.clone(),
+                });
             }
-            if cfg.kind == WindowKind::Green && ticket.class != TicketClass::Green {
-                return Err(not_allowed(format!(
-                    "window {window} is a green-channel window and {} is not a green ticket",
-                    ticket.number
-                )));
+            if cfg.green_only && ticket.class != TicketClass::Green {
+                return Err(Refusal::GreenOnly {
+                    window: cfg.name.clone(),
+                    number: ticket.number.clone(),
+                });
             }
         }
         TicketState::Held if ticket.window == Some(window) => {}
         TicketState::Held => {
-            return Err(not_allowed(format!(
-                "{} is held at window {}, not {window}",
-                ticket.number,
-                ticket.window.unwrap_or(0)
-            )))
+            return Err(Refusal::HeldElsewhere {
+                number: ticket.number.clone(),
+                window: name(e, ticket.window.unwrap_or(0)),
+            })
         }
-        other => {
-            return Err(not_allowed(format!(
-                "{} is {other}, not waiting or held",
-                ticket.number
-            )))
+        state => {
+            return Err(Refusal::NotCallable {
+                number: ticket.number.clone(),
+                state,
+            })
         }
     }
     Ok(record_call(e, &w, ticket, CallReason::Explicit, now))
@@ -121,17 +121,16 @@ pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, 
     let (_, w) = window_state(e, window)?;
     let ticket = current_ticket(e, &w)?;
     if ticket.state != TicketState::Called {
-        return Err(not_allowed(format!(
-            "{} is already being served at window {window}",
-            ticket.number
-        )));
+        return Err(Refusal::AlreadyServing {
+            number: ticket.number.clone(),
+        });
     }
     let limit = e.config.policy.recall_limit;
     if ticket.recall_count >= limit {
-        return Err(not_allowed(format!(
-            "{} has been recalled {limit} times (the limit): skip it instead",
-            ticket.number
-        )));
+        return Err(Refusal::RecallLimit {
+            number: ticket.number.clone(),
+            limit,
+        });
     }
     let mut t = ticket.clone();
     t.recall_count += 1;
@@ -149,6 +148,7 @@ pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, 
         number: t.number.clone(),
         recall_count: t.recall_count,
         reason: t.call_reason,
+        window_name: name(e, window),
         limit,
         service: t.current_service.clone(),
     });
@@ -195,6 +195,7 @@ fn with_current(
         id: t.id.clone(),
         state: t.state,
         service: t.current_service.clone(),
+        window_name: name(e, window),
         how,
     });
     change.tickets.push(t);
@@ -205,7 +206,9 @@ fn with_current(
 pub(super) fn start(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     with_current(e, window, "service_started", now, |t, _| {
         if t.state == TicketState::Serving {
-            return Err(not_allowed(format!("{} is already being served", t.number)));
+            return Err(Refusal::AlreadyServing {
+                number: t.number.clone(),
+            });
         }
         t.state = TicketState::Serving;
         t.started_at = Some(now);
@@ -221,6 +224,13 @@ pub(super) fn finish(
 ) -> Result<Change, Refusal> {
     let case_no = case_no.map(valid_case_no).transpose()?;
     let mut change = with_current(e, window, "service_finished", now, |t, w| {
+        let service = e.config.service(&t.current_service);
+        if case_no.is_none() && service.is_some_and(|s| s.case_required) {
+            return Err(Refusal::CaseRequired {
+                number: t.number.clone(),
+                service: t.current_service.clone(),
+            });
+        }
         t.state = TicketState::Done;
         t.finished_at = Some(now);
         t.case_no = case_no;
@@ -267,20 +277,18 @@ pub(super) fn transfer(
     let code = svc.code.clone();
     let mut change = with_current(e, window, "ticket_transferred", now, |t, w| {
         if t.current_service == code {
-            return Err(not_allowed(format!(
-                "{} is already in service {code}",
-                t.number
-            )));
+            return Err(Refusal::SameService {
+                number: t.number.clone(),
+                service: code.clone(),
+            });
         }
-        let servable = e.config.windows.iter().any(|cw| {
-            cw.serves_service(&code)
-                && (cw.kind != WindowKind::Green || t.class == TicketClass::Green)
-        });
+        let green = t.class == TicketClass::Green;
+        let servable = e.config.windows.iter().any(|cw| cw.can_serve(&code, green));
         if !servable {
-            return Err(not_allowed(format!(
-                "no window serves service {code}; {} stays at window {window}",
-                t.number
-            )));
+            return Err(Refusal::NoWindowServes {
+                service: code.clone(),
+                number: t.number.clone(),
+            });
         }
         t.state = TicketState::Waiting;
         t.current_service = code.clone();
@@ -302,16 +310,15 @@ pub(super) fn transfer(
 pub(super) fn requeue(e: &Engine, number: &str, now: Timestamp) -> Result<Change, Refusal> {
     let ticket = find_ticket(e, number)?;
     if ticket.state != TicketState::NoShow {
-        return Err(not_allowed(format!(
-            "{} is {}, only a no-show can be requeued",
-            ticket.number, ticket.state
-        )));
+        return Err(Refusal::NotNoShow {
+            number: ticket.number.clone(),
+            state: ticket.state,
+        });
     }
     if ticket.requeued {
-        return Err(not_allowed(format!(
-            "{} has already been requeued once",
-            ticket.number
-        )));
+        return Err(Refusal::AlreadyRequeued {
+            number: ticket.number.clone(),
+        });
     }
     let mut peers: Vec<&Ticket> = e
         .waiting()

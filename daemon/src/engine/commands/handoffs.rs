@@ -16,24 +16,20 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         ..
     } = request.case();
     let window = *window;
-    check_person("recipient name", recipient, phone)?;
-    if let Some((day, method)) = e.state.handed_over.get(&case_no) {
-        return Err(not_allowed(format!(
-            "case {case_no} was already handed over on {day} ({method})"
-        )));
+    check_person(true, recipient, phone)?;
+    if let Some(done) = e.state.handed_over.get(&case_no) {
+        return Err(Refusal::HandedOver {
+            case_no,
+            day: Some(done.day),
+            method: Some(done.method.to_string()),
+        });
     }
     let clerk = match window {
         Some(w) => window_state(e, w)?.1.clerk,
         None => None,
     };
     let today = e.state.business_day;
-    let seq = e
-        .state
-        .handed_over
-        .values()
-        .filter(|(d, _)| *d == today)
-        .count()
-        + 1;
+    let seq = e.state.handoffs_today + 1;
     let h = Handoff {
         id: format!("H{}-{seq:04}", today.strftime("%Y%m%d")),
         case_no,
@@ -44,10 +40,13 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         clerk,
         window,
         at: now,
+        voided: None,
     };
+    let mut view = h.view();
+    view.window_name = window.map(|w| name(e, w));
     let change = Change {
         event: event(e, "handoff_recorded", now, h.event_body()),
-        outcome: Outcome::HandedOver(h.view()),
+        outcome: Outcome::HandedOver(view),
         handoffs: vec![h],
         ..Change::default()
     };
@@ -56,25 +55,20 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
 
 /// The case number, the title and how it was handed over, each checked.
 fn validate(request: &Request) -> Result<(String, String, Method), Refusal> {
-    let invalid = Refusal::InvalidArgument;
     let case_no = valid_case_no(&request.case().case_no)?;
     let title = request.case().title.trim();
     if title.is_empty() || title.chars().count() > 100 || title.chars().any(char::is_control) {
-        return Err(invalid("document title must be 1 to 100 characters".into()));
+        return Err(Refusal::BadTitle);
     }
     let method = match request {
         Request::Pickup(p) => {
             let verification = match (&p.id_last4, &p.id_number) {
-                (Some(_), Some(_)) => {
-                    return Err(invalid(
-                        "give the ID's last 4 or the whole ID, not both".into(),
-                    ))
-                }
-                (Some(tail), None) => Verification::IdLast4(check_id_last4(tail).map_err(invalid)?),
+                (Some(_), Some(_)) => return Err(Refusal::IdBothForms),
+                (Some(tail), None) => Verification::IdLast4(check_id_last4(tail)?),
                 (None, Some(id)) => {
                     let id_text = id.expose().trim().to_ascii_uppercase();
                     if !valid_resident_id(&id_text) {
-                        return Err(invalid(format!("ID number {id} fails the GB 11643 check")));
+                        return Err(Refusal::BadResidentId { id: id.to_string() });
                     }
                     Verification::IdLast4(id_text[14..].to_string())
                 }
@@ -85,12 +79,12 @@ fn validate(request: &Request) -> Result<(String, String, Method), Refusal> {
         Request::Mail(m) => {
             let chars = m.address.expose().trim().chars().count();
             if !(5..=200).contains(&chars) || m.address.expose().chars().any(char::is_control) {
-                return Err(invalid("address must be 5 to 200 characters".into()));
+                return Err(Refusal::BadAddress);
             }
-            let carrier: Carrier = m.carrier.parse().map_err(invalid)?;
+            let carrier: Carrier = m.carrier.parse()?;
             Method::Mail {
                 carrier,
-                tracking: check_tracking(carrier, &m.tracking).map_err(invalid)?,
+                tracking: check_tracking(carrier, &m.tracking)?,
                 address: m.address.clone(),
             }
         }

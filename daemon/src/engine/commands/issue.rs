@@ -11,6 +11,16 @@ pub(super) fn issue(
     now: Timestamp,
 ) -> Result<Change, Refusal> {
     let svc = check_service(e, service)?;
+    if let Some(calendar) = &e.config.calendar {
+        let local = e.config.hall.timezone.to_datetime(now);
+        calendar
+            .issuing_at(local)
+            .map_err(|why| Refusal::HallClosed {
+                why,
+                next: calendar.next_opening(local),
+                today: local.date(),
+            })?;
+    }
     let day = e.state.business_day;
     let issued = e
         .state
@@ -22,18 +32,18 @@ pub(super) fn issue(
         .unwrap_or(0);
     if let Some(limit) = svc.daily_limit {
         if issued >= limit {
-            return Err(not_allowed(format!(
-                "service {} has reached its daily limit of {limit} tickets",
-                svc.code
-            )));
+            return Err(Refusal::DailyLimit {
+                service: svc.code.clone(),
+                limit,
+            });
         }
     }
-    let max_seq = 10u32.saturating_pow(u32::from(e.config.numbering.digits)) - 1;
-    if issued >= max_seq {
-        return Err(not_allowed(format!(
-            "service {} has used all {max_seq} numbers of today",
-            svc.code
-        )));
+    let max = e.config.numbering.max_seq();
+    if issued >= max {
+        return Err(Refusal::NumbersUsedUp {
+            service: svc.code.clone(),
+            max,
+        });
     }
 
     let mut change = Change::default();
@@ -123,7 +133,7 @@ fn check_in(
     service: &str,
     code: &str,
     now: Timestamp,
-) -> Result<(TicketClass, Reservation, Option<String>), Refusal> {
+) -> Result<(TicketClass, Reservation, Option<outcome::IssueNote>), Refusal> {
     let code = code.trim().to_ascii_uppercase();
     let Some(res) = e
         .state
@@ -133,25 +143,27 @@ fn check_in(
         // Booked for another day: say which, rather than "no such reservation".
         let other = e.state.reservations.values().find(|r| r.code == code);
         return Err(match other {
-            Some(r) => not_allowed(format!("reservation {code} is for {}, not today", r.date)),
-            None => Refusal::UnknownReservation(code.clone()),
+            Some(r) => Refusal::ReservationOtherDay {
+                code: code.clone(),
+                date: r.date,
+            },
+            None => Refusal::UnknownReservation { code: code.clone() },
         });
     };
     if res.service != service {
-        return Err(not_allowed(format!(
-            "reservation {code} is for service {}, not {service}",
-            res.service
-        )));
+        return Err(Refusal::ReservationOtherService {
+            code,
+            service: res.service.clone(),
+            asked: service.to_string(),
+        });
     }
     if let Some(t) = &res.ticket {
         let number = e
             .state
             .tickets
             .get(t)
-            .map_or(t.as_str(), |t| t.number.as_str());
-        return Err(not_allowed(format!(
-            "reservation {code} has already checked in as {number}"
-        )));
+            .map_or_else(|| t.clone(), |t| t.number.clone());
+        return Err(Refusal::ReservationUsed { code, number });
     }
     let policy = &e.config.policy;
     let tz = &e.config.hall.timezone;
@@ -160,18 +172,17 @@ fn check_in(
     let closes =
         res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
     if now < opens {
-        return Err(not_allowed(format!(
-            "reservation {code} is for {}: check-in opens at {}",
-            day::local_hhmm(res.slot, tz),
-            day::local_hhmm(opens, tz)
-        )));
+        return Err(Refusal::CheckInTooEarly {
+            code,
+            slot: day::local_hhmm(res.slot, tz),
+            opens: day::local_hhmm(opens, tz),
+        });
     }
     if now > closes {
-        let note = format!(
-            "late for the {} slot (check-in closed at {}): issued as a normal ticket",
-            day::local_hhmm(res.slot, tz),
-            day::local_hhmm(closes, tz)
-        );
+        let note = outcome::IssueNote::LateCheckIn {
+            slot: day::local_hhmm(res.slot, tz),
+            closed_at: day::local_hhmm(closes, tz),
+        };
         return Ok((TicketClass::Normal, res.clone(), Some(note)));
     }
     Ok((TicketClass::Reservation, res.clone(), None))
@@ -190,20 +201,17 @@ pub(super) fn reserve(
     let svc = check_service(e, service)?;
     let date = date.unwrap_or(e.state.business_day);
     if date < e.state.business_day {
-        return Err(Refusal::InvalidArgument(format!(
-            "date {date} is in the past"
-        )));
+        return Err(Refusal::DateInPast { date });
     }
-    check_person("name", name, phone)?;
+    check_person(false, name, phone)?;
     let tz = &e.config.hall.timezone;
-    let slot_at = day::local_instant(date, slot, tz)
-        .ok_or_else(|| Refusal::InvalidArgument(format!("slot {date} {slot} does not exist")))?;
+    let hhmm = format!("{:02}:{:02}", slot.hour(), slot.minute());
+    let slot_at = day::local_instant(date, slot, tz).ok_or_else(|| Refusal::SlotMissing {
+        date,
+        slot: hhmm.clone(),
+    })?;
     if slot_at < now {
-        return Err(Refusal::InvalidArgument(format!(
-            "slot {date} {:02}:{:02} has already passed",
-            slot.hour(),
-            slot.minute()
-        )));
+        return Err(Refusal::SlotPassed { date, slot: hhmm });
     }
     let taken = |code: &str| e.state.reservations.contains_key(&(date, code.to_string()));
     let code = (1..)
@@ -252,12 +260,14 @@ pub(super) fn void(e: &Engine, id: &str, cause: &str, now: Timestamp) -> Result<
         .state
         .tickets
         .get(id)
-        .ok_or_else(|| Refusal::UnknownTicket(id.to_string()))?;
+        .ok_or_else(|| Refusal::UnknownTicket {
+            number: id.to_string(),
+        })?;
     if ticket.state != TicketState::Waiting {
-        return Err(not_allowed(format!(
-            "{} is {}, only a waiting ticket can be voided",
-            ticket.number, ticket.state
-        )));
+        return Err(Refusal::NotWaiting {
+            number: ticket.number.clone(),
+            state: ticket.state,
+        });
     }
     let mut t = ticket.clone();
     t.state = TicketState::Voided;

@@ -18,6 +18,7 @@ use crate::config::{Window, WindowKind};
 use crate::privacy::{PersonName, Phone};
 
 mod calling;
+mod corrections;
 mod handoffs;
 mod issue;
 mod time;
@@ -32,7 +33,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             kiosk,
         } => {
             let class = IssueClass::of(*green, reservation.as_deref())
-                .map_err(|e| Refusal::InvalidArgument(e.into()))?;
+                .map_err(|_| Refusal::GreenAndReservation)?;
             issue::issue(e, service, &class, kiosk.as_deref(), now)
         }
         Command::Call {
@@ -64,6 +65,24 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
         } => issue::reserve(e, service, *date, slot.0, name, phone, now),
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
+        Command::Undo { window, reason } => corrections::undo(e, *window, reason, now),
+        Command::CorrectCase {
+            number,
+            case_no,
+            reason,
+        } => corrections::correct_case(e, number, case_no, reason, now),
+        Command::CorrectEvaluation { number, to, reason } => {
+            corrections::correct_evaluation(e, number, to, reason, now)
+        }
+        Command::ForceLogout { window, reason } => {
+            corrections::force_logout(e, *window, reason, now)
+        }
+        Command::MoveHeld { number, to, reason } => {
+            corrections::move_held(e, number, *to, reason, now)
+        }
+        Command::VoidHandoff { case_no, reason } => {
+            corrections::void_handoff(e, case_no, reason, now)
+        }
         Command::Rollover => time::rollover(e, now),
         Command::Tick => Ok(time::tick(e, now)),
     }
@@ -84,7 +103,14 @@ fn event(e: &Engine, kind: &'static str, now: Timestamp, body: Value) -> Option<
 fn window_cfg(e: &Engine, number: u32) -> Result<&Window, Refusal> {
     e.config
         .window(number)
-        .ok_or(Refusal::UnknownWindow(number))
+        .ok_or(Refusal::UnknownWindow { window: number })
+}
+
+/// A window's name as configured (`7号窗口`), for every sentence that names it.
+fn name(e: &Engine, number: u32) -> String {
+    e.config
+        .window(number)
+        .map_or_else(|| format!("{number}号窗口"), |w| w.name.clone())
 }
 
 fn window_state(e: &Engine, number: u32) -> Result<(&Window, WindowState), Refusal> {
@@ -98,25 +124,12 @@ fn window_state(e: &Engine, number: u32) -> Result<(&Window, WindowState), Refus
     Ok((cfg, state))
 }
 
-fn not_allowed(msg: impl Into<String>) -> Refusal {
-    Refusal::NotAllowed(msg.into())
-}
-
 /// The window is open and free: where call next and explicit calls may happen.
 fn ready_to_call(e: &Engine, w: &WindowState) -> Result<(), Refusal> {
+    let window = name(e, w.number);
     match w.status {
-        WindowStatus::Closed => {
-            return Err(not_allowed(format!(
-                "window {} is closed (log in first)",
-                w.number
-            )))
-        }
-        WindowStatus::Paused => {
-            return Err(not_allowed(format!(
-                "window {} is paused (resume first)",
-                w.number
-            )))
-        }
+        WindowStatus::Closed => return Err(Refusal::WindowClosed { window }),
+        WindowStatus::Paused => return Err(Refusal::WindowPaused { window }),
         WindowStatus::Open => {}
     }
     if let Some(current) = &w.current {
@@ -124,11 +137,8 @@ fn ready_to_call(e: &Engine, w: &WindowState) -> Result<(), Refusal> {
             .state
             .tickets
             .get(current)
-            .map_or(current.as_str(), |t| t.number.as_str());
-        return Err(not_allowed(format!(
-            "window {} still has {number}: finish, skip, hold or transfer it first",
-            w.number
-        )));
+            .map_or_else(|| current.clone(), |t| t.number.clone());
+        return Err(Refusal::WindowBusy { window, number });
     }
     Ok(())
 }
@@ -139,29 +149,31 @@ fn current_ticket<'a>(e: &'a Engine, w: &WindowState) -> Result<&'a Ticket, Refu
         .as_ref()
         .and_then(|id| e.state.tickets.get(id))
         .filter(|t| t.state.is_at_window())
-        .ok_or_else(|| not_allowed(format!("window {} has no called ticket", w.number)))
+        .ok_or_else(|| Refusal::NoCurrentTicket {
+            window: name(e, w.number),
+        })
 }
 
 fn check_service<'a>(e: &'a Engine, code: &str) -> Result<&'a crate::config::Service, Refusal> {
     let code = code.trim();
     e.config
         .service(&code.to_ascii_uppercase())
-        .ok_or_else(|| Refusal::UnknownService(code.to_string()))
+        .ok_or_else(|| Refusal::UnknownService {
+            service: code.to_string(),
+        })
 }
 
 /// A person's name (1–30 characters) and phone (mainland mobile or landline), refused with a
 /// message that shows the phone masked.
-fn check_person(what: &str, name: &PersonName, phone: &Phone) -> Result<(), Refusal> {
+fn check_person(recipient: bool, name: &PersonName, phone: &Phone) -> Result<(), Refusal> {
     let len = name.expose().trim().chars().count();
     if len == 0 || len > 30 || name.expose().chars().any(char::is_control) {
-        return Err(Refusal::InvalidArgument(format!(
-            "{what} must be 1 to 30 characters without control characters"
-        )));
+        return Err(Refusal::BadName { recipient });
     }
     if !crate::engine::handoff::valid_phone(phone.expose()) {
-        return Err(Refusal::InvalidArgument(format!(
-            "phone {phone} is not a mainland mobile (11 digits, 1[3-9]...) or landline (0xx-xxxxxxx) number"
-        )));
+        return Err(Refusal::BadPhone {
+            phone: phone.to_string(),
+        });
     }
     Ok(())
 }
@@ -172,9 +184,7 @@ fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
         || c.chars().count() > 64
         || c.chars().any(|ch| ch.is_control() || ch.is_whitespace())
     {
-        return Err(Refusal::InvalidArgument(
-            "case number must be 1 to 64 characters without spaces or control characters".into(),
-        ));
+        return Err(Refusal::BadCaseNo);
     }
     Ok(c.to_string())
 }

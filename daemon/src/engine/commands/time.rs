@@ -6,7 +6,7 @@ pub(super) fn rollover(e: &Engine, now: Timestamp) -> Result<Change, Refusal> {
     let to = e.day_at(now);
     let from = e.state.business_day;
     if to <= from {
-        return Err(not_allowed(format!("business day {from} is still current")));
+        return Err(Refusal::DayStillCurrent { day: from });
     }
     let mut change = Change {
         day: Some(to),
@@ -58,6 +58,10 @@ pub(super) fn tick(e: &Engine, now: Timestamp) -> Change {
         let (next, advice) = estimate::tidal_step(&watch, waiting, windows, &e.config.tidal, now);
         if let Some(advice) = advice {
             given.push(outcome::TidalAdviceGiven {
+                service_name: e
+                    .config
+                    .service(&service)
+                    .map_or_else(|| service.clone(), |s| s.name.clone()),
                 service: service.clone(),
                 advice,
                 waiting,

@@ -24,6 +24,9 @@ fn window_change(
         clerk: w.clerk.clone(),
         action,
         was: None,
+        window_name: name(e, w.number),
+        returned: None,
+        reason: None,
     });
     change.windows.push(w);
     change
@@ -52,10 +55,11 @@ pub(super) fn pause(
         )
     };
     if w.status != from {
-        return Err(not_allowed(format!(
-            "window {window} is {}, not {from}",
-            w.status
-        )));
+        let (window, state) = (name(e, window), w.status);
+        return Err(match pausing {
+            true => Refusal::WindowNotOpen { window, state },
+            false => Refusal::WindowNotPaused { window, state },
+        });
     }
     w.status = to;
     Ok(window_change(e, w, kind, now, action))
@@ -73,15 +77,25 @@ pub(super) fn login(
         || clerk.chars().count() > 32
         || clerk.chars().any(|c| c.is_control() || c.is_whitespace())
     {
-        return Err(Refusal::InvalidArgument(
-            "clerk id must be 1 to 32 characters without spaces or control characters".into(),
-        ));
+        return Err(Refusal::BadClerkId);
     }
     if w.status != WindowStatus::Closed {
-        let who = w.clerk.as_deref().unwrap_or("?");
-        return Err(not_allowed(format!(
-            "window {window} is already open for clerk {who}; log out first"
-        )));
+        return Err(Refusal::WindowOpen {
+            window: name(e, window),
+            clerk: w.clerk.clone().unwrap_or_else(|| "?".into()),
+        });
+    }
+    // One clerk, one window: a clerk still logged in elsewhere logs out there first.
+    if let Some(other) = e
+        .state
+        .windows
+        .values()
+        .find(|o| o.number != window && o.clerk.as_deref() == Some(clerk))
+    {
+        return Err(Refusal::ClerkElsewhere {
+            clerk: clerk.to_string(),
+            window: name(e, other.number),
+        });
     }
     w.status = WindowStatus::Open;
     w.clerk = Some(clerk.to_string());
@@ -99,13 +113,15 @@ pub(super) fn login(
 pub(super) fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     if w.status == WindowStatus::Closed {
-        return Err(not_allowed(format!("window {window} is already closed")));
+        return Err(Refusal::WindowAlreadyClosed {
+            window: name(e, window),
+        });
     }
     if let Ok(t) = current_ticket(e, &w) {
-        return Err(not_allowed(format!(
-            "window {window} still has {}: finish, skip, hold or transfer it first",
-            t.number
-        )));
+        return Err(Refusal::WindowBusy {
+            window: name(e, window),
+            number: t.number.clone(),
+        });
     }
     let clerk = w.clerk.take().unwrap_or_default();
     w.status = WindowStatus::Closed;
@@ -127,9 +143,7 @@ pub(super) fn evaluate(
 ) -> Result<Change, Refusal> {
     let (_, w) = window_state(e, window)?;
     if !(1..=5).contains(&level) {
-        return Err(Refusal::InvalidArgument(format!(
-            "evaluation level {level} is not 1..5"
-        )));
+        return Err(Refusal::BadLevel { level });
     }
     let timeout = i64::from(e.config.policy.evaluation_timeout_seconds);
     let recent = w
@@ -147,13 +161,14 @@ pub(super) fn evaluate(
         .or(serving.filter(unevaluated))
         .or(recent)
         .or(serving)
-        .ok_or_else(|| not_allowed(format!("no ticket to evaluate at window {window}")))?;
-    if let Some(prev) = ticket.evaluation {
-        return Err(not_allowed(format!(
-            "{} has already been evaluated ({})",
-            ticket.number,
-            evaluation_label(prev)
-        )));
+        .ok_or_else(|| Refusal::NothingToEvaluate {
+            window: name(e, window),
+        })?;
+    if let Some(level) = ticket.evaluation {
+        return Err(Refusal::AlreadyEvaluated {
+            number: ticket.number.clone(),
+            level,
+        });
     }
     let mut t = ticket.clone();
     t.evaluation = Some(level);
@@ -173,6 +188,7 @@ pub(super) fn evaluate(
         number: t.number.clone(),
         level,
         label,
+        window_name: name(e, window),
     });
     change.tickets.push(t);
     Ok(change)

@@ -123,8 +123,8 @@ impl Printers {
     }
 
     /// The printer of `kiosk`, or of the first kiosk; `Ok(None)` when the hall has no printers.
-    /// An unknown kiosk is an error naming the known ones.
-    pub fn for_kiosk(&self, kiosk: Option<&str>) -> Result<Option<&KioskPrinter>, String> {
+    /// An unknown kiosk is an error: the kiosks that have printers.
+    pub fn for_kiosk(&self, kiosk: Option<&str>) -> Result<Option<&KioskPrinter>, Vec<String>> {
         let Some(first) = self.kiosks.first() else {
             return Ok(None);
         };
@@ -133,14 +133,7 @@ impl Printers {
         };
         match self.kiosks.iter().find(|p| p.kiosk == kiosk) {
             Some(printer) => Ok(Some(printer)),
-            None => {
-                let known: Vec<&str> = self.kiosks.iter().map(|p| p.kiosk.as_str()).collect();
-                Err(format!(
-                    "no kiosk {} with a printer (kiosks: {})",
-                    crate::privacy::echo(kiosk),
-                    known.join(", ")
-                ))
-            }
+            None => Err(self.kiosks.iter().map(|p| p.kiosk.clone()).collect()),
         }
     }
 }
@@ -228,7 +221,7 @@ impl KioskPrinter {
             },
             ahead: issued.ahead,
             // Nobody ahead: no wait line rather than "about 0 minutes".
-            wait_minutes: Some(issued.estimated_wait_minutes).filter(|_| issued.ahead > 0),
+            wait_minutes: issued.estimated_wait_minutes.filter(|_| issued.ahead > 0),
             issued_at: self
                 .timezone
                 .to_datetime(issued.issued_at)
@@ -364,7 +357,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
             service_name: "综合受理".into(),
             class,
             ahead,
-            estimated_wait_minutes: ahead * 8,
+            estimated_wait_minutes: Some(ahead * 8),
             issued_at: at.parse().unwrap(),
             business_day: jiff::civil::date(2026, 11, 26),
             kiosk: Some("kiosk-1".into()),
