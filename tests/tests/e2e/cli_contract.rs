@@ -63,10 +63,22 @@ fn issue_call_and_status_print_the_promised_fields() {
     let out = d.cli(&["evaluate", "1", "4", "--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.json()["error"]["code"], "refused");
+    assert_eq!(out.json()["error"]["refusal"], "already_evaluated");
+    // Chinese unless asked otherwise; --lang en for English; the window by its name.
+    assert!(out.stderr.contains("A001 已评价过"), "{}", out.stderr);
+    let en = d.cli(&["evaluate", "1", "4", "--lang", "en"]);
     assert!(
-        out.stderr.contains("already been evaluated"),
+        en.stderr.contains("A001 has already been evaluated"),
         "{}",
-        out.stderr
+        en.stderr
+    );
+    let c = d.cli(&["finish", "1"]);
+    assert!(c.stderr.contains("1号窗口没有已叫的号"), "{}", c.stderr);
+    let c = d.cli(&["finish", "1", "--lang", "en"]);
+    assert!(
+        c.stderr.contains("1号窗口 has no called ticket"),
+        "{}",
+        c.stderr
     );
 }
 
@@ -120,14 +132,14 @@ fn reservations_are_taken_listed_masked_and_checked_in() {
         "--phone",
         "12345",
     ]);
-    assert!(bad.contains("phone") && !bad.contains("王小明"), "{bad}");
+    assert!(bad.contains("电话") && !bad.contains("王小明"), "{bad}");
     let unknown = d.refused(&["issue", "A", "--reservation", "R999"]);
     let early = d.refused(&["issue", "A", "--reservation", &code]);
     assert!(
-        early.contains(&format!("reservation {code} is for {tomorrow}, not today")),
+        early.contains(&format!("预约 {code} 是 {tomorrow} 的，不是今天")),
         "it is tomorrow's: {early}"
     );
-    assert!(unknown.contains("no reservation R999"), "{unknown}");
+    assert!(unknown.contains("今天没有预约号 R999"), "{unknown}");
 }
 
 #[test]
@@ -155,10 +167,13 @@ fn usage_and_config_errors_exit_2() {
     let out = d.cli(&["status"]);
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("cannot reach hallq") && out.stderr.contains("control.sock"),
+        out.stderr.contains("无法连接") && out.stderr.contains("control.sock"),
         "{}",
         out.stderr
     );
+    let out = d.cli(&["status", "--lang", "en", "--json"]);
+    assert_eq!(out.json()["error"]["code"], "unavailable");
+    assert!(out.stderr.contains("cannot reach hallq"), "{}", out.stderr);
 }
 
 #[test]
@@ -167,9 +182,18 @@ fn check_config_names_file_line_and_column() {
     let ok = d.cli(&["check-config"]);
     assert_eq!(ok.code, 0, "{ok:?}");
     assert!(
-        ok.stdout.contains("e2e-hall") && ok.stdout.contains("3 services"),
+        ok.stdout.contains("e2e-hall") && ok.stdout.contains("3 项业务"),
         "{}",
         ok.stdout
+    );
+    let json = d.ok(&["check-config"]);
+    assert_eq!(
+        (
+            json["ok"].as_bool(),
+            json["hall"].as_str(),
+            json["windows"].as_u64()
+        ),
+        (Some(true), Some("e2e-hall"), Some(5))
     );
 
     let text = std::fs::read_to_string(&d.config).unwrap();
@@ -185,6 +209,15 @@ fn check_config_names_file_line_and_column() {
         out.stderr
     );
     assert!(out.stderr.contains("\"Z\""), "{}", out.stderr);
+    let out = d.cli(&["check-config", "--json"]);
+    assert_eq!(out.code, 2);
+    let json = out.json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["errors"][0]["line"].as_u64(), Some(line as u64));
+    assert!(json["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown service code \"Z\""));
 
     // The daemon refuses to start on it.
     let run = std::process::Command::new(hallq_tests::util::hallq_bin())
@@ -199,9 +232,12 @@ fn check_config_names_file_line_and_column() {
 #[test]
 fn handoffs_are_logged_listed_masked_and_never_twice() {
     let mut d = Daemon::start_new(&HallSpec::default());
+    d.ok(&["login", "3", "pick-01"]);
     let h = d.ok(&[
         "handoff",
         "pickup",
+        "--window",
+        "3",
         "--case",
         "ZW2026-17",
         "--title",
@@ -247,6 +283,21 @@ fn handoffs_are_logged_listed_masked_and_never_twice() {
         "{}",
         list.stdout
     );
+    // Time, window and clerk of each record.
+    let first = list
+        .stdout
+        .lines()
+        .find(|l| l.contains("ZW2026-17"))
+        .unwrap();
+    let time = first.split_whitespace().next().unwrap();
+    assert!(
+        time.len() == 5 && time.as_bytes()[2] == b':',
+        "HH:MM first: {first}"
+    );
+    assert!(
+        first.contains("3号窗口") && first.contains("工号 pick-01"),
+        "{first}"
+    );
     let missing = d.cli(&[
         "handoff",
         "mail",
@@ -283,7 +334,7 @@ fn handoffs_are_logged_listed_masked_and_never_twice() {
         "--phone",
         "13912345678",
     ]);
-    assert!(dup.contains("already handed over"), "{dup}");
+    assert!(dup.contains("办件 ZW2026-17 已于"), "{dup}");
     assert_eq!(
         d.ok(&["handoff", "list"])["handoffs"]
             .as_array()

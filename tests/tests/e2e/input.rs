@@ -21,37 +21,59 @@ fn refusals_name_the_problem_and_change_nothing() {
     let before = d.status();
     let queue_before = d.ok(&["queue"]);
 
-    let cases: &[(&[&str], &str)] = &[
-        (&["issue", "Z"], "unknown service \"Z\""),
-        (&["call", "99"], "unknown window 99"),
-        (&["finish", "1"], "window 1 has no called ticket"),
-        (&["call", "3"], "window 3 is paused"),
-        (&["call", "1"], "window 1 is closed"),
-        (&["call", "2"], "window 2 still has B001"),
+    // Each refusal: its stable code, and the Chinese words naming what was wrong.
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["issue", "Z"], "unknown_service", "没有业务 \"Z\""),
+        (&["call", "99"], "unknown_window", "没有99号窗口"),
+        (&["finish", "1"], "no_current_ticket", "1号窗口没有已叫的号"),
+        (&["call", "3"], "window_paused", "3号窗口已暂停"),
+        (&["call", "1"], "window_closed", "1号窗口未开放"),
+        (&["call", "2"], "window_busy", "2号窗口还有 B001"),
         (
             &["transfer", "2", "--to", "E"],
-            "no window serves service E",
+            "no_window_serves",
+            "没有窗口办理业务 E",
         ),
-        (&["transfer", "2", "--to", "Q"], "unknown service \"Q\""),
-        (&["requeue", "A001"], "only a no-show can be requeued"),
-        (&["requeue", "A777"], "no ticket A777 today"),
-        (&["evaluate", "2", "5"], "no ticket to evaluate at window 2"),
-        (&["recall", "1"], "window 1 has no called ticket"),
+        (
+            &["transfer", "2", "--to", "Q"],
+            "unknown_service",
+            "没有业务 \"Q\"",
+        ),
+        (&["requeue", "A001"], "not_no_show", "只有过号的票可以重排"),
+        (&["requeue", "A777"], "unknown_ticket", "今天没有 A777 号"),
+        (
+            &["evaluate", "2", "5"],
+            "nothing_to_evaluate",
+            "2号窗口没有可评价的号",
+        ),
+        (&["recall", "1"], "no_current_ticket", "1号窗口没有已叫的号"),
         (
             &["login", "2", "someone"],
-            "already open for clerk clerk-02",
+            "window_open",
+            "2号窗口已由工号 clerk-02 登录",
         ),
-        (&["finish", "2", "--case", "has space"], "case number"),
+        (
+            &["login", "1", "clerk-02"],
+            "clerk_elsewhere",
+            "工号 clerk-02 已在2号窗口登录",
+        ),
+        (
+            &["finish", "2", "--case", "has space"],
+            "bad_case_no",
+            "办件编号",
+        ),
         (
             &["call", "2", "--ticket", "A001"],
-            "window 2 still has B001",
+            "window_busy",
+            "2号窗口还有 B001",
         ),
         (
             &["issue", "A", "--reservation", "R001"],
-            "no reservation R001",
+            "unknown_reservation",
+            "今天没有预约号 R001",
         ),
     ];
-    for (args, expected) in cases {
+    for (args, code, expected) in cases {
         let stderr = d.refused(args);
         assert!(
             stderr.contains(expected),
@@ -62,6 +84,7 @@ fn refusals_name_the_problem_and_change_nothing() {
         let out = d.cli(&json_args);
         assert_eq!(out.code, 1);
         let err = &out.json()["error"];
+        assert_eq!(err["refusal"], *code, "hallq {args:?}: {err}");
         assert!(
             err["code"].is_string() && err["message"].as_str().unwrap().contains(expected),
             "{err}"
@@ -77,9 +100,7 @@ fn refusals_name_the_problem_and_change_nothing() {
     // Evaluate twice: once accepted, then refused.
     d.ok(&["finish", "2"]);
     d.ok(&["evaluate", "2", "3"]);
-    assert!(d
-        .refused(&["evaluate", "2", "3"])
-        .contains("already been evaluated"));
+    assert!(d.refused(&["evaluate", "2", "3"]).contains("已评价过"));
     assert_eq!(d.ok(&["call", "2"])["number"], "A001", "still serving");
 }
 

@@ -81,7 +81,10 @@ fn systemd_sees_ready_status_watchdog_and_stopping() {
 
     d.ok(&["issue", "A"]);
     let status = notify.wait_for("STATUS=serving; 1 waiting", Duration::from_secs(10));
-    assert!(status.is_some(), "STATUS follows the queue");
+    assert!(
+        status.is_some_and(|s| s.contains("no open window for A (1 waiting)")),
+        "STATUS follows the queue and warns of a service nobody serves"
+    );
     let messages = notify.collect(Duration::from_millis(1000));
     assert!(
         count(&messages, "WATCHDOG=1") >= 3,
@@ -390,7 +393,8 @@ fn sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad_one() {
     d.ok(&["call", "1"]);
     d.ok(&["recall", "1"]);
     assert!(
-        d.refused(&["recall", "1"]).contains("recalled 1 times"),
+        d.refused(&["recall", "1", "--lang", "en"])
+            .contains("recalled 1 times"),
         "the new limit is in force"
     );
 
@@ -414,6 +418,58 @@ fn sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad_one() {
     assert_eq!(status["windows"][0]["number"], "A001");
 }
 
+#[test]
+fn a_config_broken_after_start_still_reaches_the_daemon_through_its_state_file() {
+    let d = Daemon::start_new(&HallSpec::default());
+    d.ok(&["issue", "A"]);
+    // Someone edits the file and leaves it broken (syntax and shape both).
+    let text = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, text.replace("minutes = 8", "minutes = \"eight")).unwrap();
+    assert_eq!(d.cli(&["check-config"]).code, 2, "the file is broken");
+    let out = d.cli(&["status", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["waiting"]["A"], 1);
+    // It says where the socket came from.
+    assert!(
+        out.stderr.contains("run/state.json") && out.stderr.contains("control.sock"),
+        "{}",
+        out.stderr
+    );
+    let out = d.cli(&["status"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("等候：A 1"), "{}", out.stdout);
+}
+
+#[test]
+fn status_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let d = Daemon::start_new(&HallSpec::default());
+    // `hallq status | head -1` once head has gone: the read end is closed before hallq writes,
+    // so every write meets a closed pipe, deterministically.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(hallq_tests::util::hallq_bin())
+        .arg("--config")
+        .arg(&d.config)
+        .arg("status")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "nothing on stderr: {stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGPIPE),
+        "ended by SIGPIPE like other Unix tools: {:?}",
+        out.status
+    );
+}
+
+/// SIGPIPE's number on Linux.
+const SIGPIPE: i32 = 13;
+
 fn demo_hall() -> Daemon {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/demo.toml"))
         .unwrap();
@@ -425,13 +481,14 @@ fn doctor_is_all_ok_on_the_demo_hall() {
     let mut d = demo_hall();
     d.start();
     d.ok(&["issue", "A"]);
+    d.ok(&["login", "1", "c1"]);
     let out = d.cli(&["doctor"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     for line in out
         .stdout
         .lines()
         .skip(1)
-        .filter(|l| !l.trim_start().starts_with("hint:"))
+        .filter(|l| !l.trim_start().starts_with("建议:"))
     {
         assert!(line.contains("  OK  "), "not OK: {line}\n{}", out.stdout);
     }
@@ -455,9 +512,15 @@ fn doctor_fails_with_a_hint_on_a_broken_store_or_a_missing_device() {
     let store = out.stdout.lines().find(|l| l.starts_with("store")).unwrap();
     assert!(store.contains("FAIL"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("hint: restore the last backup"),
+        out.stdout.contains("建议: 恢复最近的备份"),
         "{}",
         out.stdout
+    );
+    let en = d.cli(&["doctor", "--lang", "en"]);
+    assert!(
+        en.stdout.contains("hint: restore the last backup"),
+        "{}",
+        en.stdout
     );
 
     let spec = printer_hall(
@@ -475,6 +538,16 @@ fn doctor_fails_with_a_hint_on_a_broken_store_or_a_missing_device() {
         .find(|c| c["check"] == "device kiosk-9-printer")
         .unwrap();
     assert_eq!(device["result"], "FAIL");
-    assert!(device["detail"].as_str().unwrap().contains("is missing"));
-    assert!(device["hint"].as_str().unwrap().contains("udev rule"));
+    assert!(device["detail"].as_str().unwrap().contains("不存在"));
+    let daemon = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "daemon")
+        .unwrap();
+    assert_eq!(
+        daemon["result"], "FAIL",
+        "a hall without its daemon issues nothing"
+    );
+    assert!(device["hint"].as_str().unwrap().contains("udev 规则"));
 }

@@ -144,7 +144,7 @@ fn paper_out_refuses_the_ticket_and_uses_no_number() {
     let refused = daemon.cli(&["issue", "A", "--kiosk", "k1", "--json"]);
     assert_eq!(refused.code, 1, "{refused:?}");
     assert!(
-        refused.stderr.contains("printer k1: out of paper"),
+        refused.stderr.contains("取号机 k1 的打印机：缺纸"),
         "{}",
         refused.stderr
     );
@@ -241,7 +241,7 @@ fn unplug_and_replug(link: Link) {
         cpu_used < Duration::from_millis(500),
         "the daemon should idle while the printer is gone, used {cpu_used:?}"
     );
-    let refused = daemon.refused(&["issue", "A"]);
+    let refused = daemon.refused(&["issue", "A", "--lang", "en"]);
     assert!(refused.contains("printer k1: offline"), "{refused}");
 
     emupos.restart();
@@ -295,7 +295,7 @@ fn print_failing_after_issue_voids_the_ticket() {
     assert_eq!(emupos.wait_receipts(1, Duration::from_secs(10)).len(), 1);
 
     emupos.fault(Fault::PaperOut, true);
-    let failed = daemon.cli(&["issue", "A", "--json"]);
+    let failed = daemon.cli(&["issue", "A", "--json", "--lang", "en"]);
     assert_eq!(failed.code, 1, "{failed:?}");
     assert!(
         failed
@@ -402,7 +402,7 @@ fn sim_printer_writes_each_ticket_and_kiosks_are_checked() {
     assert_eq!(unknown.json()["error"]["code"], "invalid_argument");
 
     std::fs::write(folder.join("status"), "cover_open\n").unwrap();
-    let stderr = daemon.refused(&["issue", "A"]);
+    let stderr = daemon.refused(&["issue", "A", "--lang", "en"]);
     assert!(stderr.contains("printer k1: cover open"), "{stderr}");
     assert_eq!(daemon.status()["issued"], 2);
 }
