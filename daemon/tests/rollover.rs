@@ -16,19 +16,11 @@ use jiff::{SignedDuration, Timestamp};
 use support::{local, HALL};
 
 fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config::Config> {
-    let text = HALL
-        .replace(
-            "data_dir = \"data\"",
-            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!(
-                "runtime_dir = {:?}\nday_starts_at = {day_starts_at:?}",
-                dir.join("run").display().to_string()
-            ),
-        );
-    support::config(&text)
+    let text = HALL.replace(
+        "runtime_dir = \"run\"",
+        &format!("runtime_dir = \"run\"\nday_starts_at = {day_starts_at:?}"),
+    );
+    support::config_in(dir, &text)
 }
 
 fn cli(command: Command) -> Envelope {

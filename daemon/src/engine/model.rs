@@ -153,6 +153,8 @@ pub struct WindowState {
     pub streak: u32,
     /// The last ticket finished here and when, for the evaluator.
     pub last_finished: Option<(TicketId, Timestamp)>,
+    /// The last ticket finished or skipped here, until an undo takes it back.
+    pub last_closed: Option<TicketId>,
 }
 
 impl WindowState {
@@ -164,6 +166,7 @@ impl WindowState {
             current: None,
             streak: 0,
             last_finished: None,
+            last_closed: None,
         }
     }
 }

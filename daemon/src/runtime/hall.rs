@@ -212,7 +212,8 @@ impl Hall {
         Ok(())
     }
 
-    fn query(&self, query: &Query) -> Result<Answer, HallError> {
+    /// Answer a query from the engine and the store.
+    pub fn query(&self, query: &Query) -> Result<Answer, HallError> {
         queries::answer(&self.engine, &self.store, query)
     }
 }

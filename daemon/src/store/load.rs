@@ -55,7 +55,9 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
     }
 
     let mut stmt = conn.prepare(
-        "SELECT number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at FROM windows",
+        "SELECT number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at,
+                last_closed_ticket
+         FROM windows",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -66,10 +68,11 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
             r.get::<_, u32>(4)?,
             r.get::<_, Option<String>>(5)?,
             r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
     for row in rows {
-        let (number, status, clerk, current, streak, last_ticket, last_at) = row?;
+        let (number, status, clerk, current, streak, last_ticket, last_at, last_closed) = row?;
         let last_finished = match (
             last_ticket,
             parse_opt::<Timestamp>("windows.last_finished_at", last_at)?,
@@ -84,6 +87,7 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
             current,
             streak,
             last_finished,
+            last_closed,
         };
         state.windows.insert(number, w);
     }

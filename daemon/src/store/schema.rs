@@ -122,6 +122,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 4: corrections. A handoff record can be voided (when and why); a case is unique among the
     // records that are not voided, so it can be recorded again after a wrong entry is voided.
+    // A window remembers the last ticket it finished or skipped (what an undo takes back), and
+    // a ticket's events are found by the ticket id in their body (`hallq ticket`).
     r#"
     CREATE TABLE handoffs_v4 (
         id TEXT PRIMARY KEY,
@@ -151,6 +153,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX handoffs_day ON handoffs (business_day);
     CREATE UNIQUE INDEX handoffs_case ON handoffs (case_no) WHERE voided_at IS NULL;
     CREATE INDEX events_ticket ON events (json_extract(body, '$.ticket'));
+    ALTER TABLE windows ADD COLUMN last_closed_ticket TEXT REFERENCES tickets (id);
     "#,
 ];
 

@@ -230,12 +230,13 @@ fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<(), StoreError
         None => (None, None),
     };
     tx.execute(
-        "INSERT INTO windows (number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO windows (number, status, clerk, current_ticket, streak, last_finished_ticket, last_finished_at, last_closed_ticket)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (number) DO UPDATE SET status = excluded.status, clerk = excluded.clerk,
             current_ticket = excluded.current_ticket, streak = excluded.streak,
-            last_finished_ticket = excluded.last_finished_ticket, last_finished_at = excluded.last_finished_at",
-        params![w.number, w.status.as_str(), w.clerk, w.current, w.streak, last_ticket, last_at],
+            last_finished_ticket = excluded.last_finished_ticket, last_finished_at = excluded.last_finished_at,
+            last_closed_ticket = excluded.last_closed_ticket",
+        params![w.number, w.status.as_str(), w.clerk, w.current, w.streak, last_ticket, last_at, w.last_closed],
     )?;
     Ok(())
 }

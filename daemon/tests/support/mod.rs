@@ -85,6 +85,20 @@ pub fn config(text: &str) -> Arc<Config> {
     )
 }
 
+/// A hall config `text` (written like [`HALL`]) with its store and runtime folders in `dir`.
+pub fn config_in(dir: &Path, text: &str) -> Arc<Config> {
+    let text = text
+        .replace(
+            "data_dir = \"data\"",
+            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
+        )
+        .replace(
+            "runtime_dir = \"run\"",
+            &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
+        );
+    config(&text)
+}
+
 /// 2026-11-26 at local `hh:mm` in Asia/Shanghai.
 pub fn local(hh: i8, mm: i8) -> Timestamp {
     jiff::civil::date(2026, 11, 26)

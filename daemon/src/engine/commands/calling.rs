@@ -236,6 +236,7 @@ pub(super) fn finish(
         t.case_no = case_no;
         w.current = None;
         w.last_finished = Some((t.id.clone(), now));
+        w.last_closed = Some(t.id.clone());
         Ok(outcome::Move::Finish)
     })?;
     let t = &change.tickets[0];
@@ -253,6 +254,7 @@ pub(super) fn skip(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Re
         t.state = TicketState::NoShow;
         t.finished_at = Some(now);
         w.current = None;
+        w.last_closed = Some(t.id.clone());
         Ok(outcome::Move::Skip {
             may_requeue: !t.requeued,
         })

@@ -48,14 +48,11 @@ pub(super) fn undo(
 ) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     let reason = check_reason(reason)?;
-    let day = e.state.business_day;
-    let last = e
-        .state
-        .tickets
-        .values()
-        .filter(|t| t.business_day == day && t.window == Some(window))
+    let last = w
+        .last_closed
+        .as_ref()
+        .and_then(|id| e.state.tickets.get(id))
         .filter(|t| matches!(t.state, TicketState::Done | TicketState::NoShow))
-        .max_by_key(|t| (t.finished_at, t.queue_key))
         .ok_or_else(|| Refusal::NothingToUndo {
             window: name(e, window),
         })?;
@@ -87,6 +84,7 @@ pub(super) fn undo(
         t.case_no = None;
     }
     w.current = Some(t.id.clone());
+    w.last_closed = None;
     if w.last_finished.as_ref().is_some_and(|(id, _)| *id == t.id) {
         w.last_finished = None;
     }

@@ -24,6 +24,7 @@ pub(super) fn rollover(e: &Engine, now: Timestamp) -> Result<Change, Refusal> {
         let mut w = w.clone();
         w.streak = 0;
         w.last_finished = None;
+        w.last_closed = None;
         change.windows.push(w);
     }
     let expired = change.tickets.len();
