@@ -44,16 +44,19 @@ fn hall_board(new_call: bool) -> View {
             ServiceWaiting {
                 code: "A".into(),
                 name: "综合受理".into(),
+                short_name: String::new(),
                 count: if new_call { 11 } else { 12 },
             },
             ServiceWaiting {
                 code: "B".into(),
                 name: "不动产".into(),
+                short_name: String::new(),
                 count: 3,
             },
             ServiceWaiting {
                 code: "C".into(),
                 name: "社保医保".into(),
+                short_name: String::new(),
                 count: 0,
             },
         ],

@@ -42,6 +42,7 @@ fn hall(calls: &[&str], waiting: u32) -> View {
             .map(|(c, n)| ServiceWaiting {
                 code: c.to_string(),
                 name: n.to_string(),
+                short_name: String::new(),
                 count: waiting,
             })
             .collect(),

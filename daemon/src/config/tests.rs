@@ -924,6 +924,26 @@ fn production_example_parses() {
     }
 }
 
+#[test]
+fn county_hall_example_parses() {
+    let c = example("county-hall.example.toml");
+    assert_eq!(c.windows.len(), 16);
+    let kinds = |k: WindowKind| c.windows.iter().filter(|w| w.kind == k).count();
+    assert_eq!(
+        (
+            kinds(WindowKind::Standard),
+            kinds(WindowKind::Green),
+            kinds(WindowKind::Tidal),
+            kinds(WindowKind::Pickup)
+        ),
+        (12, 1, 2, 1)
+    );
+    assert_eq!(c.window(13).unwrap().name, "爱心窗口");
+    let calendar = c.calendar.as_ref().expect("opening hours");
+    assert_eq!(calendar.cutoff_minutes, 30);
+    assert!(c.service("C").unwrap().case_required);
+}
+
 // ---- Printer settings and serial line settings (issue 3). -------------------------------------
 
 /// A printer at kiosk `k` with `lines` between `protocol` and `transport` (which is at line 25).

@@ -53,7 +53,8 @@ pub struct Unserved {
     pub waiting: u32,
 }
 
-/// A tidal window that is open, and the services it takes (names, first group first).
+/// A tidal window that is open, and the services it takes first (its first preference group,
+/// by name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TidalOpen {
     pub window: u32,
@@ -301,7 +302,8 @@ impl Engine {
                 name: w.name.clone(),
                 services: w
                     .serves
-                    .iter()
+                    .first()
+                    .into_iter()
                     .flatten()
                     .map(|code| cfg.service(code).map_or(code.clone(), |s| s.name.clone()))
                     .collect(),

@@ -1,10 +1,11 @@
 //! The hall board: the big board everyone in the hall watches.
 //!
-//! Owns: what it shows — the latest calls as rows `A012→3号窗口` (newest first, the newest inverse
-//! while it blinks), the waiting count per service, and one notice line (tidal-window advice,
-//! announcements), arranged by the board's size: one scrolling line on 16-px boards, calls over
-//! notice on 32-px boards, columns with a notice row on taller ones. Does not own: which calls are
-//! recent or what the counts are (the daemon's hall state).
+//! Owns: what it shows — the latest calls as citizens read them, `请 A012 号到 3号窗口办理`
+//! (newest first, the newest number inverse while it blinks), the waiting count per service by
+//! its name (its short name where the name does not fit), and one notice line (a tidal window
+//! that opened, announcements), arranged by the board's size: one scrolling line on 16-px
+//! boards, calls over notice on 32-px boards, columns with a notice row on taller ones. Does not
+//! own: which calls are recent or what the counts are (the daemon's hall state).
 
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::Rectangle;
@@ -44,12 +45,27 @@ pub struct ServiceWaiting {
     pub code: String,
     /// Service name, e.g. `综合受理`.
     pub name: String,
+    /// A shorter name for where `name` does not fit, e.g. `综合`; empty means none.
+    pub short_name: String,
     /// Waiting tickets.
     pub count: u32,
 }
 
+impl ServiceWaiting {
+    /// The name to show: the short name when asked for and configured.
+    fn label(&self, short: bool) -> &str {
+        match short && !self.short_name.is_empty() {
+            true => &self.short_name,
+            false => &self.name,
+        }
+    }
+}
+
 /// Narrowest board that gets two columns (calls | waiting).
 const TWO_COLUMNS_FROM: u32 = 192;
+
+/// What the waiting column must have room for: a four-character name and its count.
+const MIN_WAITING_ROW: &str = "综合受理 999人";
 
 /// The zones of the hall board for a board of `size`.
 pub fn plan(view: &HallBoardView, size: Size) -> Plan {
@@ -91,16 +107,19 @@ impl Grid {
     }
 }
 
+/// `请 A012 号到 3号窗口办理`
 fn call_spans(view: &HallBoardView, index: usize) -> Vec<Span> {
     let call = &view.recent[index];
     vec![
+        Span::new("请 ", Role::Text),
         Span::highlighted(
             call.number.clone(),
             Role::Number,
             index == 0 && view.blink_on,
         ),
-        Span::new("→", Role::Text),
+        Span::new(" 号到 ", Role::Text),
         Span::new(window_label(call.window, &call.window_name), Role::Window),
+        Span::new("办理", Role::Text),
     ]
 }
 
@@ -108,13 +127,21 @@ fn no_calls() -> Vec<Span> {
     vec![Span::new("暂无叫号", Role::Text)]
 }
 
-fn waiting_summary(waiting: &[ServiceWaiting], label: &str) -> Vec<Span> {
-    let mut spans = vec![Span::new(label, Role::Text)];
-    for s in waiting {
-        spans.push(Span::new(format!(" {}:", s.code), Role::Text));
-        spans.push(Span::new(format!("{}人", s.count), Role::Count));
+/// `等候 综合受理12人 社保医保3人`, with short names when the full ones do not fit `width`.
+fn waiting_summary(waiting: &[ServiceWaiting], label: &str, g: &Grid, width: u32) -> Vec<Span> {
+    let spans = |short: bool| {
+        let mut spans = vec![Span::new(label, Role::Text)];
+        for s in waiting {
+            spans.push(Span::new(format!(" {}", s.label(short)), Role::Text));
+            spans.push(Span::new(format!("{}人", s.count), Role::Count));
+        }
+        spans
+    };
+    let full = spans(false);
+    match width_of(g.style, &full) > width {
+        true => spans(true),
+        false => full,
     }
-    spans
 }
 
 fn notice_spans(notice: &str) -> Vec<Span> {
@@ -139,7 +166,7 @@ fn one_row(view: &HallBoardView, notice: Option<&str>, g: &Grid) -> Vec<Zone> {
         spans = if view.waiting.is_empty() {
             vec![Span::new("欢迎光临", Role::Text)]
         } else {
-            waiting_summary(&view.waiting, "等候")
+            waiting_summary(&view.waiting, "等候", g, g.width)
         };
     }
     vec![g.zone(0, 0, g.width, Align::Center, spans)]
@@ -163,7 +190,7 @@ fn two_rows(view: &HallBoardView, notice: Option<&str>, g: &Grid) -> Vec<Zone> {
     }
     let second = match notice {
         Some(n) => notice_spans(n),
-        None => waiting_summary(&view.waiting, "等候"),
+        None => waiting_summary(&view.waiting, "等候", g, g.width),
     };
     vec![
         g.zone(0, 0, g.width, Align::Center, calls),
@@ -174,8 +201,16 @@ fn two_rows(view: &HallBoardView, notice: Option<&str>, g: &Grid) -> Vec<Zone> {
 fn many_rows(view: &HallBoardView, notice: Option<&str>, g: &Grid, n: u32) -> Vec<Zone> {
     let body = n - u32::from(notice.is_some());
     let mut zones = Vec::new();
-    if g.width >= TWO_COLUMNS_FROM {
-        let left = g.width / 2;
+    // Calls and waiting side by side when a call fits the left column (at least half the
+    // board) and a service name with its count the rest; else calls use the whole width and
+    // the waiting counts a summary row, so a call never scrolls for lack of room.
+    let call_w = view
+        .recent
+        .first()
+        .map_or(0, |_| width_of(g.style, &call_spans(view, 0)));
+    let left = call_w.max(g.width / 2);
+    let right_room = g.width.saturating_sub(left + 4);
+    if g.width >= TWO_COLUMNS_FROM && right_room >= g.style.width(MIN_WAITING_ROW) {
         let (right_x, right_w) = (left + 4, g.width - left - 4);
         let header = u32::from(body >= 5);
         if header == 1 {
@@ -213,7 +248,7 @@ fn many_rows(view: &HallBoardView, notice: Option<&str>, g: &Grid, n: u32) -> Ve
                 0,
                 g.width,
                 Align::Left,
-                waiting_summary(&view.waiting, "等候"),
+                waiting_summary(&view.waiting, "等候", g, g.width),
             ));
         }
     }
@@ -257,13 +292,17 @@ fn waiting_rows(
     };
     for (i, s) in waiting.iter().take(shown as usize).enumerate() {
         let row = first_row + i as u32;
-        let name = vec![Span::new(format!("{} {}", s.code, s.name), Role::Text)];
+        let full = vec![Span::new(s.label(false), Role::Text)];
+        let name = match width_of(g.style, &full) > width - count_w {
+            true => vec![Span::new(s.label(true), Role::Text)],
+            false => full,
+        };
         zones.push(g.zone(row, x, width - count_w, Align::Left, name));
         let n = vec![Span::new(format!("{}人", s.count), Role::Count)];
         zones.push(g.zone(row, x + width - count_w, count_w, Align::Right, n));
     }
     if (shown as usize) < waiting.len() && count > 0 {
-        let rest = waiting_summary(&waiting[shown as usize..], "其他");
+        let rest = waiting_summary(&waiting[shown as usize..], "其他", g, width);
         zones.push(g.zone(first_row + shown, x, width, Align::Left, rest));
     }
     zones
@@ -291,11 +330,13 @@ mod tests {
                 ServiceWaiting {
                     code: "A".into(),
                     name: "综合受理".into(),
+                    short_name: "综合".into(),
                     count: 12,
                 },
                 ServiceWaiting {
                     code: "B".into(),
                     name: "不动产".into(),
+                    short_name: String::new(),
                     count: 3,
                 },
             ],
@@ -330,9 +371,9 @@ mod tests {
         for want in [
             "最近叫号",
             "等候人数",
-            "A012→3号窗口",
-            "B005→1号窗口",
-            "A 综合受理",
+            "请 A012 号到 3号窗口办理",
+            "请 B005 号到 1号窗口办理",
+            "综合受理",
             "12人",
             "请开放潮汐窗口",
         ] {
@@ -346,11 +387,46 @@ mod tests {
         v.waiting = (0..6)
             .map(|i| ServiceWaiting {
                 code: format!("{}", (b'A' + i) as char),
-                name: "业务".into(),
+                name: format!("业务{}", (b'A' + i) as char),
+                short_name: String::new(),
                 count: u32::from(i),
             })
             .collect();
-        let t = texts(&plan(&v, Size::new(256, 64)));
-        assert!(t.iter().any(|z| z.starts_with("其他 C:")), "{t:?}");
+        let t = texts(&plan(&v, Size::new(384, 96)));
+        assert!(t.iter().any(|z| z.starts_with("其他 业务D")), "{t:?}");
+    }
+
+    #[test]
+    fn a_board_too_narrow_for_calls_beside_the_counts_gives_the_calls_the_whole_width() {
+        let t = texts(&plan(&sample(), Size::new(256, 64)));
+        assert_eq!(
+            t,
+            [
+                "请 A012 号到 3号窗口办理",
+                "请 B005 号到 1号窗口办理",
+                "等候 综合受理12人 不动产3人",
+                "请开放潮汐窗口"
+            ]
+        );
+    }
+
+    #[test]
+    fn services_are_named_and_abbreviated_only_where_they_do_not_fit() {
+        let mut v = sample();
+        v.notice = None;
+        v.recent.clear();
+        v.waiting[0].name = "综合受理业务办理专窗".into();
+        // A 32-px board: the summary line does not fit with the long name.
+        let t = texts(&plan(&v, Size::new(192, 32)));
+        assert!(t.iter().any(|z| z == "等候 综合12人 不动产3人"), "{t:?}");
+        // A column too narrow for it: the short name; one with room: the full name.
+        let narrow = texts(&plan(&v, Size::new(384, 96)));
+        assert!(narrow.iter().any(|z| z == "综合"), "{narrow:?}");
+        let wide = texts(&plan(&sample(), Size::new(384, 96)));
+        assert!(wide.iter().any(|z| z == "综合受理"), "{wide:?}");
+        assert!(
+            !wide.iter().any(|z| z.starts_with("A ")),
+            "no bare codes: {wide:?}"
+        );
     }
 }

@@ -440,6 +440,7 @@ mod plan_shape_tests {
                     .map(|i| ServiceWaiting {
                         code: "A".into(),
                         name: "不动产登记".into(),
+                        short_name: "不动产".into(),
                         count: i * 100,
                     })
                     .collect(),

@@ -51,20 +51,23 @@ pub fn hall_board_data() -> HallBoardView {
             ServiceWaiting {
                 code: "A".into(),
                 name: "综合受理".into(),
+                short_name: "综合".into(),
                 count: 12,
             },
             ServiceWaiting {
                 code: "B".into(),
                 name: "不动产".into(),
+                short_name: String::new(),
                 count: 3,
             },
             ServiceWaiting {
                 code: "C".into(),
                 name: "社保医保".into(),
+                short_name: String::new(),
                 count: 0,
             },
         ],
-        notice: Some("A类业务等候较多，请开放潮汐窗口".into()),
+        notice: Some("14号窗口已开放，办理综合受理".into()),
         blink_on: false,
     }
 }

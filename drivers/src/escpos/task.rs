@@ -174,7 +174,8 @@ where
 
 enum Request {
     Status(oneshot::Sender<Result<PrinterStatus, PrintError>>),
-    Print(PrintJob, oneshot::Sender<Result<(), PrintError>>),
+    /// Boxed: a ticket is much larger than a status request.
+    Print(Box<PrintJob>, oneshot::Sender<Result<(), PrintError>>),
 }
 
 impl Request {
@@ -222,7 +223,7 @@ impl PrinterHandle {
     /// result: a dropped future does not cancel a job the task has started.
     pub async fn print(&self, job: impl Into<PrintJob>) -> Result<(), PrintError> {
         let (reply, answer) = oneshot::channel();
-        let request = Request::Print(job.into(), reply);
+        let request = Request::Print(Box::new(job.into()), reply);
         self.requests
             .send(request)
             .await
@@ -436,7 +437,7 @@ impl<C: Connect> Task<C> {
                 lost
             }
             Request::Print(job, reply) => {
-                let result = self.print(job, printer).await;
+                let result = self.print(*job, printer).await;
                 let lost = Lost::of(&result);
                 if let Err(Err(error)) = reply.send(result) {
                     tracing::warn!(

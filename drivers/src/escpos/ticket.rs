@@ -2,7 +2,8 @@
 //! [`Profile`].
 //!
 //! Owns: the ticket layout (hall name, service, the big number, class badge, people ahead,
-//! estimated wait, issue time, QR code, footer, cut) and the 58 mm / 80 mm profiles. Pure:
+//! estimated wait, the windows that call it, issue time, QR code, footer, cut) and the 58 mm /
+//! 80 mm profiles. Pure:
 //! no I/O, no clock — the issue time comes preformatted.
 //!
 //! Does not own: ticket numbers, estimates or the QR URL (the daemon computes them; see
@@ -12,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::text::{push_line, sanitize, wrap};
+use super::text::{push_line, sanitize, text_columns, wrap};
 
 /// `ESC @`: initialise the printer (clears modes left by anything before).
 pub const INIT: [u8; 2] = [0x1B, 0x40];
@@ -143,6 +144,11 @@ pub struct TicketPrint {
     pub qr: Option<String>,
     /// Footer lines, printed in order.
     pub footer: Vec<String>,
+    /// Green tickets: the hall's own name for its green channel (e.g. `爱心窗口`), printed as
+    /// the badge instead of `绿色通道`.
+    pub green_badge: Option<String>,
+    /// The windows that call this ticket, e.g. `请到 1-12号窗口`.
+    pub windows: Option<String>,
 }
 
 impl TicketPrint {
@@ -154,6 +160,14 @@ impl TicketPrint {
     /// The estimated wait line, if there is an estimate.
     pub fn wait_line(&self) -> Option<String> {
         self.wait_minutes.map(|m| format!("预计等候约 {m} 分钟"))
+    }
+
+    /// The badge under the number: the class's, or the hall's green-channel name.
+    pub fn badge(&self) -> Option<&str> {
+        match (self.class, &self.green_badge) {
+            (TicketClass::Green, Some(name)) if !name.trim().is_empty() => Some(name),
+            (class, _) => class.badge(),
+        }
     }
 
     /// The issue time line.
@@ -180,9 +194,10 @@ impl TicketPrint {
             self.service_name.clone(),
             self.number.clone(),
         ];
-        lines.extend(self.class.badge().map(str::to_string));
+        lines.extend(self.badge().map(str::to_string));
         lines.push(self.ahead_line());
         lines.extend(self.wait_line());
+        lines.extend(self.windows.clone());
         lines.push(self.time_line());
         lines.extend(self.footer.iter().cloned());
         lines
@@ -211,10 +226,16 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &Profile) -> Vec<u8> {
     out.extend_from_slice(&BOLD_OFF);
     out.extend_from_slice(&SIZE_NORMAL);
 
-    if let Some(badge) = ticket.class.badge() {
+    if let Some(badge) = ticket.badge() {
         out.extend_from_slice(&size(2, 2));
         out.extend_from_slice(&REVERSE_ON);
-        push_line(&mut out, &format!(" {badge} ")); // fits: at most 10 columns x 2
+        let padded = format!(" {badge} ");
+        if text_columns(&padded) <= columns / 2 {
+            push_line(&mut out, &padded);
+        } else {
+            // A long configured name wraps at double width.
+            push_wrapped(&mut out, badge, columns / 2);
+        }
         out.extend_from_slice(&REVERSE_OFF);
         out.extend_from_slice(&SIZE_NORMAL);
     }
@@ -222,6 +243,9 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &Profile) -> Vec<u8> {
     push_wrapped(&mut out, &ticket.ahead_line(), columns);
     if let Some(wait) = ticket.wait_line() {
         push_wrapped(&mut out, &wait, columns);
+    }
+    if let Some(windows) = &ticket.windows {
+        push_wrapped(&mut out, windows, columns);
     }
     push_wrapped(&mut out, &ticket.time_line(), columns);
 

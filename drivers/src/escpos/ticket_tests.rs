@@ -16,6 +16,8 @@ fn small_ticket() -> TicketPrint {
         issued_at: "2026-11-26 09:41".into(),
         qr: Some("https://q.example/t/A012".into()),
         footer: vec!["请留意叫号".into()],
+        green_badge: None,
+        windows: None,
     }
 }
 
@@ -204,6 +206,53 @@ fn badges_and_optional_lines() {
 }
 
 #[test]
+fn the_hall_s_green_channel_name_and_the_windows_that_call_the_ticket() {
+    let mut ticket = small_ticket();
+    ticket.green_badge = Some("爱心窗口".into());
+    ticket.windows = Some("请到 1-12号窗口".into());
+    let bytes = encode_ticket(&ticket, &Profile::MM58);
+    let cat = |parts: &[&[u8]]| parts.concat();
+    // The badge: 爱心窗口 in GB18030, double size and reversed like every badge.
+    let badge = cat(&[
+        &[0x1D, 0x21, 0x11, 0x1D, 0x42, 0x01],
+        &[
+            0x20, 0x1C, 0x26, 0xB0, 0xAE, 0xD0, 0xC4, 0xB4, 0xB0, 0xBF, 0xDA, 0x1C, 0x2E,
+        ],
+        &[0x20, 0x0A],
+        &[0x1D, 0x42, 0x00, 0x1D, 0x21, 0x00],
+    ]);
+    // 请到 1-12号窗口, after the wait line and before the issue time.
+    let windows = cat(&[
+        &[0x1C, 0x26, 0xC7, 0xEB, 0xB5, 0xBD, 0x1C, 0x2E],
+        b" 1-12",
+        &[
+            0x1C, 0x26, 0xBA, 0xC5, 0xB4, 0xB0, 0xBF, 0xDA, 0x1C, 0x2E, 0x0A,
+        ],
+    ]);
+    let mut sections = expected_sections(0x33, 5);
+    sections[4] = ("爱心窗口 badge", badge);
+    sections.insert(7, ("windows", windows));
+    assert_sections(&bytes, &sections);
+
+    // A normal ticket keeps no badge; a name too wide for a double-size line wraps.
+    ticket.class = TicketClass::Normal;
+    assert!(!render_text(&encode_ticket(&ticket, &Profile::MM58))
+        .lines
+        .iter()
+        .any(|l| l.contains("爱心")));
+    ticket.class = TicketClass::Green;
+    ticket.green_badge = Some("乌审旗政务服务中心爱心服务窗口".into());
+    let rendered = render_text(&encode_ticket(&ticket, &Profile::MM58));
+    assert!(rendered.errors.is_empty(), "{:?}", rendered.errors);
+    assert!(rendered.lines.contains(
+        &"乌审旗政务服务中心爱心服务窗口"
+            .chars()
+            .take(8)
+            .collect::<String>()
+    ));
+}
+
+#[test]
 fn long_text_wraps_to_the_paper() {
     let mut ticket = small_ticket();
     ticket.hall_name = "鄂尔多斯市乌审旗人民政府政务服务中心（乌审旗便民服务大厅）".into();
@@ -276,6 +325,8 @@ fn any_ticket() -> impl Strategy<Value = TicketPrint> {
                 issued_at: "2026-11-26 09:41".into(),
                 qr,
                 footer: vec![footer],
+                green_badge: Some("爱心窗口".into()),
+                windows: Some("请到 1-12、14号窗口".into()),
             },
         )
 }

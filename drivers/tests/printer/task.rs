@@ -27,6 +27,8 @@ pub fn ticket(number: &str) -> TicketPrint {
         issued_at: "2026-11-26 09:41".into(),
         qr: Some(format!("https://q.example/t/{number}")),
         footer: vec!["请留意叫号".into()],
+        green_badge: None,
+        windows: None,
     }
 }
 

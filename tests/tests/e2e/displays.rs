@@ -112,6 +112,7 @@ fn hall_board(calls: &[(&str, u32)], waiting: [u32; 3]) -> [AnyFrame; 2] {
                 .map(|((code, name), count)| ServiceWaiting {
                     code: code.to_string(),
                     name: name.to_string(),
+                    short_name: String::new(),
                     count,
                 })
                 .collect(),

@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::DeviceError;
-use crate::config::{Config, Device, DeviceKind, PrinterSettings};
+use crate::config::{Config, Device, DeviceKind, PrinterSettings, Window, WindowKind};
 use crate::engine::model::TicketClass;
 use crate::engine::outcome::Issued;
 use crate::runtime::snapshot::DeviceHealthTable;
@@ -56,6 +56,8 @@ pub struct KioskPrinter {
     hall_id: String,
     hall_name: String,
     timezone: jiff::tz::TimeZone,
+    /// The hall's windows, for the line that says where to go.
+    windows: Vec<Window>,
 }
 
 /// Why a kiosk's printer cannot take a ticket now: for the kiosk (`reason`) and the journal.
@@ -106,6 +108,7 @@ impl Printers {
                 hall_id: config.hall.id.clone(),
                 hall_name: config.hall.name.clone(),
                 timezone: config.hall.timezone.clone(),
+                windows: config.windows.clone(),
             });
         }
         // Give each printer one bounded chance to connect before hallq reports ready, so the
@@ -229,8 +232,64 @@ impl KioskPrinter {
                 .to_string(),
             qr,
             footer: self.settings.footer.clone(),
+            green_badge: green_badge(&self.windows),
+            windows: windows_line(
+                &self.windows,
+                &issued.service,
+                issued.class == TicketClass::Green,
+            ),
         }
     }
+}
+
+/// The badge of green tickets: the name configured for the hall's green window (爱心窗口),
+/// when it has one of its own (not the default `13号窗口`); else the printer's 绿色通道.
+fn green_badge(windows: &[Window]) -> Option<String> {
+    windows
+        .iter()
+        .filter(|w| w.kind == WindowKind::Green)
+        .map(|w| w.name.clone())
+        .find(|name| !is_default_name(name))
+}
+
+/// `13号窗口`, the name a window gets when none is configured.
+fn is_default_name(name: &str) -> bool {
+    name.strip_suffix("号窗口")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `请到 1-12、14号窗口`: the windows that call a ticket of `service` — the comprehensive and
+/// pickup windows that serve it, and for a green ticket the green windows too. Tidal windows
+/// are left out: they open on advice and the hall board announces them.
+fn windows_line(windows: &[Window], service: &str, green: bool) -> Option<String> {
+    let mut numbers: Vec<u32> = windows
+        .iter()
+        .filter(|w| w.can_serve(service, green))
+        .filter(|w| match w.kind {
+            WindowKind::Tidal => false,
+            WindowKind::Green => green,
+            WindowKind::Standard | WindowKind::Pickup => true,
+        })
+        .map(|w| w.number)
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut ranges: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        // Three or more in a row read as a range (1-12), two as a pair (6、7).
+        ranges.push(match numbers[i] - start {
+            0 => start.to_string(),
+            1 => format!("{start}、{}", numbers[i]),
+            _ => format!("{start}-{}", numbers[i]),
+        });
+        i += 1;
+    }
+    (!ranges.is_empty()).then(|| format!("请到 {}号窗口", ranges.join("、")))
 }
 
 /// Watches one printer task for the rest of the daemon: copies its health into the table,
@@ -346,6 +405,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
             hall_id: c.hall.id.clone(),
             hall_name: c.hall.name.clone(),
             timezone: c.hall.timezone.clone(),
+            windows: c.windows.clone(),
         }
     }
 
@@ -388,6 +448,8 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
                 issued_at: "2026-11-26 09:41".into(),
                 qr: Some("https://q.example/wsq-zwfw/20261126-A012?n=A012".into()),
                 footer: vec!["请留意叫号".into()],
+                green_badge: None,
+                windows: Some("请到 1号窗口".into()),
             }
         );
         let first = printer.ticket(&issued(
@@ -402,5 +464,40 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
         );
         assert_eq!(first.issued_at, "2026-11-27 00:05", "local date, not UTC");
         assert_eq!(first.class, PrintedClass::Normal);
+    }
+}
+
+#[cfg(test)]
+mod ticket_text {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_ticket_names_the_windows_and_the_hall_s_green_channel() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/county-hall.example.toml");
+        let c = crate::config::load(&path).unwrap();
+        assert_eq!(
+            windows_line(&c.windows, "A", false).as_deref(),
+            Some("请到 1-12号窗口"),
+            "comprehensive windows; the 爱心窗口 and the tidal windows are not promised"
+        );
+        assert_eq!(
+            windows_line(&c.windows, "A", true).as_deref(),
+            Some("请到 1-13号窗口")
+        );
+        assert_eq!(
+            windows_line(&c.windows, "C", false).as_deref(),
+            Some("请到 6、7、12号窗口")
+        );
+        assert_eq!(
+            windows_line(&c.windows, "P", false).as_deref(),
+            Some("请到 16号窗口")
+        );
+        assert_eq!(green_badge(&c.windows).as_deref(), Some("爱心窗口"));
+        // A green window left with its default name keeps the printer's 绿色通道.
+        let mut plain = c.windows.clone();
+        plain[12].name = "13号窗口".into();
+        assert_eq!(green_badge(&plain), None);
     }
 }

@@ -14,7 +14,7 @@
 
 mod animate;
 mod sim_folder;
-mod views;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! What each board shows, from the hall snapshot: a window's bar from its window, the hall
-//! board from the recent calls, the waiting counts and the standing tidal advice.
+//! board from the recent calls, the waiting counts by service name, and a public notice when a
+//! tidal window has opened (advice to open one is for staff: status, doctor, the journal).
 
 use hallq_display::{
     HallBoardView, RecentCall as BoardCall, ServiceWaiting, WindowBarState, WindowBarView,
@@ -7,7 +8,7 @@ use hallq_display::{
 
 use crate::config::Config;
 use crate::engine::model::WindowStatus;
-use crate::engine::views::{TidalNotice, WindowView};
+use crate::engine::views::{TidalOpen, WindowView};
 use crate::runtime::snapshot::HallSnapshot;
 
 /// A window's bar: the ticket it calls, idle, paused or closed.
@@ -36,6 +37,7 @@ pub fn hall_board(snapshot: &HallSnapshot, config: &Config) -> HallBoardView {
         .map(|s| ServiceWaiting {
             code: s.code.clone(),
             name: s.name.clone(),
+            short_name: s.short_name.clone().unwrap_or_default(),
             count: snapshot.hall.waiting.get(&s.code).copied().unwrap_or(0),
         })
         .collect();
@@ -50,14 +52,14 @@ pub fn hall_board(snapshot: &HallSnapshot, config: &Config) -> HallBoardView {
             })
             .collect(),
         waiting,
-        notice: snapshot.hall.tidal.first().map(tidal_notice),
+        notice: snapshot.hall.tidal_open.first().map(tidal_opened),
         blink_on: false,
     }
 }
 
-/// `综合受理等候20人，潮汐窗口即将开放`
-fn tidal_notice(t: &TidalNotice) -> String {
-    format!("{}等候{}人，潮汐窗口即将开放", t.name, t.waiting)
+/// `14号窗口已开放，办理综合受理`
+pub fn tidal_opened(t: &TidalOpen) -> String {
+    format!("{}已开放，办理{}", t.name, t.services.join("、"))
 }
 
 #[cfg(test)]
