@@ -331,7 +331,15 @@ fn entry(e: &HistoryEntry, lang: Lang) -> String {
             let label = evaluation(level, lang);
             say!(lang, "在{w}评价 {level}（{label}）", "evaluated {level} ({label}) at {w}")
         }
-        "correction_undo" => say!(lang, "更正：撤销{w}的{detail}（原因：{reason}）", "correction: undid the {detail} at {w} (reason: {reason})"),
+        "correction_undo" => {
+            let undid = match (detail, lang) {
+                ("finish", Lang::Zh) => "办结",
+                ("skip", Lang::Zh) => "过号",
+                ("skip", Lang::En) => "no-show",
+                (other, _) => other,
+            };
+            say!(lang, "更正：撤销{w}的{undid}（原因：{reason}）", "correction: undid the {undid} at {w} (reason: {reason})")
+        }
         "case_corrected" => say!(lang, "更正：办件编号 {detail} 改为 {case}（原因：{reason}）", "correction: case number {detail} changed to {case} (reason: {reason})"),
         "evaluation_moved" => {
             let level = e.level.unwrap_or(0);

@@ -2,6 +2,7 @@
 
 mod cli_contract;
 mod concurrency;
+mod corrections;
 mod displays;
 mod input;
 mod operations;
