@@ -62,3 +62,54 @@ fn a_backup_is_a_verified_copy_of_the_running_store() {
     }
     assert!(!dir.path().join("no/such/folder/x.db").exists());
 }
+
+/// How long an online backup of a store with 90 days of events takes (BENCHMARKS.md):
+/// `cargo test --release -p hallq --test backup -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run by hand for BENCHMARKS.md"]
+fn backup_of_ninety_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_in(dir.path(), HALL);
+    let now = local(9, 0);
+    {
+        let _ = open_hall(&cfg, Arc::new(ManualClock::new(now))).unwrap();
+    }
+    // 90 days of a busy hall: 600 tickets a day, five events each.
+    let db = rusqlite::Connection::open(dir.path().join("data/hallq.db")).unwrap();
+    db.execute_batch("BEGIN").unwrap();
+    let mut n = 0u64;
+    for day in 0..90 {
+        for t in 0..600 {
+            for kind in [
+                "ticket_issued",
+                "ticket_called",
+                "service_started",
+                "service_finished",
+                "evaluation_recorded",
+            ] {
+                n += 1;
+                let body = format!(
+                    r#"{{"ticket":"2026{day:04}-A{t:03}","number":"A{t:03}","service":"A","window":3,"clerk":"c3","reason":"fifo","case_no":"ZW2026{n:08}"}}"#
+                );
+                db.execute(
+                    "INSERT INTO events (id, kind, at, business_day, body, origin) VALUES (?1, ?2, '2026-11-26T01:00:00Z', '2026-11-26', ?3, 'device pad-3')",
+                    rusqlite::params![format!("id-{n}"), kind, body],
+                )
+                .unwrap();
+            }
+        }
+    }
+    db.execute_batch("COMMIT").unwrap();
+    drop(db);
+    let (hall, _lock) = open_hall(&cfg, Arc::new(ManualClock::new(now))).unwrap();
+    let copy = dir.path().join("copy.db");
+    let started = std::time::Instant::now();
+    let Answer::Backup(report) = hall.query(&Query::Backup { path: copy }).unwrap() else {
+        panic!()
+    };
+    let took = started.elapsed();
+    println!(
+        "backup of {} events, {} bytes ({} pages): {took:?} including verification",
+        report.events, report.bytes, report.pages
+    );
+}
