@@ -10,6 +10,8 @@ pub mod config;
 pub mod control;
 pub mod doctor;
 pub mod engine;
+pub mod pin;
 pub mod privacy;
 pub mod runtime;
 pub mod store;
+pub mod web;

@@ -182,10 +182,18 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 }
 
 fn client(cli: &Cli) -> i32 {
-    let request = cli
-        .command
-        .request()
-        .expect("run, check-config and doctor are handled before");
+    let request = match &cli.command {
+        Sub::Clerk { what } => match what.request(cli::clerk::read_pin) {
+            Ok(request) => request,
+            Err(message) => {
+                cli::print_error("usage", &message, cli.json);
+                return exit::USAGE;
+            }
+        },
+        other => other
+            .request()
+            .expect("run, check-config and doctor are handled before"),
+    };
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

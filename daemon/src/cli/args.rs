@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use super::clerk::ClerkCli;
 use crate::command::{Command, HandoffCli, Query, Request};
 
 #[derive(Debug, Parser)]
@@ -45,13 +46,20 @@ pub enum Sub {
         #[command(subcommand)]
         what: HandoffCli,
     },
+    /// Clerks who may log in on the web call pad: add, reset a PIN, remove, list.
+    Clerk {
+        #[command(subcommand)]
+        what: ClerkCli,
+    },
 }
 
 impl Sub {
-    /// The socket request of a client command; `None` for `run`, `check-config` and `doctor`.
+    /// The socket request of a client command; `None` for `run`, `check-config` and `doctor`,
+    /// and for `clerk add|reset`, which first read a PIN (`ClerkCli::request`).
     pub fn request(&self) -> Option<Request> {
         match self {
             Sub::Run | Sub::CheckConfig | Sub::Doctor => None,
+            Sub::Clerk { what } => what.request(|_| Err(String::new())).ok(),
             Sub::Query(q) => Some(Request::Query(q.clone())),
             Sub::Command(c) => Some(Request::Command(c.clone())),
             Sub::Handoff { what } => Some(what.request()),

@@ -5,6 +5,7 @@
 //! everything goes through the daemon's socket.
 
 mod args;
+pub mod clerk;
 mod client;
 mod print;
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::command::{Query, Request};
 use crate::control::protocol::Response;
 use crate::engine::outcome::HandoffHow;
-use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
+use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView};
 use crate::runtime::snapshot::{problems, HallSnapshot};
 
 /// Print a successful response.
@@ -30,6 +30,7 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
             view(response).map(|r| print_reservations(&r))
         }
         Request::Query(Query::Handoffs { .. }) => view(response).map(|h| print_handoffs(&h)),
+        Request::Query(Query::Clerks) => view(response).map(|c| print_clerks(&c)),
         Request::Command(_) => {
             println!("{}", response.message);
             Ok(())
@@ -131,6 +132,13 @@ fn print_reservations(r: &ReservationsView) {
                     "checked in as {t}"
                 ))
         );
+    }
+}
+
+fn print_clerks(c: &ClerksView) {
+    println!("clerks: {}", c.clerks.len());
+    for clerk in &c.clerks {
+        println!("  {:<12} PIN set {}", clerk.staff, clerk.updated_at);
     }
 }
 

@@ -12,6 +12,7 @@
 //! It owns no rules (the engine) and no I/O (the control server, the device tasks).
 
 pub mod args;
+mod clerk;
 mod origin;
 
 use clap::{Args, Subcommand};
@@ -22,7 +23,8 @@ use serde_json::Value;
 use crate::privacy::{Address, IdNumber, PersonName, Phone};
 use args::{masked, Hhmm};
 
-pub use origin::{InputMark, Origin};
+pub use clerk::ClerkChange;
+pub use origin::{InputMark, Origin, WebActor};
 
 /// Something that changes the hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Subcommand)]
@@ -147,6 +149,9 @@ pub enum Command {
     /// Record a document handed over or posted (出件). The CLI spells it `handoff pickup|mail`.
     #[command(skip)]
     Handoff(Handoff),
+    /// Add a clerk, reset a clerk's PIN or remove a clerk. The CLI spells it `clerk add|reset|remove`.
+    #[command(skip)]
+    Clerk(ClerkChange),
     /// A ticket that could not be printed after its number was committed.
     #[command(skip)]
     #[serde(skip)]
@@ -186,6 +191,10 @@ pub enum Query {
         #[serde(default, with = "args::wire_date")]
         day: Option<Date>,
     },
+    /// The clerks who may log in on the web call pad (staff numbers, never PINs). The CLI spells
+    /// it `clerk list`.
+    #[command(skip)]
+    Clerks,
 }
 
 /// A document handed over at the pickup window or sent by post; on the wire `method` says which.
@@ -315,7 +324,7 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 4] = ["status", "queue", "reservations", "handoffs"];
+const QUERIES: [&str; 5] = ["status", "queue", "reservations", "handoffs", "clerks"];
 
 impl Request {
     /// Parse one request line; the error says what was wrong with it without repeating values
@@ -362,6 +371,7 @@ impl Query {
             Query::Queue => "queue",
             Query::Reservations { .. } => "reservations",
             Query::Handoffs { .. } => "handoffs",
+            Query::Clerks => "clerks",
         }
     }
 }
@@ -389,6 +399,7 @@ impl Command {
             Command::Logout { .. } => "logout",
             Command::Evaluate { .. } => "evaluate",
             Command::Handoff(_) => "handoff",
+            Command::Clerk(change) => change.name(),
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",
             Command::Tick => "tick",

@@ -2,6 +2,7 @@
 //! an input device that caused it.
 
 use std::fmt;
+use std::net::IpAddr;
 
 /// Where a command came from. Stored with its event (`events.origin`) as [`Origin::to_string`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -14,10 +15,29 @@ pub enum Origin {
     Device(String),
     /// The hall itself: its timer (rollover, tidal advice), or voiding an unprinted ticket.
     Hall,
+    /// A web page: a clerk's call pad session or a kiosk, and the address it came from.
+    Web { actor: WebActor, addr: IpAddr },
+}
+
+/// Who acts through a web page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WebActor {
+    /// A clerk logged in on the call pad of `window`; `session` is the session's public tag
+    /// (never its cookie), so a day's events can be told apart by login.
+    Clerk {
+        staff: String,
+        window: u32,
+        session: String,
+    },
+    /// The touch kiosk of this id.
+    Kiosk(String),
+    /// Anyone else: the hall TV, a read-only client (reads only; they leave no events).
+    Reader,
 }
 
 impl fmt::Display for Origin {
-    /// `cli uid=1000`, `socket uid=1000 pid=4242`, `device pad-3`, `hall`.
+    /// `cli uid=1000`, `socket uid=1000 pid=4242`, `device pad-3`, `hall`,
+    /// `web clerk=0123 window=3 session=1f2e3d4c addr=192.0.2.30`, `web kiosk=kiosk-1 addr=192.0.2.21`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Cli { uid } => write!(f, "cli uid={uid}"),
@@ -28,6 +48,26 @@ impl fmt::Display for Origin {
             Origin::Socket { uid, pid: None } => write!(f, "socket uid={uid}"),
             Origin::Device(id) => write!(f, "device {id}"),
             Origin::Hall => f.write_str("hall"),
+            Origin::Web {
+                actor:
+                    WebActor::Clerk {
+                        staff,
+                        window,
+                        session,
+                    },
+                addr,
+            } => write!(
+                f,
+                "web clerk={staff} window={window} session={session} addr={addr}"
+            ),
+            Origin::Web {
+                actor: WebActor::Kiosk(kiosk),
+                addr,
+            } => write!(f, "web kiosk={kiosk} addr={addr}"),
+            Origin::Web {
+                actor: WebActor::Reader,
+                addr,
+            } => write!(f, "web reader addr={addr}"),
         }
     }
 }
@@ -97,5 +137,20 @@ mod tests {
             "socket uid=0 pid=42"
         );
         assert_eq!(Origin::Device("pad-3".into()).to_string(), "device pad-3");
+        let clerk = WebActor::Clerk {
+            staff: "0123".into(),
+            window: 3,
+            session: "1f2e3d4c".into(),
+        };
+        let addr = "192.0.2.30".parse().unwrap();
+        assert_eq!(
+            Origin::Web { actor: clerk, addr }.to_string(),
+            "web clerk=0123 window=3 session=1f2e3d4c addr=192.0.2.30"
+        );
+        let kiosk = WebActor::Kiosk("kiosk-1".into());
+        assert_eq!(
+            Origin::Web { actor: kiosk, addr }.to_string(),
+            "web kiosk=kiosk-1 addr=192.0.2.30"
+        );
     }
 }

@@ -7,6 +7,7 @@
 mod check;
 mod devices;
 mod error;
+mod http;
 mod raw;
 mod resolve;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use http::{Http, HttpLimits, WebKiosk};
 pub use resolve::parse;
 
 /// Read and resolve a config file; errors carry `file:line:col`.
@@ -48,6 +50,8 @@ pub struct Config {
     /// The county platform the event log syncs to; `None` runs the hall offline.
     pub upstream: Option<Upstream>,
     pub logging: Logging,
+    /// The web pages and their API; `None` (no `[http]` section) serves no HTTP at all.
+    pub http: Option<Http>,
 }
 
 impl Config {

@@ -35,6 +35,7 @@ pub struct RawConfig {
     pub upstream: Option<Spanned<RawUpstream>>,
     #[serde(default)]
     pub logging: RawLogging,
+    pub http: Option<Spanned<RawHttp>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +170,34 @@ pub struct RawUpstream {
     pub batch: Option<Int>,
     pub interval_seconds: Option<Int>,
     pub backoff_cap_seconds: Option<Int>,
+}
+
+/// `[http]`: the web pages and their JSON API (`config/http.rs` resolves it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `ADDRESS:PORT` to listen on, e.g. `0.0.0.0:8080`.
+    pub listen: Str,
+    /// A message for the hall TV's notice line.
+    pub notice: Option<Str>,
+    pub session_minutes: Option<Int>,
+    pub pin_attempts: Option<Int>,
+    pub lockout_seconds: Option<Int>,
+    pub rate_per_second: Option<Int>,
+    pub burst: Option<Int>,
+    pub max_connections: Option<Int>,
+    pub max_streams: Option<Int>,
+    pub streams_per_address: Option<Int>,
+    #[serde(default)]
+    pub kiosks: Vec<Spanned<RawWebKiosk>>,
+}
+
+/// `[[http.kiosks]]`: a touch kiosk's page and the addresses it may be used from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebKiosk {
+    pub id: Str,
+    pub addresses: Spanned<Vec<Str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

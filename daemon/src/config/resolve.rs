@@ -82,7 +82,9 @@ impl Checker<'_> {
         let windows = self.windows(&raw.windows, &services, raw.hall.span());
         let mqtt = raw.mqtt.as_ref().map(|m| self.mqtt(m, &hall.id));
         let devices = devices::resolve(self, &raw.devices, &windows, mqtt.is_some());
+        let http = raw.http.as_ref().map(|h| self.http(h, &devices));
         Config {
+            http,
             source: path.to_path_buf(),
             policy: self.policy(&raw.policy),
             tidal: self.tidal(&raw.tidal),

@@ -24,7 +24,9 @@ use serde_json::Value;
 
 use crate::config::Config;
 use estimate::TidalWatch;
-use model::{CallRecord, Reservation, Ticket, TicketId, TicketState, WindowState};
+use model::{
+    CallRecord, Clerk, ClerkWrite, Reservation, Ticket, TicketId, TicketState, WindowState,
+};
 
 pub use outcome::Outcome;
 
@@ -79,6 +81,7 @@ pub struct Change {
     pub reservations: Vec<Reservation>,
     pub calls: Vec<CallRecord>,
     pub handoffs: Vec<handoff::Handoff>,
+    pub clerks: Vec<ClerkWrite>,
     /// A new business day (rollover).
     pub day: Option<Date>,
     pub next_order: Option<i64>,
@@ -96,6 +99,7 @@ impl Change {
             || !self.windows.is_empty()
             || !self.reservations.is_empty()
             || !self.handoffs.is_empty()
+            || !self.clerks.is_empty()
             || self.day.is_some()
     }
 }
@@ -116,6 +120,8 @@ pub struct HallState {
     pub tidal: BTreeMap<String, TidalWatch>,
     /// Case numbers already handed over (recent ones), with the day and method, for duplicates.
     pub handed_over: BTreeMap<String, (Date, &'static str)>,
+    /// Clerks who may log in on the web call pad, by staff number.
+    pub clerks: BTreeMap<String, Clerk>,
 }
 
 impl HallState {
@@ -130,6 +136,7 @@ impl HallState {
             ewma: BTreeMap::new(),
             tidal: BTreeMap::new(),
             handed_over: BTreeMap::new(),
+            clerks: BTreeMap::new(),
         }
     }
 
@@ -277,6 +284,16 @@ impl Engine {
         }
         for (service, watch) in &change.tidal {
             s.tidal.insert(service.clone(), watch.clone());
+        }
+        for c in &change.clerks {
+            match c {
+                ClerkWrite::Put(clerk) => {
+                    s.clerks.insert(clerk.staff.clone(), clerk.clone());
+                }
+                ClerkWrite::Remove(staff) => {
+                    s.clerks.remove(staff);
+                }
+            }
         }
         for h in &change.handoffs {
             let day = day::business_day(

@@ -182,6 +182,21 @@ pub struct Reservation {
     pub checked_in_at: Option<Timestamp>,
 }
 
+/// A clerk who may log in on the web call pad: staff number and PIN hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clerk {
+    pub staff: String,
+    pub pin_hash: crate::pin::PinHash,
+    pub updated_at: Timestamp,
+}
+
+/// A change to the `clerks` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClerkWrite {
+    Put(Clerk),
+    Remove(String),
+}
+
 /// One call or recall of a ticket at a window, as recorded in the `calls` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {

@@ -26,6 +26,7 @@ pub enum Outcome {
     Window(WindowChanged),
     Evaluated(Evaluated),
     HandedOver(HandoffView),
+    Clerk(ClerkChanged),
     DayStarted(DayStarted),
     Advised(Advised),
     /// A tick that found nothing to say.
@@ -195,6 +196,14 @@ pub enum HandoffHow {
     },
 }
 
+/// A clerk record added, its PIN reset, or removed (the PIN hash is never part of an answer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClerkChanged {
+    pub staff: String,
+    /// `added`, `reset` or `removed`.
+    pub action: &'static str,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayStarted {
     pub from: Date,
@@ -300,6 +309,14 @@ impl Outcome {
                     h.id, h.case_no, h.recipient, h.phone
                 )
             }
+            Outcome::Clerk(c) => match c.action {
+                "added" => format!("clerk {} added", c.staff),
+                "reset" => format!(
+                    "PIN of clerk {} reset; their web sessions have ended",
+                    c.staff
+                ),
+                _ => format!("clerk {} removed; their web sessions have ended", c.staff),
+            },
             Outcome::DayStarted(d) => format!(
                 "business day {} started; {} tickets of {} expired",
                 d.to, d.expired, d.from

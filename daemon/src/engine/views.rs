@@ -125,7 +125,35 @@ pub struct HandoffsView {
     pub handoffs: Vec<super::outcome::HandoffView>,
 }
 
+/// `clerk list`: who may log in on the web call pad (never their PIN hashes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClerksView {
+    pub clerks: Vec<ClerkView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClerkView {
+    pub staff: String,
+    /// When the clerk was added or their PIN last reset.
+    pub updated_at: Timestamp,
+}
+
 impl Engine {
+    /// The clerks, by staff number.
+    pub fn clerks_view(&self) -> ClerksView {
+        ClerksView {
+            clerks: self
+                .state()
+                .clerks
+                .values()
+                .map(|c| ClerkView {
+                    staff: c.staff.clone(),
+                    updated_at: c.updated_at,
+                })
+                .collect(),
+        }
+    }
+
     /// The hall now: waiting counts, windows, today's totals, standing tidal advice.
     pub fn hall_view(&self) -> HallView {
         let cfg = self.config();

@@ -18,6 +18,7 @@ use super::queries::{self, Answer};
 use super::snapshot::Publisher;
 use crate::command::{Command, InputMark, Origin, Query};
 use crate::config::Config;
+use crate::engine::model::Clerk;
 use crate::engine::{Change, Engine, Outcome, Refusal};
 use crate::store::{Store, StoreError};
 
@@ -47,9 +48,10 @@ pub struct Committed {
 }
 
 enum Request {
-    Command(Envelope, oneshot::Sender<Result<Outcome, HallError>>),
+    Command(Box<Envelope>, oneshot::Sender<Result<Outcome, HallError>>),
     Consume(InputMark, oneshot::Sender<Result<(), HallError>>),
     Query(Query, oneshot::Sender<Result<Answer, HallError>>),
+    Clerk(String, oneshot::Sender<Option<Clerk>>),
     Reload(Arc<Config>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
     Stop,
@@ -220,7 +222,7 @@ impl HallHandle {
     /// Execute a command; the reply is the command's own outcome (after any lazy rollover).
     pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, HallError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Request::Command(envelope, tx)).await?;
+        self.send(Request::Command(Box::new(envelope), tx)).await?;
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
@@ -241,6 +243,14 @@ impl HallHandle {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Query(query, tx)).await?;
         rx.await.map_err(|_| HallError::Stopped)?
+    }
+
+    /// A clerk's record with their PIN hash, for checking a PIN typed on the web call pad.
+    /// Never part of any answer.
+    pub async fn clerk(&self, staff: &str) -> Result<Option<Clerk>, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Clerk(staff.to_string(), tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)
     }
 
     /// Replace the configuration; refused (with the reason) if it cannot apply while running.
@@ -312,6 +322,9 @@ pub fn spawn(
                     }
                     Request::Query(query, reply) => {
                         let _ = reply.send(hall.query(&query));
+                    }
+                    Request::Clerk(staff, reply) => {
+                        let _ = reply.send(hall.engine.state().clerks.get(&staff).cloned());
                     }
                     Request::Reload(config, reply) => {
                         let result = hall.engine.reconfigure(config);

@@ -63,6 +63,8 @@ pub enum RunError {
     Bind(#[from] server::BindError),
     #[error(transparent)]
     Devices(#[from] devices::DeviceError),
+    #[error(transparent)]
+    Web(#[from] crate::web::BindError),
 }
 
 /// Options a test or `main` sets.
@@ -96,6 +98,8 @@ impl Default for RunOptions {
 #[derive(Debug, Clone)]
 pub struct Ready {
     pub socket: PathBuf,
+    /// Where the web pages are served (`[http]`), if they are.
+    pub http: Option<std::net::SocketAddr>,
     pub business_day: jiff::civil::Date,
 }
 
@@ -155,6 +159,11 @@ pub async fn run(
     let business_day = hall.engine().state().business_day;
     let (publisher, feeds, health) = Publisher::new(hall.engine());
     let listener = server::bind(&config.socket_path())?;
+    let web_listener = match &config.http {
+        Some(http) => Some(crate::web::bind(http).await?),
+        None => None,
+    };
+    let http = web_listener.as_ref().and_then(|l| l.local_addr().ok());
     let (handle, thread) = hall::spawn(hall, publisher);
 
     let device_stop = CancellationToken::new();
@@ -175,6 +184,15 @@ pub async fn run(
 
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));
+    if let Some(web_listener) = web_listener {
+        tracing::info!("web pages serving on http://{}", http.expect("bound"));
+        tasks.spawn(crate::web::serve(
+            web_listener,
+            services.clone(),
+            config.clone(),
+            shutdown.clone(),
+        ));
+    }
     tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
     if let Some(interval) = options.watchdog.or_else(Notifier::watchdog_interval) {
         // Feed at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
@@ -206,6 +224,7 @@ pub async fn run(
     if let Some(ready) = &options.ready {
         let _ = ready.send(Ready {
             socket: config.socket_path(),
+            http,
             business_day,
         });
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::error::HallError;
 use super::snapshot::HallSnapshot;
 use crate::command::Query;
-use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
+use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView};
 use crate::engine::{Engine, Outcome};
 use crate::store::Store;
 
@@ -21,6 +21,7 @@ pub enum Answer {
     Queue(QueueView),
     Reservations(ReservationsView),
     Handoffs(HandoffsView),
+    Clerks(ClerksView),
 }
 
 impl Answer {
@@ -57,6 +58,7 @@ pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, H
                 reservations: list.iter().map(|r| engine.reservation_view(r)).collect(),
             })
         }
+        Query::Clerks => Answer::Clerks(engine.clerks_view()),
         Query::Handoffs { day } => {
             let day = day.unwrap_or(engine.state().business_day);
             Answer::Handoffs(HandoffsView {

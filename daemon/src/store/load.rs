@@ -110,6 +110,24 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
     for r in reservations_where(store, "date >= ?1", &day.to_string())? {
         state.reservations.insert((r.date, r.code.clone()), r);
     }
+
+    let mut stmt = conn.prepare("SELECT staff, pin_hash, updated_at FROM clerks")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (staff, pin_hash, updated_at) = row?;
+        let clerk = crate::engine::model::Clerk {
+            staff: staff.clone(),
+            pin_hash: crate::pin::PinHash::new(pin_hash),
+            updated_at: parse("clerks.updated_at", &updated_at)?,
+        };
+        state.clerks.insert(staff, clerk);
+    }
     Ok(state)
 }
 

@@ -120,6 +120,15 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 4: clerks who may log in on the web call pad: staff number and the Argon2id hash of
+    // their PIN (a PHC string; the PIN itself is never stored).
+    r#"
+    CREATE TABLE clerks (
+        staff TEXT PRIMARY KEY,
+        pin_hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

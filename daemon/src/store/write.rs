@@ -4,7 +4,7 @@ use rusqlite::{params, Transaction, TransactionBehavior};
 
 use super::{Store, StoreError};
 use crate::command::InputMark;
-use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::model::{ClerkWrite, Reservation, Ticket, WindowState};
 use crate::engine::{Change, Event};
 
 fn ts(t: Option<jiff::Timestamp>) -> Option<String> {
@@ -79,6 +79,23 @@ impl Store {
                 }
                 other => other,
             })?;
+        }
+        for c in &change.clerks {
+            match c {
+                ClerkWrite::Put(clerk) => tx.execute(
+                    "INSERT INTO clerks (staff, pin_hash, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (staff) DO UPDATE SET
+                        pin_hash = excluded.pin_hash, updated_at = excluded.updated_at",
+                    params![
+                        clerk.staff,
+                        clerk.pin_hash.expose(),
+                        clerk.updated_at.to_string()
+                    ],
+                )?,
+                ClerkWrite::Remove(staff) => {
+                    tx.execute("DELETE FROM clerks WHERE staff = ?1", params![staff])?
+                }
+            };
         }
         if let Some(mark) = mark {
             let at = change

@@ -18,6 +18,7 @@ use crate::config::{Window, WindowKind};
 use crate::privacy::{PersonName, Phone};
 
 mod calling;
+mod clerks;
 mod handoffs;
 mod issue;
 mod time;
@@ -64,6 +65,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
         } => issue::reserve(e, service, *date, slot.0, name, phone, now),
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
+        Command::Clerk(request) => clerks::change(e, request, now),
         Command::Rollover => time::rollover(e, now),
         Command::Tick => Ok(time::tick(e, now)),
     }

@@ -14,7 +14,7 @@
 
 mod animate;
 mod sim_folder;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 

@@ -56,7 +56,7 @@ pub fn hall_board(snapshot: &HallSnapshot, config: &Config) -> HallBoardView {
 }
 
 /// `综合受理等候20人，潮汐窗口即将开放`
-fn tidal_notice(t: &TidalNotice) -> String {
+pub(crate) fn tidal_notice(t: &TidalNotice) -> String {
     format!("{}等候{}人，潮汐窗口即将开放", t.name, t.waiting)
 }
 
