@@ -160,7 +160,7 @@ pub async fn run(
     let (publisher, feeds, health) = Publisher::new(hall.engine());
     let listener = server::bind(&config.socket_path())?;
     let web_listener = match &config.http {
-        Some(http) => Some(crate::web::bind(http).await?),
+        Some(http) => Some(crate::web::bind(http)?),
         None => None,
     };
     let http = web_listener.as_ref().and_then(|l| l.local_addr().ok());
@@ -184,15 +184,16 @@ pub async fn run(
 
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));
-    if let Some(web_listener) = web_listener {
-        tracing::info!("web pages serving on http://{}", http.expect("bound"));
-        tasks.spawn(crate::web::serve(
-            web_listener,
-            services.clone(),
-            config.clone(),
-            shutdown.clone(),
-        ));
-    }
+    let web = match web_listener {
+        Some(listener) => {
+            tracing::info!("web pages serving on http://{}", http.expect("bound"));
+            let web =
+                crate::web::spawn(listener, services.clone(), config.clone(), shutdown.clone());
+            web.map_err(|e| tracing::error!("web: cannot start its thread: {e}"))
+                .ok()
+        }
+        None => None,
+    };
     tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
     if let Some(interval) = options.watchdog.or_else(Notifier::watchdog_interval) {
         // Feed at half the interval systemd expects, as sd_watchdog_enabled(3) advises.
@@ -242,6 +243,9 @@ pub async fn run(
     // The hall finishes the request in flight, then ends; the displays draw its last snapshot.
     handle.stop().await;
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    if let Some(web) = web {
+        let _ = tokio::task::spawn_blocking(move || web.join()).await;
+    }
     drop((services, handle));
     tasks.wait().await;
     devices.drain(DRAIN).await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request as HttpRequest, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -94,7 +94,7 @@ pub fn parse_request(body: &Bytes) -> Result<Request, Refused> {
 
 /// `GET /api/hall`: the hall model the pages draw, once.
 async fn hall(State(web): State<Arc<Web>>) -> Response {
-    let json = web.feed.model.borrow().clone();
+    let json = web.feed.model.borrow().json.clone();
     let body = format!(r#"{{"ok":true,"data":{json}}}"#);
     ([("content-type", "application/json; charset=utf-8")], body).into_response()
 }
@@ -105,15 +105,7 @@ async fn events(
     peer: ConnectInfo<SocketAddr>,
 ) -> Result<Response, Refused> {
     let permit = web.streams.open(client(&peer))?;
-    let mut response = web
-        .feed
-        .stream(permit, web.shutdown.clone())
-        .into_response();
-    // A proxy in front of hallq must not hold events back.
-    response
-        .headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(web.feed.stream(permit, web.shutdown.clone()))
 }
 
 fn reader(peer: &ConnectInfo<SocketAddr>) -> Origin {

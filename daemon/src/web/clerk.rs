@@ -178,6 +178,8 @@ pub async fn login(
 
 /// The window's state and clerk in the latest snapshot.
 fn window_holder(web: &Web, window: u32) -> (WindowStatus, Option<String>) {
+    // The hall's own snapshot, not the web's coalesced copy: a login must count at once. The
+    // read lock is held for one lookup (clerk actions are a few a minute per window).
     let snapshot = web.services.feeds.snapshot.borrow();
     snapshot
         .hall

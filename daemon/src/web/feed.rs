@@ -3,10 +3,12 @@
 //! [`HallModel`] is made from the hall snapshot and the configuration: services with their
 //! waiting counts, windows with their state and current ticket, the recent calls and the
 //! notice line (a tidal-window notice worded as on the LED hall board, then `[http] notice`).
-//! It holds no personal data (no names, no clerks). One task turns each new snapshot into JSON
-//! once, however many pages listen; another does the same for each call of `Feeds::calls`.
+//! It holds no personal data (no names, no clerks). The [`relay`] turns each new snapshot into
+//! JSON once, however many pages listen, and each call of `Feeds::calls` into an event, on the
+//! daemon's own runtime; the web thread only copies the finished frames to its streams.
 //!
-//! Server-Sent Events on `/api/events`: `hall` (the model: at once, then after each change),
+//! Server-Sent Events on `/api/events`: `hall` (the model: at once, then after changes, at most
+//! one event per [`COALESCE`]),
 //! `call` (each call and recall, in order), `ping` (every [`PING`], with the hall's time, so a
 //! page knows it is still connected).
 
@@ -14,11 +16,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::response::sse::{Event, Sse};
-use futures_util::Stream;
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderName};
+use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::limits::StreamPermit;
@@ -29,6 +32,8 @@ use crate::runtime::snapshot::{Feeds, HallSnapshot, RecentCall};
 
 /// How often a stream says it is alive.
 pub const PING: Duration = Duration::from_secs(5);
+/// How long the model waits for more changes before it goes out.
+pub const COALESCE: Duration = Duration::from_millis(100);
 /// How long a page waits before reconnecting a dropped stream (the `retry:` field).
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -111,69 +116,129 @@ impl HallModel {
     }
 }
 
-/// The model and the calls as JSON, made once for every listener.
+/// The model as JSON (for `/api/hall`) and as a ready event (for every stream).
+#[derive(Debug, Clone)]
+pub struct ModelFrame {
+    pub json: Arc<str>,
+    sse: Bytes,
+}
+
+/// `event: NAME\ndata: JSON\n\n`. The JSON is one line (serde_json writes no newline).
+fn frame(name: &str, json: &str) -> Bytes {
+    debug_assert!(!json.contains('\n'));
+    Bytes::from(format!("event: {name}\ndata: {json}\n\n"))
+}
+
+/// What the relay hands to the web thread.
+#[derive(Debug)]
+enum Relayed {
+    Model(ModelFrame),
+    Call(Bytes),
+}
+
+/// The hall's side of the feed: frames made on the daemon's own runtime, waiting for the web
+/// thread to take them.
+#[derive(Debug)]
+pub struct Relay {
+    first: ModelFrame,
+    frames: mpsc::Receiver<Relayed>,
+}
+
+/// Follow the snapshot and the calls on the daemon's runtime (at its priority): copy, coalesce
+/// and encode there, and hand the finished frames to the web thread over a channel. So the web
+/// thread, which runs at a low priority, never holds a lock that the hall thread or a device
+/// task waits for.
+pub fn relay(feeds: &Feeds, config: Arc<Config>, shutdown: CancellationToken) -> Relay {
+    let mut snapshots = feeds.snapshot.clone();
+    let encode = move |snapshot: HallSnapshot| -> ModelFrame {
+        let json = serde_json::to_string(&HallModel::of(&snapshot, &config))
+            .expect("the model serializes");
+        ModelFrame {
+            sse: frame("hall", &json),
+            json: json.into(),
+        }
+    };
+    let first = encode(snapshots.borrow_and_update().clone());
+    let (tx, frames) = mpsc::channel(64);
+    let (models, stop) = (tx.clone(), shutdown.clone());
+    let mut last = first.json.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                changed = snapshots.changed() => if changed.is_err() { return },
+            }
+            // Changes that come together (a call, then the next ticket issued) go out as one
+            // event; calls themselves go out at once on their own stream.
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(COALESCE) => {}
+            }
+            let next = encode(snapshots.borrow_and_update().clone());
+            // Device health changes the snapshot but not the model: no event for those.
+            if next.json != last {
+                last = next.json.clone();
+                if models.send(Relayed::Model(next)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut heard = feeds.calls();
+    tokio::spawn(async move {
+        loop {
+            let call = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                call = heard.recv() => call,
+            };
+            match call {
+                Ok(call) => {
+                    let json = serde_json::to_string(&call).expect("calls serialize");
+                    if tx.send(Relayed::Call(frame("call", &json))).await.is_err() {
+                        return;
+                    }
+                }
+                // The next model carries the recent calls all the same.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    Relay { first, frames }
+}
+
+/// The web thread's side: the latest model and every call, for every stream to copy.
 #[derive(Debug, Clone)]
 pub struct HallFeed {
-    pub model: watch::Receiver<Arc<str>>,
-    calls: broadcast::Sender<Arc<str>>,
+    pub model: watch::Receiver<ModelFrame>,
+    calls: broadcast::Sender<Bytes>,
 }
 
 impl HallFeed {
-    /// Start the tasks that follow the snapshot and the calls until `shutdown`.
-    pub fn start(feeds: &Feeds, config: Arc<Config>, shutdown: CancellationToken) -> HallFeed {
-        let mut snapshots = feeds.snapshot.clone();
-        let json = move |s: &HallSnapshot| -> Arc<str> {
-            serde_json::to_string(&HallModel::of(s, &config))
-                .expect("the model serializes")
-                .into()
-        };
-        let (model_tx, model) = watch::channel(json(&snapshots.borrow_and_update()));
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    changed = snapshots.changed() => if changed.is_err() { return },
-                }
-                let next = json(&snapshots.borrow_and_update());
-                // Device health changes the snapshot but not the model: no event for those.
-                model_tx.send_if_modified(|current| {
-                    let changed = **current != *next;
-                    if changed {
-                        *current = next;
-                    }
-                    changed
-                });
-            }
-        });
+    /// Take the relay's frames (on the web thread's runtime) until it ends.
+    pub fn start(relay: Relay) -> HallFeed {
+        let Relay { first, mut frames } = relay;
+        let (model_tx, model) = watch::channel(first);
         let (calls, _) = broadcast::channel(64);
-        let relay = calls.clone();
-        let mut heard = feeds.calls();
+        let relay_calls = calls.clone();
         tokio::spawn(async move {
-            loop {
-                let call = tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    call = heard.recv() => call,
-                };
-                match call {
-                    Ok(call) => {
-                        let json = serde_json::to_string(&call).expect("calls serialize");
-                        let _ = relay.send(json.into());
+            while let Some(item) = frames.recv().await {
+                match item {
+                    Relayed::Model(frame) => {
+                        model_tx.send_replace(frame);
                     }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    Relayed::Call(frame) => {
+                        let _ = relay_calls.send(frame);
+                    }
                 }
             }
         });
         HallFeed { model, calls }
     }
 
-    /// One page's event stream; it ends at shutdown and holds `permit` while open.
-    pub fn stream(
-        &self,
-        permit: StreamPermit,
-        shutdown: CancellationToken,
-    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    /// One page's event stream (`text/event-stream`); it ends at shutdown and holds `permit`
+    /// while open.
+    pub fn stream(&self, permit: StreamPermit, shutdown: CancellationToken) -> Response {
         let mut model = self.model.clone();
         model.mark_changed();
         let listener = Listener {
@@ -184,17 +249,26 @@ impl HallFeed {
             first: true,
             _permit: permit,
         };
-        Sse::new(futures_util::stream::unfold(listener, |mut l| async move {
-            let event = l.next().await?;
-            Some((Ok(event), l))
-        }))
+        let frames = futures_util::stream::unfold(listener, |mut l| async move {
+            let frame = l.next().await?;
+            Some((Ok::<_, Infallible>(frame), l))
+        });
+        (
+            [
+                (header::CONTENT_TYPE, "text/event-stream"),
+                // A proxy in front of hallq must not hold events back.
+                (HeaderName::from_static("x-accel-buffering"), "no"),
+            ],
+            Body::from_stream(frames),
+        )
+            .into_response()
     }
 }
 
 /// One open stream's state.
 struct Listener {
-    model: watch::Receiver<Arc<str>>,
-    calls: broadcast::Receiver<Arc<str>>,
+    model: watch::Receiver<ModelFrame>,
+    calls: broadcast::Receiver<Bytes>,
     ping: tokio::time::Interval,
     shutdown: CancellationToken,
     first: bool,
@@ -202,29 +276,29 @@ struct Listener {
 }
 
 impl Listener {
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<Bytes> {
         loop {
             tokio::select! {
                 biased;
                 _ = self.shutdown.cancelled() => return None,
                 changed = self.model.changed() => {
                     changed.ok()?;
-                    let json = self.model.borrow_and_update().clone();
-                    let mut event = Event::default().event("hall").data(&*json);
+                    let frame = self.model.borrow_and_update().sse.clone();
                     if std::mem::take(&mut self.first) {
-                        event = event.retry(RETRY);
+                        let retry = format!("retry: {}\n", RETRY.as_millis());
+                        return Some([retry.as_bytes(), &frame].concat().into());
                     }
-                    return Some(event);
+                    return Some(frame);
                 }
                 call = self.calls.recv() => match call {
-                    Ok(json) => return Some(Event::default().event("call").data(&*json)),
+                    Ok(frame) => return Some(frame),
                     // The next `hall` event carries the recent calls all the same.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = self.ping.tick() => {
                     let now = jiff::Timestamp::now();
-                    return Some(Event::default().event("ping").data(format!("{{\"now\":\"{now}\"}}")));
+                    return Some(frame("ping", &format!("{{\"now\":\"{now}\"}}")));
                 }
             }
         }

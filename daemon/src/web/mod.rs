@@ -10,6 +10,12 @@
 //!   -> access::permit (the web's role check) -> runtime::services::Services (the one entry)
 //! ```
 //!
+//! The server runs on a thread and a runtime of its own, at the lowest CPU priority
+//! (`SCHED_IDLE`):
+//! a hall TV or a kiosk is never worth a slower ticket or call, so the event streams of
+//! hundreds of pages queue behind nothing of the hall's, and the hall's tasks behind none of
+//! theirs.
+//!
 //! Owns: HTTP, sessions, lockout, rate and input limits, the hall model the pages draw, and the
 //! role check of web callers. Does not own: what a command does (the engine, through
 //! `Services`), issuing and printing (`runtime::issue`), or the snapshot (`runtime::snapshot`).
@@ -56,13 +62,61 @@ pub struct BindError {
 
 /// Bind the listening socket (before the daemon says it serves, so a taken port is a startup
 /// error).
-pub async fn bind(http: &Http) -> Result<TcpListener, BindError> {
-    TcpListener::bind(http.listen)
-        .await
-        .map_err(|source| BindError {
-            addr: http.listen,
-            source,
+pub fn bind(http: &Http) -> Result<std::net::TcpListener, BindError> {
+    let bound = std::net::TcpListener::bind(http.listen).and_then(|l| {
+        l.set_nonblocking(true)?;
+        Ok(l)
+    });
+    bound.map_err(|source| BindError {
+        addr: http.listen,
+        source,
+    })
+}
+
+/// Serve on a thread of its own (see the module's doc) until `shutdown`; join the handle to
+/// wait for the end. Call it on the daemon's runtime: the feed's relay runs there.
+pub fn spawn(
+    listener: std::net::TcpListener,
+    services: Arc<Services>,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let relay = feed::relay(&services.feeds, config.clone(), shutdown.clone());
+    std::thread::Builder::new()
+        .name("web".into())
+        .spawn(move || {
+            lower_priority();
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!("web: cannot start its runtime, no web pages: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, services, config, relay, shutdown).await,
+                    Err(e) => tracing::error!("web: cannot listen, no web pages: {e}"),
+                }
+            });
         })
+}
+
+/// Put this thread (and the threads it starts: its blocking pool, where PINs are checked)
+/// under `SCHED_IDLE`: any thread of normal priority that wakes up takes the CPU from it at
+/// once. A nice value is not enough: the kernel lets a running thread finish its time slice
+/// first, a few milliseconds that a ticket would wait.
+fn lower_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain integers and a pointer to a local; 0 names the calling thread.
+    let result = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if result != 0 {
+        let e = std::io::Error::last_os_error();
+        tracing::warn!("web: could not lower the web thread's priority: {e}");
+    }
 }
 
 /// What every handler shares.
@@ -80,16 +134,17 @@ pub(crate) struct Web {
 }
 
 /// Serve the pages and the API on `listener` until `shutdown`.
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     services: Arc<Services>,
     config: Arc<Config>,
+    relay: feed::Relay,
     shutdown: CancellationToken,
 ) {
     let Some(http) = config.http.clone() else {
         return;
     };
-    let feed = feed::HallFeed::start(&services.feeds, config.clone(), shutdown.clone());
+    let feed = feed::HallFeed::start(relay);
     let web = Arc::new(Web {
         sessions: sessions::Sessions::new(&http),
         limiter: limits::RateLimiter::new(http.limits),

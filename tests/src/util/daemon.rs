@@ -215,6 +215,74 @@ impl Daemon {
         }
     }
 
+    /// Run `hallq --config <this hall> <args>` with `input` on its standard input (a pipe, not
+    /// a terminal: how `hallq clerk add` takes a PIN from a script).
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> CliOutput {
+        use std::io::Write;
+        let mut child = Command::new(hallq_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hallq CLI runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        CliOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The web pages' base URL (`http://127.0.0.1:PORT`), from the daemon's log of this run.
+    pub fn http_base(&self) -> String {
+        let line = self
+            .logs
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|l| l.contains("web pages serving on http://"))
+            .cloned()
+            .expect("the daemon serves web pages ([http] in its config)");
+        let url = line.split("serving on ").nth(1).unwrap().trim();
+        url.split_whitespace().next().unwrap().to_string()
+    }
+
+    /// Rows of a query on the store file (read-only, beside the running daemon), each column
+    /// as text (NULL as None).
+    pub fn store_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(self.store_path(), flags).expect("store");
+        let mut stmt = db.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..columns)
+                    .map(|i| {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        Ok(match v {
+                            rusqlite::types::Value::Null => None,
+                            rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                            rusqlite::types::Value::Real(x) => Some(x.to_string()),
+                            rusqlite::types::Value::Text(t) => Some(t),
+                            rusqlite::types::Value::Blob(_) => Some("<blob>".into()),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
     /// Run a command with `--json` that must succeed; its JSON object.
     pub fn ok(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();

@@ -1,9 +1,11 @@
 //! Helpers: locating the binary, writing hall configs, running the daemon and the CLI.
 
+pub mod browser;
 mod daemon;
 pub mod emupos;
 mod hall;
 pub mod modbus_sim;
+pub mod web;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
 pub use hall::{HallSpec, WindowSpec};
