@@ -187,3 +187,120 @@ impl Checker<'_> {
         kiosks
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{parse, Config};
+
+    /// A hall with a printer at kiosk `k1`; text appended starts at line 17.
+    const BASE: &str = r#"[hall]
+id = "demo"
+name = "示范大厅"
+[[services]]
+code = "A"
+name = "综合受理"
+minutes = 8
+[[windows]]
+number = 1
+serves = [["A"]]
+[[devices]]
+id = "k1-printer"
+kind = "printer"
+kiosk = "k1"
+protocol = "escpos"
+transport = { type = "sim", dir = "sim/k1" }
+"#;
+
+    fn config(http: &str) -> Result<Config, Vec<String>> {
+        parse(&format!("{BASE}{http}"), Path::new("hall.toml"))
+            .map_err(|e| e.0.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn no_section_serves_no_http_and_defaults_are_safe() {
+        assert_eq!(config("").unwrap().http, None);
+        let http = config("[http]\nlisten = \"0.0.0.0:8080\"\n")
+            .unwrap()
+            .http
+            .unwrap();
+        assert_eq!(http.listen, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(http.session, Duration::from_secs(600 * 60));
+        assert_eq!(
+            (http.pin_attempts, http.lockout),
+            (5, Duration::from_secs(300))
+        );
+        assert_eq!(http.limits, HttpLimits::default());
+        assert!(http.kiosks.is_empty() && http.notice.is_none());
+    }
+
+    #[test]
+    fn kiosks_are_listed_with_their_addresses() {
+        let http = config(
+            "[http]\nlisten = \"[::]:80\"\nnotice = \" 请保管好随身物品 \"\nrate_per_second = 5\n\
+             [[http.kiosks]]\nid = \"k1\"\naddresses = [\"192.0.2.21\", \"::ffff:192.0.2.22\"]\n",
+        )
+        .unwrap()
+        .http
+        .unwrap();
+        assert_eq!(http.notice.as_deref(), Some("请保管好随身物品"));
+        assert_eq!(http.limits.rate_per_second, 5);
+        let kiosk = http.kiosk("k1").unwrap();
+        let expected: Vec<IpAddr> =
+            vec!["192.0.2.21".parse().unwrap(), "192.0.2.22".parse().unwrap()];
+        assert_eq!(
+            kiosk.addresses, expected,
+            "IPv4-mapped addresses read as IPv4"
+        );
+    }
+
+    #[test]
+    fn every_mistake_is_named_with_its_place() {
+        let errors = config(
+            "[http]\nlisten = \"8080\"\nnotice = \"a\\nb\"\nburst = 0\n\
+             [[http.kiosks]]\nid = \"k2\"\naddresses = [\"kiosk.local\"]\n\
+             [[http.kiosks]]\nid = \"k1\"\naddresses = []\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "hall.toml:18:10: http.listen: expected ADDRESS:PORT such as \"0.0.0.0:8080\", got \"8080\"",
+                "hall.toml:19:10: http.notice: at most 200 characters on one line, without control characters",
+                "hall.toml:20:9: http.burst: must be between 1 and 100000, got 0",
+                "hall.toml:22:6: http.kiosks[0].id: kiosk \"k2\" has no printer (kiosks with a printer: k1)",
+                "hall.toml:23:14: http.kiosks[0].addresses: expected an IP address, got \"kiosk.local\"",
+                "hall.toml:26:13: http.kiosks[1].addresses: list at least one address the kiosk's browser connects from",
+            ]
+        );
+        let twice = config(
+            "[http]\nlisten = \"127.0.0.1:0\"\n[[http.kiosks]]\nid = \"k1\"\naddresses = [\"::1\"]\n\
+             [[http.kiosks]]\nid = \"k1\"\naddresses = [\"::1\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            twice,
+            ["hall.toml:23:6: http.kiosks[1].id: kiosk \"k1\" is listed twice"]
+        );
+    }
+
+    #[test]
+    fn the_shipped_examples_serve_the_pages() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        for (file, listen, kiosk) in [
+            ("demo.toml", "127.0.0.1:8080", "kiosk-1"),
+            ("hall.example.toml", "0.0.0.0:8080", "kiosk-1"),
+        ] {
+            let config = crate::config::load(&dir.join(file)).unwrap();
+            let http = config.http.unwrap_or_else(|| panic!("{file} has [http]"));
+            assert_eq!(http.listen, listen.parse().unwrap(), "{file}");
+            assert!(
+                http.kiosk(kiosk).is_some_and(|k| !k.addresses.is_empty()),
+                "{file}"
+            );
+            assert!(http.notice.is_some(), "{file}");
+        }
+    }
+}

@@ -263,3 +263,90 @@ fn a_case_handed_over_long_ago_is_still_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn clerks_are_kept_by_staff_number_with_their_pin_hash_only() {
+    use crate::command::ClerkChange;
+    use crate::engine::Refusal;
+    use crate::pin::{Pin, PinHash};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hallq.db");
+    let config = test_config();
+    let now = at("2026-11-26T01:00:00Z");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .init_hall("test-hall", jiff::civil::date(2026, 11, 26))
+        .unwrap();
+    let mut engine = Engine::new(config.clone(), load_state(&store).unwrap());
+    let hash = |pin: &str| Pin::parse(pin).unwrap().hash().unwrap();
+    let add = |staff: &str, pin: &str| {
+        Command::Clerk(ClerkChange::Add {
+            staff: staff.into(),
+            pin_hash: hash(pin),
+        })
+    };
+    for cmd in [
+        add("0123", "2468"),
+        add("0456", "1357"),
+        Command::Clerk(ClerkChange::Reset {
+            staff: "0123".into(),
+            pin_hash: hash("8642"),
+        }),
+        Command::Clerk(ClerkChange::Remove {
+            staff: "0456".into(),
+        }),
+    ] {
+        let change = engine.decide(&cmd, now).unwrap();
+        store.commit(&change, "cli uid=0", None).unwrap();
+        engine.apply(&change);
+    }
+    let refused = [
+        (add("0123", "1111"), "already exists"),
+        (
+            Command::Clerk(ClerkChange::Remove {
+                staff: "0456".into(),
+            }),
+            "no clerk 0456",
+        ),
+        (
+            Command::Clerk(ClerkChange::Add {
+                staff: "0789".into(),
+                pin_hash: PinHash::new("2468"),
+            }),
+            "not a PHC string",
+        ),
+        (add("王 五", "2468"), "staff number"),
+    ];
+    for (cmd, why) in refused {
+        let e: Refusal = engine.decide(&cmd, now).unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    }
+    drop(store);
+
+    let store = Store::open(&path).unwrap();
+    let loaded = Engine::new(config, load_state(&store).unwrap());
+    assert_eq!(loaded.state(), engine.state());
+    let clerk = &loaded.state().clerks["0123"];
+    assert!(clerk.pin_hash.verify(&Pin::parse("8642").unwrap()));
+    assert!(!clerk.pin_hash.verify(&Pin::parse("2468").unwrap()));
+    assert!(!loaded.state().clerks.contains_key("0456"));
+    let bodies: Vec<String> = store
+        .conn()
+        .prepare("SELECT kind || ' ' || body FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            r#"clerk_added {"staff":"0123"}"#,
+            r#"clerk_added {"staff":"0456"}"#,
+            r#"clerk_pin_reset {"staff":"0123"}"#,
+            r#"clerk_removed {"staff":"0456"}"#,
+        ],
+        "events name the clerk, never the hash"
+    );
+}

@@ -120,9 +120,10 @@ pub async fn login(
     let staff = login.staff.trim().to_string();
     crate::pin::check_staff(&staff)
         .map_err(|_| Refused::BadRequest("工号应为 1 至 32 位字母、数字、- 或 _".into()))?;
-    web.sessions
-        .locked(&staff, Instant::now())
-        .map_err(|retry_after| Refused::Locked { retry_after })?;
+    if let Err(retry_after) = web.sessions.locked(&staff, Instant::now()) {
+        tracing::warn!(staff, window, addr = %addr, "web login refused: staff number locked out");
+        return Err(Refused::Locked { retry_after });
+    }
 
     let clerk = web
         .services

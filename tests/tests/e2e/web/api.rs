@@ -111,3 +111,56 @@ fn the_event_stream_sends_the_hall_at_once_then_each_call() {
     );
     assert!(calls[1]["serial"].as_u64() > calls[0]["serial"].as_u64());
 }
+
+#[test]
+fn a_reservation_checks_in_at_the_kiosk_by_its_code() {
+    let d = Daemon::start_new(&web_hall(""));
+    // A slot ten minutes from now, in the hall's time zone (check-in opens 30 minutes before).
+    let now = jiff::Timestamp::now().in_tz("Asia/Shanghai").unwrap();
+    let slot = now
+        .checked_add(jiff::SignedDuration::from_mins(10))
+        .unwrap();
+    if slot.date() != now.date() {
+        println!("skipped near midnight: the slot would be tomorrow");
+        return;
+    }
+    let hhmm = format!("{:02}:{:02}", slot.hour(), slot.minute());
+    let reserved = d.ok(&[
+        "reserve",
+        "B",
+        "--slot",
+        &hhmm,
+        "--name",
+        "王小明",
+        "--phone",
+        "13812341234",
+    ]);
+    let code = reserved["code"].as_str().unwrap().to_string();
+    let mut kiosk = WebClient::new(&d.http_base());
+    let unknown = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": "R999"}));
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (404, "unknown_reservation")
+    );
+    let bad = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": "R 1; drop"}));
+    assert_eq!((bad.status, bad.code()), (400, "bad_request"));
+
+    let answer = kiosk.post(
+        "/api/kiosk/k1/checkin",
+        &json!({"code": code.to_lowercase()}),
+    );
+    assert_eq!(answer.status, 200, "{:?}", answer.json);
+    let ticket = &answer.json["data"];
+    assert_eq!(
+        (ticket["number"].as_str(), ticket["class"].as_str()),
+        (Some("B001"), Some("reservation"))
+    );
+    assert_eq!(ticket["printed_at"], "k1");
+    let text = answer.json.to_string();
+    assert!(
+        !text.contains("王小明") && !text.contains("13812341234"),
+        "{text}"
+    );
+    let again = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": code}));
+    assert_eq!((again.status, again.code()), (409, "refused"));
+}
