@@ -1,6 +1,7 @@
 //! Reading the hall's state back on start: the business day, today's tickets and every ticket
-//! still in play, window states, and reservations from today on.
+//! still in play, window states, reservations from today on, and the clerks.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use jiff::civil::Date;
@@ -8,8 +9,9 @@ use jiff::Timestamp;
 use rusqlite::Row;
 
 use super::{Store, StoreError};
-use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::model::{Clerk, Reservation, Ticket, WindowState};
 use crate::engine::HallState;
+use crate::pin::PinHash;
 use crate::privacy::{PersonName, Phone};
 
 fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
@@ -111,24 +113,29 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
         state.reservations.insert((r.date, r.code.clone()), r);
     }
 
-    let mut stmt = conn.prepare("SELECT staff, pin_hash, updated_at FROM clerks")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (staff, pin_hash, updated_at) = row?;
-        let clerk = crate::engine::model::Clerk {
-            staff: staff.clone(),
-            pin_hash: crate::pin::PinHash::new(pin_hash),
-            updated_at: parse("clerks.updated_at", &updated_at)?,
-        };
-        state.clerks.insert(staff, clerk);
-    }
+    state.clerks = clerks(conn)?;
     Ok(state)
+}
+
+/// The clerks who may log in on the web call pad, by staff number.
+fn clerks(conn: &rusqlite::Connection) -> Result<BTreeMap<String, Clerk>, StoreError> {
+    let mut stmt = conn.prepare("SELECT staff, pin_hash, updated_at FROM clerks")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))?;
+    let mut clerks = BTreeMap::new();
+    for row in rows {
+        let (staff, pin_hash, updated_at): (String, String, String) = row?;
+        let updated_at = parse("clerks.updated_at", &updated_at)?;
+        let pin_hash = PinHash::new(pin_hash);
+        clerks.insert(
+            staff.clone(),
+            Clerk {
+                staff,
+                pin_hash,
+                updated_at,
+            },
+        );
+    }
+    Ok(clerks)
 }
 
 impl Store {
