@@ -25,7 +25,7 @@ mod task;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallq_display::{AnyFrame, BoardSpec};
+use hallq_display::{AnyFrame, BoardSpec, PadScreenView};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
@@ -34,6 +34,7 @@ pub use stats::{DeviceStats, GarbageCounts};
 
 use super::error::ModbusError;
 use super::keys::{already_applied, AppliedMark, KeyEvent};
+use super::pad::{self, TextSize};
 use super::profile::{self, DeviceKind};
 use crate::escpos::task::{Connect, Health, HealthState};
 
@@ -235,11 +236,31 @@ impl<T> Versioned<T> {
     }
 }
 
+/// What a pad's text screen should say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PadText {
+    /// A call pad's view, laid out for the pad's size ([`crate::modbus::pad::pad_text`]).
+    CallPad(PadScreenView),
+    /// These lines, first line first; lines past the pad's are left out, long ones cut at a
+    /// whole character.
+    Lines(Vec<String>),
+}
+
+impl PadText {
+    /// The lines for a pad of `size`.
+    pub fn lines(&self, size: TextSize) -> Vec<String> {
+        match self {
+            PadText::CallPad(view) => pad::pad_text(view, size),
+            PadText::Lines(lines) => lines.clone(),
+        }
+    }
+}
+
 /// Everything the daemon wants a device to show.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Wanted {
     pub(crate) frame: Versioned<Arc<AnyFrame>>,
-    pub(crate) text: Versioned<Arc<Vec<String>>>,
+    pub(crate) text: Versioned<Arc<PadText>>,
     pub(crate) leds: Versioned<u16>,
 }
 
@@ -289,10 +310,10 @@ impl BusHandle {
         self.want(device_id, |w| w.frame.set(Arc::new(frame)))
     }
 
-    /// Sets the pad text (one string per line, see [`crate::modbus::pad::pad_text`]); ignored
-    /// by a device without text. Newest wins, like frames.
-    pub fn show_text(&self, device_id: &str, lines: Vec<String>) -> Result<(), ModbusError> {
-        self.want(device_id, |w| w.text.set(Arc::new(lines)))
+    /// Sets the pad text, laid out for the device's own lines and columns when it is sent;
+    /// ignored by a device without text. Newest wins, like frames.
+    pub fn show_text(&self, device_id: &str, text: PadText) -> Result<(), ModbusError> {
+        self.want(device_id, |w| w.text.set(Arc::new(text)))
     }
 
     /// Sets the indicator LEDs (bit 0 = LED 1, see [`crate::modbus::pad::leds`]); ignored by a

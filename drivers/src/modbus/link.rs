@@ -144,6 +144,21 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Link<L> {
         self.gap.unwrap_or(Duration::ZERO).max(QUIET_AFTER_GARBAGE)
     }
 
+    /// Reads and drops bytes until the line has been quiet for `quiet` (answers still on their
+    /// way to requests of a process that ran before on this port); how many bytes that was.
+    pub(crate) async fn wait_quiet(&mut self, quiet: Duration) -> Result<usize, ModbusError> {
+        let mut chunk = [0u8; 512];
+        let mut dropped = 0;
+        loop {
+            match timeout(quiet, self.io.read(&mut chunk)).await {
+                Ok(Ok(0)) => return Err(ModbusError::Link(io::ErrorKind::UnexpectedEof.into())),
+                Ok(Ok(n)) => dropped += n,
+                Ok(Err(e)) => return Err(ModbusError::Link(e)),
+                Err(_) => return Ok(dropped),
+            }
+        }
+    }
+
     /// Reads and drops whatever is already waiting on the line; how many bytes that was.
     async fn drain(&mut self) -> Result<usize, ModbusError> {
         let mut chunk = [0u8; 512];

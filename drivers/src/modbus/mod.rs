@@ -23,7 +23,7 @@ pub mod sim;
 
 pub use bus::{
     spawn_bus, AppliedReply, BoardConfig, BusConfig, BusHandle, DeviceStats, GarbageCounts,
-    InputBatch, InputConfig,
+    InputBatch, InputConfig, PadText,
 };
 pub use error::ModbusError;
 pub use keys::{AppliedMark, CallPadKey, EventBlock, Key, KeyEvent};

@@ -422,12 +422,23 @@ impl Device {
         if !self.verified {
             return Some(Step::Identify);
         }
-        if let Some(mark) = self.input.as_ref().and_then(|i| i.ack) {
-            return Some(Step::Ack(mark));
+        if let Some(input) = &self.input {
+            if let Some(mark) = input.ack {
+                return Some(Step::Ack(mark));
+            }
+            // The epoch first: whatever is shown after it is known to be lost when it changes.
+            if input.epoch.is_none() && input.pending.is_none() {
+                return Some(Step::ReadEvents);
+            }
         }
         if wanted.text.version > self.text_sent {
-            let lines = wanted.text.value.as_deref().map_or(&[][..], Vec::as_slice);
-            match pad::text_write(lines, self.text) {
+            let lines = wanted
+                .text
+                .value
+                .as_ref()
+                .map(|t| t.lines(self.text))
+                .unwrap_or_default();
+            match pad::text_write(&lines, self.text) {
                 Some(write) => return Some(Step::Text(write, wanted.text.version)),
                 None => self.text_sent = wanted.text.version,
             }

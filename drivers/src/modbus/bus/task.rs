@@ -160,6 +160,11 @@ impl<C: Connect> Task<C> {
 
     /// Drives the devices until the link breaks (`Ok(why)`) or every handle is gone.
     async fn serve(&mut self, mut link: Link<C::Link>) -> Result<ModbusError, Stop> {
+        // Late answers to whoever used the port before (this task before a restart, another
+        // process) must not be taken for answers to our first requests.
+        if let Err(e) = link.wait_quiet(2 * self.config.answer_margin).await {
+            return Ok(e);
+        }
         loop {
             self.answer_pings()?;
             let now = Instant::now();

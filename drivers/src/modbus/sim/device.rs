@@ -84,6 +84,8 @@ pub struct SimKeys {
     pub refused: u64,
     /// Every EVENT_ACK written, in order.
     pub acks: Vec<AppliedMark>,
+    /// Faulty firmware: when set, the FIFO block reads these 26 registers instead.
+    pub raw_block: Option<Vec<u16>>,
     depth: usize,
     next_seq: u16,
     last_ack: [u16; 2],
@@ -92,6 +94,15 @@ pub struct SimKeys {
 impl SimKeys {
     fn waiting(&self) -> usize {
         self.fifo.len() + self.kept.iter().map(|(_, f)| f.len()).sum::<usize>()
+    }
+
+    /// The registers 0x0100–0x0119 read now.
+    fn block(&self) -> Vec<u16> {
+        if let Some(raw) = &self.raw_block {
+            return raw.clone();
+        }
+        let (epoch, events) = self.shown();
+        EventBlock::encode(epoch, &events)
     }
 
     /// The epoch and events the FIFO block shows now.
@@ -316,6 +327,7 @@ impl SimDevice {
                 kept: VecDeque::new(),
                 refused: 0,
                 acks: Vec::new(),
+                raw_block: None,
                 depth: usize::from(depth),
                 next_seq: 1,
                 last_ack: [0; 2],
@@ -448,9 +460,9 @@ impl SimDevice {
             input::LAST_RESULT => Some(screen.map_or(0, |s| s.last_result.code())),
             0x0012..=input::STATUS_END => Some(0),
             keys::input::EVENT_EPOCH..=0x0119 => {
-                let (epoch, events) = self.keys.as_ref()?.shown();
-                let regs = EventBlock::encode(epoch, &events);
-                Some(regs[usize::from(addr - keys::input::EVENT_EPOCH)])
+                let regs = self.keys.as_ref()?.block();
+                regs.get(usize::from(addr - keys::input::EVENT_EPOCH))
+                    .copied()
             }
             _ => None,
         }
