@@ -28,4 +28,4 @@ pub use bus::{
 pub use error::ModbusError;
 pub use keys::{AppliedMark, CallPadKey, EventBlock, Key, KeyEvent};
 pub use profile::{DeviceKind, Identity};
-pub use sim::{FifoOnPowerCycle, InputSpec, SimBus, SimDevice};
+pub use sim::{FifoOnPowerCycle, InputSpec, PtyLine, SimBus, SimDevice};

@@ -16,7 +16,7 @@ use hallq_drivers::modbus::{
 };
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio_serial::{SerialPort, SerialPortBuilderExt, SerialStream};
+use tokio_serial::{SerialPortBuilderExt, SerialStream};
 
 pub const WAIT: Duration = Duration::from_secs(60);
 
@@ -31,23 +31,11 @@ pub struct Line {
 
 impl Line {
     pub fn start(sim: &SimBus, faults: Option<(Faults, u64)>) -> Line {
-        let (host_far, near) = SerialStream::pair().expect("pty pair");
-        let path = near.name().expect("pty path");
-        let fault = match faults {
-            None => {
-                tokio::spawn(sim.clone().serve(host_far));
-                None
-            }
-            Some((faults, seed)) => {
-                let (dev_far, dev_near) = SerialStream::pair().expect("pty pair");
-                tokio::spawn(sim.clone().serve(dev_far));
-                Some(FaultLayer::spawn(host_far, dev_near, faults, seed))
-            }
-        };
+        let line = sim.serve_pty(faults).expect("pty line");
         Line {
-            path,
-            fault,
-            _near: near,
+            path: line.path,
+            fault: line.fault,
+            _near: line.near,
         }
     }
 

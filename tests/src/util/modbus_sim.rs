@@ -17,7 +17,7 @@ use hallq_drivers::modbus::fault::{FaultCounts, FaultLayer, Faults};
 use hallq_drivers::modbus::{
     AppliedMark, DeviceKind, FifoOnPowerCycle, InputSpec, KeyEvent, SimBus,
 };
-use tokio_serial::{SerialPort, SerialStream};
+use tokio_serial::SerialStream;
 
 /// A pty bus whose far end is served by simulated devices.
 pub struct ModbusBus {
@@ -48,22 +48,8 @@ impl ModbusBus {
             .build()
             .expect("runtime");
         let sim = SimBus::new();
-        let (near, path, fault) = rt.block_on(async {
-            let (far, near) = SerialStream::pair().expect("pty pair");
-            let path = near.name().expect("pty path");
-            let fault = match faults {
-                None => {
-                    tokio::spawn(sim.clone().serve(far));
-                    None
-                }
-                Some((faults, seed)) => {
-                    let (dev_far, dev_near) = SerialStream::pair().expect("pty pair");
-                    tokio::spawn(sim.clone().serve(dev_far));
-                    Some(FaultLayer::spawn(far, dev_near, faults, seed))
-                }
-            };
-            (near, PathBuf::from(path), fault)
-        });
+        let line = rt.block_on(async { sim.serve_pty(faults).expect("pty line") });
+        let (near, path, fault) = (line.near, PathBuf::from(line.path), line.fault);
         ModbusBus {
             sim,
             path,
@@ -162,7 +148,7 @@ mod tests {
             bus.press(4, level, 0).unwrap();
         }
         let path = bus.path.display().to_string();
-        let got = bus.block_on(async {
+        let (got, _handle) = bus.block_on(async {
             let (tx, mut rx) = tokio::sync::mpsc::channel(4);
             let mut config = BusConfig::new("pty", Vec::new()).with_inputs(
                 vec![InputConfig::new("eval-4", 4, DeviceKind::Evaluator)],
@@ -170,7 +156,7 @@ mod tests {
             );
             config.answer_margin = Duration::from_millis(50);
             config.retry_min = Duration::from_millis(10);
-            let (_bus, _task) = spawn_bus(config, move || {
+            let (handle, _task) = spawn_bus(config, move || {
                 let path = path.clone();
                 async move {
                     tokio_serial::new(&path, 115_200)
@@ -193,7 +179,8 @@ mod tests {
                     seq: last,
                 });
             }
-            got
+            // The bus task lives as long as a handle does: keep it until the ack is written.
+            (got, handle)
         });
         assert_eq!(got, [1, 2, 3, 4, 5]);
         assert!(bus.wait_until(Duration::from_secs(30), |s| s.waiting(4) == 0));

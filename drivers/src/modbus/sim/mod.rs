@@ -7,7 +7,8 @@
 //! after garbage and never giving up, no answer to broadcasts or other units); what a test
 //! does to the devices (press a key, power-cycle, make one silent, read what was acked and what
 //! a screen shows); optional wire-time emulation (each answer is held for the time request and
-//! answer take at a given baud rate); and the same devices as a tokio-modbus
+//! answer take at a given baud rate); a pty line to serve them on, with or without the fault
+//! layer ([`SimBus::serve_pty`]); and the same devices as a tokio-modbus
 //! [`tokio_modbus::server::Service`], so tokio-modbus's own RTU server can serve them too.
 //!
 //! Does not own: the host side ([`super::bus`]), faults on the line ([`super::fault`]) or the
@@ -26,9 +27,11 @@ use hallq_display::{AnyFrame, BoardSpec};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
+use tokio_serial::{SerialPort, SerialStream};
 
 pub use device::{FifoOnPowerCycle, InputSpec, SimDevice, SimKeys, SimScreen, SIM_FIRMWARE};
 
+use super::fault::{FaultLayer, Faults};
 use super::keys::{AppliedMark, KeyEvent};
 use super::profile::{self, DeviceKind};
 use super::rtu::{self, Answer, Reply, Request, Scan};
@@ -324,6 +327,40 @@ impl SimBus {
             Err(_) => rtu::EXCEPTION_LEN,
         };
         profile::wire_time(request.wire_len() + answered, baud, 10) + profile::frame_gap(baud, 10)
+    }
+}
+
+/// A pty line served by a [`SimBus`]: the host opens `path` as its serial port.
+#[derive(Debug)]
+pub struct PtyLine {
+    /// The pty the host opens (as the daemon opens `/dev/ttyUSB0`).
+    pub path: String,
+    /// The fault layer between host and devices, when asked for.
+    pub fault: Option<FaultLayer>,
+    /// The host side's own handle, held so the pty stays while the host closes and reopens it.
+    pub near: SerialStream,
+}
+
+impl SimBus {
+    /// Serves the bus on a new pty pair (two, with the fault layer between them when `faults`
+    /// is given with its RNG seed). Call it inside a tokio runtime.
+    pub fn serve_pty(&self, faults: Option<(Faults, u64)>) -> io::Result<PtyLine> {
+        let (host_far, near) = SerialStream::pair()?;
+        let path = near
+            .name()
+            .ok_or_else(|| io::Error::other("pty without a name"))?;
+        let fault = match faults {
+            None => {
+                tokio::spawn(self.clone().serve(host_far));
+                None
+            }
+            Some((faults, seed)) => {
+                let (dev_far, dev_near) = SerialStream::pair()?;
+                tokio::spawn(self.clone().serve(dev_far));
+                Some(FaultLayer::spawn(host_far, dev_near, faults, seed))
+            }
+        };
+        Ok(PtyLine { path, fault, near })
     }
 }
 
