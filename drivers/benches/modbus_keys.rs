@@ -97,6 +97,8 @@ struct Result {
     latencies: Vec<Duration>,
     bound: Duration,
     hall_commits: u64,
+    /// Transactions that timed out (the machine too busy to answer in time).
+    timeouts: u64,
 }
 
 async fn scenario(pads: u8, with_hall: bool) -> Result {
@@ -177,6 +179,11 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
         f.abort();
     }
     let hall_commits = sim.device(2).map_or(0, |d| d.screen.unwrap().commits);
+    let ids: Vec<String> = bus.boards().chain(bus.inputs()).map(String::from).collect();
+    let timeouts = ids
+        .iter()
+        .map(|id| bus.stats(id).unwrap().borrow().no_answer)
+        .sum();
     let poll = Duration::from_millis(50);
     // One poll period, the polls of the other pads, the pad's own read, the transaction in flight
     // (at most the longest write), and the bar's own update.
@@ -190,6 +197,7 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
         latencies,
         bound,
         hall_commits,
+        timeouts,
     }
 }
 
@@ -213,21 +221,22 @@ fn main() {
         ms(longest_transaction())
     );
     println!();
-    println!("| one bus: 192x32 bar and | presses | median | p90 | max | bound | over bound | hall-board frames meanwhile |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| one bus: 192x32 bar and | presses | median | p90 | max | bound | over bound | hall-board frames meanwhile | timeouts |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (pads, with_hall) in [(1, false), (1, true), (4, true), (8, true)] {
         let mut r = rt.block_on(scenario(pads, with_hall));
         r.latencies.sort();
         let n = r.latencies.len();
         let over = r.latencies.iter().filter(|l| **l > r.bound).count();
         println!(
-            "| {} | {n} | {} | {} | {} | {} | {over} | {} |",
+            "| {} | {n} | {} | {} | {} | {} | {over} | {} | {} |",
             r.label,
             ms(r.latencies[n / 2]),
             ms(r.latencies[n * 9 / 10]),
             ms(r.latencies[n - 1]),
             ms(r.bound),
             r.hall_commits,
+            r.timeouts,
         );
     }
 }

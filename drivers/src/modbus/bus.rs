@@ -117,6 +117,10 @@ pub struct BusConfig {
     /// A burst of garbage from one device ends (and is summed up in the journal) after this
     /// long without any (default 10 s).
     pub garbage_quiet: Duration,
+    /// After handing key events to the daemon, no bulk transaction (hall-board update, idle
+    /// screen poll) starts for up to this long while the daemon's answer is awaited, so the ack
+    /// and the window-bar update it causes do not wait behind one (default 20 ms).
+    pub reply_grace: Duration,
 }
 
 impl BusConfig {
@@ -136,6 +140,7 @@ impl BusConfig {
             connect_timeout: Duration::from_secs(5),
             stale_epoch_window: Duration::from_secs(5),
             garbage_quiet: Duration::from_secs(10),
+            reply_grace: Duration::from_millis(20),
         }
     }
 

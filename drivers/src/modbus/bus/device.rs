@@ -148,6 +148,8 @@ pub(crate) struct Pending {
     pub(crate) epoch: u16,
     pub(crate) last: u16,
     pub(crate) reply: oneshot::Receiver<AppliedMark>,
+    /// When it was handed over.
+    pub(crate) since: Instant,
 }
 
 /// The key FIFO of a call pad, evaluator or kiosk keys, as far as the host knows it.
@@ -471,11 +473,18 @@ impl Device {
     pub(crate) fn class(&self, step: &Step) -> Class {
         let bulky = self.kind == DeviceKind::HallBoard;
         match step {
-            Step::Ack(_) | Step::Text(..) | Step::Leds(..) => Class::Urgent,
+            Step::Text(..) | Step::Leds(..) => Class::Urgent,
             Step::Identify | Step::Update(_) if !bulky => Class::Urgent,
-            Step::ReadEvents => Class::Poll,
+            Step::ReadEvents | Step::Ack(_) => Class::Poll,
             Step::Identify | Step::Update(_) | Step::Status => Class::Bulk,
         }
+    }
+
+    /// When a batch this device handed over less than `grace` ago stops holding bulk
+    /// transactions back (`None`: it holds nothing back at `now`).
+    pub(crate) fn holds_bulk_until(&self, now: Instant, grace: Duration) -> Option<Instant> {
+        let pending = self.input.as_ref()?.pending.as_ref()?;
+        Some(pending.since + grace).filter(|until| *until > now)
     }
 
     /// When this device next has something to do without news from outside.
@@ -575,6 +584,7 @@ mod tests {
             epoch: 7,
             last: 2,
             reply: rx,
+            since: now,
         });
         assert!(
             !input.due(now + Duration::from_secs(1)),
@@ -647,6 +657,7 @@ mod tests {
             epoch: 3,
             last: 5,
             reply: rx,
+            since: Instant::now(),
         });
         tx.send(AppliedMark { epoch: 3, seq: 9 }).unwrap();
         assert_eq!(input.took_reply(), Err(AppliedMark { epoch: 3, seq: 9 }));
@@ -658,6 +669,7 @@ mod tests {
             epoch: 3,
             last: 6,
             reply: rx,
+            since: Instant::now(),
         });
         drop(tx);
         assert_eq!(input.took_reply(), Ok(()));

@@ -1,8 +1,8 @@
 //! Who gets the bus next: a pure choice among the devices with a transaction due.
 //!
-//! Owns: the three classes of transaction ([`Class`]: acks, pad text and LEDs and the updates
-//! of window bars and pad screens first, then key polls, then the rest — hall-board updates,
-//! idle display polls), round robin within a class, and the guard that keeps a lower class
+//! Owns: the three classes of transaction ([`Class`]: pad text and LEDs and the updates of
+//! window bars and pad screens first, then key polls and acks, then the rest — hall-board
+//! updates, idle display polls), round robin within a class, and the guard that keeps a lower class
 //! from starving: a class that has waited `starve_after` transactions gets the next one. So a
 //! press waits at most for the transaction in flight and the other polls before its own, never
 //! for a whole hall-board frame, and a hall board still gets one transaction in every round of
@@ -13,10 +13,10 @@
 /// Transaction classes, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Class {
-    /// Acks, pad text and LEDs, window-bar and pad-screen updates (and identity reads of
-    /// those devices): small and what a person waits for.
+    /// Pad text and LEDs, window-bar and pad-screen updates (and identity reads of those
+    /// devices): small and what a person waits for.
     Urgent = 0,
-    /// Reads of the key FIFO.
+    /// Reads of the key FIFO and acks.
     Poll = 1,
     /// Hall-board updates, idle display polls.
     Bulk = 2,

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, timeout, Instant};
 
 use super::device::{Device, Pending, Read, Step};
-use super::schedule::Scheduler;
+use super::schedule::{Class, Scheduler};
 use super::{AppliedReply, BusConfig, InputBatch, Shared};
 use crate::escpos::task::{Connect, Health, HealthState};
 use crate::modbus::error::ModbusError;
@@ -170,8 +170,13 @@ impl<C: Connect> Task<C> {
             let now = Instant::now();
             self.housekeeping(now);
             let Some((i, step)) = self.pick(now) else {
-                let every = self.config.poll_interval;
-                let due = self.devices.iter().filter_map(|d| d.next_due(every)).min();
+                let (every, grace) = (self.config.poll_interval, self.config.reply_grace);
+                let due = self
+                    .devices
+                    .iter()
+                    .flat_map(|d| [d.next_due(every), d.holds_bulk_until(now, grace)])
+                    .flatten()
+                    .min();
                 self.idle(due).await?;
                 continue;
             };
@@ -221,10 +226,18 @@ impl<C: Connect> Task<C> {
             let wanted = slot.wanted.borrow().clone();
             steps.push(device.step(now, &wanted, every));
         }
+        // While the daemon works on a batch just handed over, no bulk transaction starts: its
+        // answer (the ack, and the window bar it causes) must not wait behind one.
+        let grace = self.config.reply_grace;
+        let hold_bulk = self
+            .devices
+            .iter()
+            .any(|d| d.holds_bulk_until(now, grace).is_some());
         let classes: Vec<_> = steps
             .iter()
             .zip(&self.devices)
             .map(|(s, d)| s.as_ref().map(|s| d.class(s)))
+            .map(|c| c.filter(|c| !(hold_bulk && *c == Class::Bulk)))
             .collect();
         let i = self.scheduler.pick(&classes)?;
         Some((i, steps[i].take()?))
@@ -391,7 +404,12 @@ impl<C: Connect> Task<C> {
             Ok(()) => {
                 device.stats.events_delivered += count;
                 if let Some(input) = &mut device.input {
-                    input.pending = Some(Pending { epoch, last, reply });
+                    input.pending = Some(Pending {
+                        epoch,
+                        last,
+                        reply,
+                        since: Instant::now(),
+                    });
                 }
             }
             Err(e) => {
