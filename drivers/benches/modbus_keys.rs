@@ -95,6 +95,8 @@ fn poll_wire() -> Duration {
 struct Result {
     label: String,
     latencies: Vec<Duration>,
+    /// Press to the batch reaching the daemon (the poll part of each latency).
+    to_batch: Vec<Duration>,
     bound: Duration,
     hall_commits: u64,
     /// Transactions that timed out (the machine too busy to answer in time).
@@ -134,7 +136,10 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
     // The daemon's stand-in: every press calls the next number, shown on the bar at once.
     let daemon = StandIn::default();
     let shows = bus.clone();
+    let handed = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let seen = handed.clone();
     daemon.run(rx, move |batch| {
+        *seen.lock().unwrap() = Some(Instant::now());
         // Only the first pad is pressed, once per number: its seq is the number to call.
         if let Some(last) = batch.events.last() {
             let _ = shows.show("bar", bar(usize::from(last.seq)));
@@ -161,6 +166,7 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
     });
     let mut rng = fastrand::Rng::with_seed(7);
     let mut latencies = Vec::with_capacity(PRESSES);
+    let mut to_batch = Vec::with_capacity(PRESSES);
     for n in 1..=PRESSES {
         // Presses land at random moments of the poll cycle and of the hall board's transfer.
         tokio::time::sleep(Duration::from_millis(rng.u64(20..120))).await;
@@ -174,6 +180,8 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
             .await;
         assert!(shown, "press {n} never reached the bar");
         latencies.push(pressed.elapsed());
+        let batch = handed.lock().unwrap().take().expect("a batch");
+        to_batch.push(batch - pressed);
     }
     if let Some(f) = feeder {
         f.abort();
@@ -195,6 +203,7 @@ async fn scenario(pads: u8, with_hall: bool) -> Result {
             if with_hall { " + hall board busy" } else { "" }
         ),
         latencies,
+        to_batch,
         bound,
         hall_commits,
         timeouts,
@@ -221,19 +230,21 @@ fn main() {
         ms(longest_transaction())
     );
     println!();
-    println!("| one bus: 192x32 bar and | presses | median | p90 | max | bound | over bound | hall-board frames meanwhile | timeouts |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| one bus: 192x32 bar and | presses | median | p90 | max | of which press → daemon (median) | bound | over bound | hall-board frames meanwhile | timeouts |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (pads, with_hall) in [(1, false), (1, true), (4, true), (8, true)] {
         let mut r = rt.block_on(scenario(pads, with_hall));
         r.latencies.sort();
+        r.to_batch.sort();
         let n = r.latencies.len();
         let over = r.latencies.iter().filter(|l| **l > r.bound).count();
         println!(
-            "| {} | {n} | {} | {} | {} | {} | {over} | {} | {} |",
+            "| {} | {n} | {} | {} | {} | {} | {} | {over} | {} | {} |",
             r.label,
             ms(r.latencies[n / 2]),
             ms(r.latencies[n * 9 / 10]),
             ms(r.latencies[n - 1]),
+            ms(r.to_batch[n / 2]),
             ms(r.bound),
             r.hall_commits,
             r.timeouts,

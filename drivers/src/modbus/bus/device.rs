@@ -207,7 +207,6 @@ impl Input {
         stats: &mut DeviceStats,
         restarted: &mut bool,
     ) -> Read {
-        self.next_poll = now + self.poll;
         if self
             .retired
             .is_some_and(|(e, at)| e == block.epoch && now < at + stale_window)
@@ -285,6 +284,11 @@ impl Input {
         self.applied = Some(mark);
         self.ack = Some(mark);
         result
+    }
+
+    /// A read of the block starts at `now`: the next one is due a poll period later.
+    pub(crate) fn polling(&mut self, now: Instant) {
+        self.next_poll = now + self.poll;
     }
 
     /// The device answered the ack.

@@ -180,6 +180,11 @@ impl<C: Connect> Task<C> {
                 self.idle(due).await?;
                 continue;
             };
+            if step == Step::ReadEvents {
+                if let Some(input) = &mut self.devices[i].input {
+                    input.polling(now);
+                }
+            }
             let device = &self.devices[i];
             let request = step.request(device);
             let limit = self
