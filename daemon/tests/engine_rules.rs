@@ -312,6 +312,42 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
 }
 
 #[test]
+fn a_call_pad_calls_back_a_held_ticket_by_its_seq_or_the_latest() {
+    let cfg = config(HALL);
+    let now = local(9, 0);
+    let later = now + SignedDuration::from_mins(1);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    let held = |e: &mut Engine, seq| refusal(e, Command::CallHeld { window: 1, seq }, now);
+    assert!(held(&mut e, None).contains("no ticket is held at window 1"));
+    for _ in 0..3 {
+        issue(&mut e, "A", IssueClass::Normal, now);
+    }
+    call(&mut e, 1, now);
+    e.handle(&Command::Hold { window: 1 }, now).unwrap();
+    call(&mut e, 1, later);
+    e.handle(&Command::Hold { window: 1 }, later).unwrap();
+    assert!(held(&mut e, Some(3)).contains("no ticket number 3 is held at window 1"));
+    let back = |e: &mut Engine, seq| {
+        let c = e
+            .handle(&Command::CallHeld { window: 1, seq }, later)
+            .unwrap();
+        let data = c.outcome.data();
+        assert_eq!(data["reason"], "explicit");
+        data["number"].as_str().unwrap().to_string()
+    };
+    assert_eq!(back(&mut e, None), "A002", "the most recently held");
+    assert!(
+        held(&mut e, Some(1)).contains("still has A002"),
+        "busy, as for any call"
+    );
+    finish(&mut e, 1, later);
+    assert_eq!(back(&mut e, Some(1)), "A001");
+    finish(&mut e, 1, later);
+    assert!(held(&mut e, None).contains("no ticket is held"));
+}
+
+#[test]
 fn recall_up_to_the_limit_then_skip_is_suggested() {
     let cfg = config(HALL); // recall_limit = 2
     let now = local(9, 0);

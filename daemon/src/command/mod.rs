@@ -147,6 +147,11 @@ pub enum Command {
     /// Record a document handed over or posted (出件). The CLI spells it `handoff pickup|mail`.
     #[command(skip)]
     Handoff(Handoff),
+    /// A call pad's "call back" key: call back a ticket held at the window — the one with this
+    /// sequence number (`12` for A012 or B012), or the most recently held one.
+    #[command(skip)]
+    #[serde(skip)]
+    CallHeld { window: u32, seq: Option<u32> },
     /// A ticket that could not be printed after its number was committed.
     #[command(skip)]
     #[serde(skip)]
@@ -389,6 +394,7 @@ impl Command {
             Command::Logout { .. } => "logout",
             Command::Evaluate { .. } => "evaluate",
             Command::Handoff(_) => "handoff",
+            Command::CallHeld { .. } => "call_held",
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",
             Command::Tick => "tick",

@@ -228,6 +228,14 @@ impl DeviceKind {
             DeviceKind::Scanner => "scanner",
         }
     }
+
+    /// Call pads, evaluators and kiosk keys: devices whose key presses hallq applies.
+    pub fn has_keys(self) -> bool {
+        matches!(
+            self,
+            DeviceKind::Caller | DeviceKind::Evaluator | DeviceKind::KioskKeys
+        )
+    }
 }
 
 impl fmt::Display for DeviceKind {
@@ -317,6 +325,8 @@ pub enum DeviceSettings {
     Printer(PrinterSettings),
     /// Window displays and hall boards: size and colours.
     Display(hallq_display::BoardSpec),
+    /// Call pads, evaluators and kiosk keys.
+    Input(InputSettings),
     /// Devices whose settings are all common keys.
     Plain,
 }
@@ -335,7 +345,34 @@ pub struct PrinterSettings {
     pub poll_interval: std::time::Duration,
 }
 
+/// The settings of a key device: a call pad, an evaluator or kiosk keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSettings {
+    /// Time between two polls of its key FIFO (`poll_ms`, default 50 ms); a simulated device's
+    /// press file is read as often.
+    pub poll: std::time::Duration,
+    /// A call pad's pixel screen (`size`, `colors`); `None`: pad text and LEDs only.
+    pub screen: Option<hallq_display::BoardSpec>,
+    /// Kiosk keys: what button `n` issues is `buttons[n - 1]`; empty for other kinds.
+    pub buttons: Vec<KioskButton>,
+}
+
+/// One kiosk key: a ticket of this service, green-channel when `green` (`"green:A"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskButton {
+    pub service: String,
+    pub green: bool,
+}
+
 impl Device {
+    /// The settings of a call pad, evaluator or kiosk keys.
+    pub fn input(&self) -> Option<&InputSettings> {
+        match &self.settings {
+            DeviceSettings::Input(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The printer settings of a printer.
     pub fn printer(&self) -> Option<&PrinterSettings> {
         match &self.settings {

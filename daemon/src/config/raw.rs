@@ -127,6 +127,10 @@ pub struct RawDevice {
     pub status_max_age_ms: Option<Int>,
     /// Printers: the status is polled this long after the last answer.
     pub poll_seconds: Option<Int>,
+    /// Call pads, evaluators and kiosk keys: milliseconds between two polls of the key FIFO.
+    pub poll_ms: Option<Int>,
+    /// Kiosk keys: what each button issues, button 1 first (`"A"`, `"green:A"`).
+    pub buttons: Option<Spanned<Vec<Str>>>,
 }
 
 /// `transport = { type = "...", ... }`; which keys apply depends on `type`.

@@ -81,7 +81,7 @@ impl Checker<'_> {
         let services = self.services(&raw.services, numbering, raw.hall.span());
         let windows = self.windows(&raw.windows, &services, raw.hall.span());
         let mqtt = raw.mqtt.as_ref().map(|m| self.mqtt(m, &hall.id));
-        let devices = devices::resolve(self, &raw.devices, &windows, mqtt.is_some());
+        let devices = devices::resolve(self, &raw.devices, &services, &windows, mqtt.is_some());
         Config {
             source: path.to_path_buf(),
             policy: self.policy(&raw.policy),

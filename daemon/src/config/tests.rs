@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use hallq_drivers::transport::{DataBits, FlowControl, Parity, StopBits, TcpConfig};
 use hallq_drivers::PaperWidth;
 use jiff::civil::Time;
+use std::time::Duration;
 
 use super::*;
 
@@ -854,6 +855,174 @@ fn protocol_settings_rules() {
     assert_eq!(c.devices.len(), 2);
 }
 
+// ---- Key devices and scanners (issue 9). -------------------------------------------------------
+
+#[test]
+fn key_device_settings_resolve_with_defaults() {
+    let c = ok(&format!(
+        "{BASE}
+[[devices]]
+id = \"pad\"
+kind = \"caller\"
+window = 1
+protocol = \"modbus\"
+size = \"128x32\"
+colors = 2
+poll_ms = 100
+transport = {{ type = \"sim\", dir = \"pad\" }}
+
+[[devices]]
+id = \"rate\"
+kind = \"evaluator\"
+window = 1
+protocol = \"modbus\"
+transport = {{ type = \"sim\", dir = \"rate\" }}
+
+[[devices]]
+id = \"keys\"
+kind = \"kiosk_keys\"
+kiosk = \"k1\"
+protocol = \"modbus\"
+buttons = [\"A\", \" green:B \"]
+transport = {{ type = \"sim\", dir = \"keys\" }}
+
+[[devices]]
+id = \"scan\"
+kind = \"scanner\"
+kiosk = \"k1\"
+protocol = \"lines\"
+transport = {{ type = \"sim\", dir = \"scan\" }}
+"
+    ));
+    let pad = c.devices[0].input().unwrap();
+    assert_eq!(pad.poll, Duration::from_millis(100));
+    assert_eq!(
+        pad.screen,
+        Some(hallq_display::BoardSpec::from_config("128x32", 2).unwrap())
+    );
+    let rate = c.devices[1].input().unwrap();
+    assert_eq!(
+        (rate.poll, rate.screen, rate.buttons.len()),
+        (Duration::from_millis(50), None, 0)
+    );
+    assert_eq!(
+        c.devices[2].input().unwrap().buttons,
+        [
+            KioskButton {
+                service: "A".into(),
+                green: false
+            },
+            KioskButton {
+                service: "B".into(),
+                green: true
+            }
+        ]
+    );
+    assert_eq!(c.devices[3].settings, DeviceSettings::Plain);
+    assert_eq!(c.devices[3].kiosk.as_deref(), Some("k1"));
+}
+
+#[test]
+fn key_device_setting_errors() {
+    let keys = |extra: &str| {
+        device_error(&format!(
+            "id = \"k\"\nkind = \"kiosk_keys\"\nkiosk = \"k1\"\nprotocol = \"modbus\"\n{extra}\n\
+             transport = {{ type = \"sim\", dir = \"s\" }}"
+        ))
+    };
+    assert_eq!(
+        keys("buttons = [\"A\", \"X\", \"red:A\"]\npoll_ms = 5"),
+        [
+            r#"hall.toml:24:17: devices[0].buttons[1]: unknown service "X" (services: A, B)"#,
+            r#"hall.toml:24:22: devices[0].buttons[2]: expected "CODE" or "green:CODE", got "red:A""#,
+            "hall.toml:25:11: devices[0].poll_ms: must be between 10 and 60000, got 5",
+        ]
+    );
+    assert_eq!(
+        keys("buttons = []"),
+        ["hall.toml:24:11: devices[0].buttons: 1 to 16 buttons, got 0"]
+    );
+    assert_eq!(
+        keys("size = \"64x16\""),
+        [
+            "hall.toml:19:1: devices[0].buttons: required for kiosk_keys devices: what each button issues, e.g. [\"A\", \"green:A\"]",
+            "hall.toml:24:8: devices[0].size: only displays and call pads have a size",
+        ]
+    );
+    let pad = |extra: &str| {
+        device_error(&format!(
+            "id = \"p\"\nkind = \"caller\"\nwindow = 1\nprotocol = \"lines\"\n{extra}\n\
+             transport = {{ type = \"sim\", dir = \"s\" }}"
+        ))
+    };
+    assert_eq!(
+        pad("buttons = [\"A\"]\ncolors = 2"),
+        [
+            "hall.toml:23:12: devices[0].protocol: lines is only for scanners",
+            "hall.toml:24:11: devices[0].buttons: only kiosk keys have buttons",
+            "hall.toml:25:10: devices[0].colors: a call pad's screen needs its size (\"WIDTHxHEIGHT\")",
+        ]
+    );
+    let printer = "id = \"p\"\nkind = \"printer\"\nkiosk = \"k2\"\nprotocol = \"escpos\"\n\
+                   poll_ms = 50\ntransport = { type = \"sim\", dir = \"p\" }";
+    assert_eq!(
+        device_error(&format!(
+            "id = \"k\"\nkind = \"kiosk_keys\"\nkiosk = \"k1\"\nprotocol = \"homie\"\n\
+             buttons = [\"A\"]\ntransport = {{ type = \"sim\", dir = \"s\" }}\n[[devices]]\n{printer}"
+        )),
+        [
+            r#"hall.toml:22:9: devices[0].kiosk: kiosk "k1" has no printer to print its tickets"#,
+            "hall.toml:31:11: devices[1].poll_ms: only call pads, evaluators and kiosk keys are polled",
+        ],
+        "a kiosk that issues needs a printer once the hall has printers"
+    );
+}
+
+#[test]
+fn a_scanner_belongs_to_a_pickup_window_or_a_kiosk() {
+    let scanner = |extra: &str, transport: &str| {
+        device_error(&format!(
+            "id = \"s\"\nkind = \"scanner\"\nprotocol = \"lines\"\n{extra}\ntransport = {transport}"
+        ))
+    };
+    let sim = "{ type = \"sim\", dir = \"s\" }";
+    assert_eq!(
+        scanner("window = 1", sim),
+        ["hall.toml:23:10: devices[0].window: window 1 is a standard window; a scanner's window must be a pickup window"]
+    );
+    assert_eq!(
+        scanner("window = 1\nkiosk = \"k\"", sim),
+        ["hall.toml:24:9: devices[0].kiosk: a scanner belongs to a pickup window or a kiosk, not both"]
+    );
+    assert_eq!(
+        scanner("", sim),
+        ["hall.toml:19:1: devices[0].window: a scanner needs the pickup window it scans case numbers at, or the kiosk it checks reservations in at"]
+    );
+    assert_eq!(
+        scanner(
+            "kiosk = \"k\"",
+            "{ type = \"tcp\", addr = \"192.0.2.1:4000\" }"
+        ),
+        [
+            r#"hall.toml:24:22: devices[0].transport.type: a scanner uses a serial or sim transport, got "tcp""#
+        ]
+    );
+    let modbus = device_error(
+        "id = \"s\"\nkind = \"scanner\"\nkiosk = \"k\"\nprotocol = \"modbus\"\n\
+         transport = { type = \"sim\", dir = \"s\" }",
+    );
+    assert_eq!(
+        modbus,
+        ["hall.toml:23:12: devices[0].protocol: a scanner speaks lines (one scanned code per line)"]
+    );
+    let pickup = BASE.replace("[[windows]]", "[[windows]]\nkind = \"pickup\"");
+    let c = ok(&format!(
+        "{pickup}\n[[devices]]\nid = \"s\"\nkind = \"scanner\"\nwindow = 1\nprotocol = \"lines\"\n\
+         transport = {{ type = \"serial\", path = \"/dev/ttyACM0\" }}\n"
+    ));
+    assert_eq!(c.devices[0].window, Some(1));
+}
+
 // ---- The shipped example files. ---------------------------------------------------------------
 
 fn example(name: &str) -> Config {
@@ -1010,7 +1179,7 @@ fn printer_setting_ranges_and_kinds() {
     );
     let scanner = device_error(
         "id = \"s\"\nkind = \"scanner\"\nprotocol = \"lines\"\nqr_url = \"https://q.example/\"\n\
-         footer = [\"x\"]\npoll_seconds = 5\ntransport = { type = \"sim\", dir = \"s\" }",
+         footer = [\"x\"]\npoll_seconds = 5\ntransport = { type = \"sim\", dir = \"s\" }\nkiosk = \"k\"",
     );
     assert_eq!(
         scanner,

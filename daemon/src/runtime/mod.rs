@@ -9,6 +9,7 @@ pub mod clock;
 pub mod devices;
 pub mod error;
 pub mod hall;
+pub mod inputs;
 pub mod issue;
 pub mod notify;
 pub mod queries;

@@ -43,6 +43,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             window,
             ticket: Some(number),
         } => calling::call_ticket(e, *window, number, now),
+        Command::CallHeld { window, seq } => calling::call_held(e, *window, *seq, now),
         Command::Recall { window } => calling::recall(e, *window, now),
         Command::Start { window } => calling::start(e, *window, now),
         Command::Finish { window, case_no } => calling::finish(e, *window, case_no.as_deref(), now),
