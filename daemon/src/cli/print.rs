@@ -68,6 +68,14 @@ fn print_status(s: &HallSnapshot) {
         (n, true) => println!("devices: all {n} online"),
         (_, false) => println!("devices: {}", troubles.join("; ")),
     }
+    let garbage: Vec<String> = s
+        .devices
+        .iter()
+        .filter_map(|(id, d)| d.garbage.filter(|n| *n > 0).map(|n| format!("{id} {n}")))
+        .collect();
+    if !garbage.is_empty() {
+        println!("garbage from devices: {}", garbage.join(", "));
+    }
     for t in &h.tidal {
         println!(
             "tidal advice: {} has {} waiting; open a tidal window",

@@ -1050,7 +1050,21 @@ fn demo_config_parses() {
     );
     assert_eq!(c.window(5).unwrap().kind, WindowKind::Green);
     assert_eq!(c.window(6).unwrap().kind, WindowKind::Pickup);
-    assert_eq!(c.devices.len(), 9);
+    let count = |kind| c.devices.iter().filter(|d| d.kind == kind).count();
+    assert_eq!(
+        [
+            DeviceKind::Printer,
+            DeviceKind::WindowDisplay,
+            DeviceKind::HallBoard,
+            DeviceKind::Caller,
+            DeviceKind::Evaluator,
+            DeviceKind::KioskKeys,
+            DeviceKind::Scanner
+        ]
+        .map(count),
+        [2, 6, 1, 6, 6, 2, 2],
+        "a call pad and an evaluator per window, keys on each kiosk"
+    );
     assert!(c.devices.iter().all(|d| d.transport.kind() == "sim"));
     assert!(
         c.hall.data_dir.ends_with("var/demo"),

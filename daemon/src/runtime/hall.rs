@@ -49,6 +49,7 @@ pub struct Committed {
 enum Request {
     Command(Envelope, oneshot::Sender<Result<Outcome, HallError>>),
     Consume(InputMark, oneshot::Sender<Result<(), HallError>>),
+    Mark(String, oneshot::Sender<Option<(u16, u16)>>),
     Query(Query, oneshot::Sender<Result<Answer, HallError>>),
     Reload(Arc<Config>, oneshot::Sender<Result<(), String>>),
     Ping(oneshot::Sender<()>),
@@ -237,6 +238,13 @@ impl HallHandle {
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
+    /// The epoch and sequence number of the last key event of `device` applied (or used up).
+    pub async fn input_mark(&self, device: &str) -> Result<Option<(u16, u16)>, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Mark(device.to_string(), tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)
+    }
+
     pub async fn query(&self, query: Query) -> Result<Answer, HallError> {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Query(query, tx)).await?;
@@ -309,6 +317,9 @@ pub fn spawn(
                     }
                     Request::Consume(mark, reply) => {
                         let _ = reply.send(hall.consume(&mark));
+                    }
+                    Request::Mark(device, reply) => {
+                        let _ = reply.send(hall.marks.get(&device).copied());
                     }
                     Request::Query(query, reply) => {
                         let _ = reply.send(hall.query(&query));

@@ -33,6 +33,7 @@ use crate::store::{self, Store, StoreError};
 use clock::Clock;
 use devices::Devices;
 use hall::{Hall, HallHandle};
+use inputs::Inputs;
 use issue::IssuingService;
 use notify::Notifier;
 use services::Services;
@@ -159,7 +160,7 @@ pub async fn run(
     let (handle, thread) = hall::spawn(hall, publisher);
 
     let device_stop = CancellationToken::new();
-    let (devices, mut checks) = Devices::start(&config, &feeds, &health, &device_stop).await?;
+    let (mut devices, mut checks) = Devices::start(&config, &feeds, &health, &device_stop).await?;
     let hall_check = handle.clone();
     checks.insert(
         0,
@@ -173,6 +174,8 @@ pub async fn run(
         issuing: IssuingService::new(handle.clone(), devices.printers.clone()),
         feeds: feeds.clone(),
     });
+    let inputs = Inputs::new(config.clone(), (*services).clone());
+    devices.start_inputs(&config, &inputs, &health, &mut checks, &device_stop)?;
 
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));

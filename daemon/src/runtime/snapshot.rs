@@ -50,6 +50,10 @@ pub struct DeviceHealth {
     pub kind: DeviceClass,
     #[serde(flatten)]
     pub health: Health,
+    /// Devices on an RS-485 bus and scanners: garbage seen from this device since the start
+    /// (bad frames, garbage key reads, garbage lines), all kinds together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub garbage: Option<u64>,
 }
 
 /// What sort of device a health entry is about: the configured kinds (window displays and hall
@@ -249,9 +253,14 @@ impl DeviceHealthTable {
     /// Record a device's health; logs the transition once (`device=... cause=...`).
     pub fn set(&self, device: &str, kind: impl Into<DeviceClass>, health: Health) {
         let kind = kind.into();
-        let new = DeviceHealth { kind, health };
+        let mut new = DeviceHealth {
+            kind,
+            health,
+            garbage: None,
+        };
         let mut previous = None;
         let changed = self.snapshot.send_if_modified(|s| {
+            new.garbage = s.devices.get(device).and_then(|d| d.garbage);
             previous = s.devices.insert(device.to_string(), new.clone());
             previous.as_ref() != Some(&new)
         });
@@ -272,6 +281,25 @@ impl DeviceHealthTable {
                 tracing::error!(device, kind, cause, "device offline: {cause}")
             }
         }
+    }
+
+    /// Record how much garbage a device has sent so far (shown in `status`; the journal lines
+    /// come from the device's task, once per burst).
+    pub fn set_garbage(&self, device: &str, kind: impl Into<DeviceClass>, count: u64) {
+        let kind = kind.into();
+        self.snapshot.send_if_modified(|s| {
+            let entry = s
+                .devices
+                .entry(device.to_string())
+                .or_insert_with(|| DeviceHealth {
+                    kind,
+                    health: Health::offline("connecting"),
+                    garbage: None,
+                });
+            let changed = entry.garbage != Some(count);
+            entry.garbage = Some(count);
+            changed
+        });
     }
 
     /// Every device's latest health.

@@ -2,10 +2,13 @@
 //! health and liveness.
 //!
 //! The codecs and transports live in `hallq-drivers` and `hallq-display`; this module only
-//! connects them to the hall: printers to the issuing service, boards to the snapshot.
-//! Drivers never touch the store.
+//! connects them to the hall: printers to the issuing service, the RS-485 buses (`bus`: one
+//! task per serial port, boards and key devices together), boards to the snapshot, key
+//! devices and scanners to the inputs core. Drivers never touch the store.
 
+pub mod bus;
 pub mod displays;
+pub mod keys;
 pub mod printers;
 
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use hallq_drivers::Health;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::inputs::Inputs;
 use super::snapshot::{DeviceHealthTable, Feeds};
 use super::watchdog::Check;
 use crate::config::{Config, DeviceKind};
@@ -30,10 +34,12 @@ pub enum DeviceError {
 pub struct Devices {
     pub printers: Arc<printers::Printers>,
     pub displays: displays::Displays,
+    buses: bus::Buses,
 }
 
 impl Devices {
-    /// Start a task for every configured device; returns the liveness checks of each.
+    /// Start a task for every configured output device and bus; returns the liveness checks
+    /// of each. Key devices start with [`Devices::start_inputs`], once the services exist.
     pub async fn start(
         config: &Arc<Config>,
         feeds: &Feeds,
@@ -42,12 +48,28 @@ impl Devices {
     ) -> Result<(Devices, Vec<Check>), DeviceError> {
         let mut checks = Vec::new();
         let printers = printers::Printers::start(config, health, &mut checks, shutdown).await?;
-        let displays = displays::Displays::start(config, feeds, health, &mut checks, shutdown)?;
+        let buses = bus::Buses::start(config, health, &mut checks, shutdown)?;
+        let displays =
+            displays::Displays::start(config, &buses, feeds, health, &mut checks, shutdown)?;
         let devices = Devices {
             printers: Arc::new(printers),
             displays,
+            buses,
         };
         Ok((devices, checks))
+    }
+
+    /// Connect the key devices (call pads, evaluators, kiosk keys on the buses and in sim
+    /// folders) to the inputs core, adding their liveness checks.
+    pub fn start_inputs(
+        &mut self,
+        config: &Arc<Config>,
+        inputs: &Inputs,
+        health: &DeviceHealthTable,
+        checks: &mut Vec<Check>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), DeviceError> {
+        keys::start(config, inputs, &mut self.buses, health, checks, shutdown)
     }
 
     /// Let device queues drain, at most `within`.

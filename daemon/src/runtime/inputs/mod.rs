@@ -124,7 +124,8 @@ struct Inner {
 struct State {
     /// Per device: its last press's note and when it was left.
     notes: HashMap<String, (Note, Instant)>,
-    /// Per device: the newest (epoch, seq) used up, so repeats skip the hall.
+    /// Per device: the newest (epoch, seq) used up, so repeats skip the hall (filled from the
+    /// hall's marks at a device's first press).
     marks: HashMap<String, (u16, u16)>,
     /// (device, key code) pairs already logged as meaning nothing.
     logged: HashSet<(String, u16)>,
@@ -185,12 +186,19 @@ impl Inputs {
         self.inner.services.feeds.snapshot.borrow().clone()
     }
 
+    /// The hall snapshot as it changes (a front end redraws on it and on [`Inputs::changes`]).
+    pub fn snapshots(&self) -> watch::Receiver<HallSnapshot> {
+        self.inner.services.feeds.snapshot.clone()
+    }
+
     /// Apply one press. A front end hands one device's presses in press order and waits for
     /// each before the next.
     pub async fn press(&self, press: KeyPress) -> Pressed {
         let mark = press.mark();
-        if !mark.is_new(self.lock().marks.get(&press.device).copied()) {
-            return Pressed::Repeat;
+        match self.applied(&press.device).await {
+            Ok(applied) if !mark.is_new(applied) => return Pressed::Repeat,
+            Ok(_) => {}
+            Err(e) => return Pressed::NotApplied(e),
         }
         let Some(device) = self.device(&press.device).cloned() else {
             tracing::error!(device = %press.device, "key press from a device that is not a configured call pad, evaluator or kiosk keys; used up");
@@ -250,6 +258,19 @@ impl Inputs {
         acked
     }
 
+    /// The device's newest mark used up: remembered, else the hall's (after a restart), so a
+    /// repeat never reaches the issuing service's printer gate.
+    async fn applied(&self, device: &str) -> Result<Option<(u16, u16)>, HallError> {
+        if let Some(mark) = self.lock().marks.get(device) {
+            return Ok(Some(*mark));
+        }
+        let mark = self.inner.services.hall.input_mark(device).await?;
+        if let Some(mark) = mark {
+            self.lock().marks.entry(device.to_string()).or_insert(mark);
+        }
+        Ok(mark)
+    }
+
     /// What the device `id` should show now, for `snapshot`.
     pub fn feedback(&self, id: &str, snapshot: &HallSnapshot) -> Option<Feedback> {
         let device = self.device(id)?;
@@ -297,10 +318,8 @@ impl Inputs {
             Pressed::NotApplied(_) => return,
             Pressed::Repeat => None,
             Pressed::Applied(outcome) => Some(Note::of(outcome)),
-            Pressed::Refused { why, error } => {
-                tracing::info!(device = %press.device, seq = press.seq, key = press.key, why = %why, "key press refused: {error}");
-                Some(Some(Note::Refused(why.clone())))
-            }
+            // The hall thread, the issuing service or `log_once` has logged why.
+            Pressed::Refused { why, .. } => Some(Some(Note::Refused(why.clone()))),
         };
         let mut state = self.lock();
         state

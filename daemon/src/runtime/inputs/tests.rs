@@ -313,7 +313,7 @@ async fn presses_that_cannot_be_applied_are_not_acked() {
     );
     assert_eq!(
         h.inputs
-            .press_all([press("pad-3", 3, 10, 0), press("pad-3", 4, 12, 0)])
+            .press_all(vec![press("pad-3", 3, 10, 0), press("pad-3", 4, 12, 0)])
             .await,
         None
     );
