@@ -4,7 +4,8 @@
 //! ([`escpos`]), the task that owns one printer ([`escpos::task`]), and the byte transports
 //! that reach a printer ([`transport`]: serial, TCP, usblp, sim); and the devices on an RS-485
 //! bus over Modbus RTU — LED display boards, call pads, evaluators, kiosk keys ([`modbus`]: the
-//! hallq profile, the bus task that hands key events to the daemon, a simulator, a fault layer).
+//! hallq profile, the bus task that hands key events to the daemon, a simulator, a fault layer);
+//! and barcode scanners' lines ([`scanner`]).
 //!
 //! Does not own: the queue, ticket numbers or the store. Drivers never touch the store and
 //! never decide whether a ticket is issued; they report what the device says and the daemon
@@ -14,6 +15,7 @@
 pub mod error;
 pub mod escpos;
 pub mod modbus;
+pub mod scanner;
 pub mod transport;
 
 pub use error::{LinkError, PrintError};

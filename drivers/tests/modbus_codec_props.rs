@@ -153,3 +153,26 @@ proptest! {
         let _ = decode_line(&bytes);
     }
 }
+
+proptest! {
+    /// The scanner's line decoder over arbitrary bytes in arbitrary chunks: never panics, never
+    /// holds more than its maximum, every code it gives is printable ASCII within the limit, and
+    /// a good line after any garbage still comes through.
+    #[test]
+    fn scanner_lines_survive_any_bytes(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+        cut in 1usize..40,
+        max in 2usize..80,
+    ) {
+        use hallq_drivers::scanner::LineDecoder;
+        let mut d = LineDecoder::new(max);
+        for chunk in bytes.chunks(cut) {
+            for code in d.push(chunk).into_iter().flatten() {
+                prop_assert!(!code.is_empty() && code.len() <= max);
+                prop_assert!(code.bytes().all(|b| (0x20..0x7f).contains(&b)));
+            }
+        }
+        let after = d.push(b"\nR1\n");
+        prop_assert_eq!(after.last(), Some(&Ok("R1".to_string())));
+    }
+}

@@ -159,4 +159,17 @@ fn print_handoffs(h: &HandoffsView) {
             h.id, h.case_no, h.title, h.recipient, h.phone
         );
     }
+    if !h.pending.is_empty() {
+        println!("scanned, waiting to be recorded: {}", h.pending.len());
+        for p in &h.pending {
+            println!(
+                "  {} at window {} since {}",
+                p.case_no,
+                p.window,
+                jiff::tz::TimeZone::system()
+                    .to_datetime(p.scanned_at)
+                    .strftime("%H:%M")
+            );
+        }
+    }
 }

@@ -152,6 +152,10 @@ pub enum Command {
     #[command(skip)]
     #[serde(skip)]
     CallHeld { window: u32, seq: Option<u32> },
+    /// A scanner at the pickup window read a case number: its handoff waits for the clerk.
+    #[command(skip)]
+    #[serde(skip)]
+    ScanCase { window: u32, case_no: String },
     /// A ticket that could not be printed after its number was committed.
     #[command(skip)]
     #[serde(skip)]
@@ -395,6 +399,7 @@ impl Command {
             Command::Evaluate { .. } => "evaluate",
             Command::Handoff(_) => "handoff",
             Command::CallHeld { .. } => "call_held",
+            Command::ScanCase { .. } => "scan_case",
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",
             Command::Tick => "tick",

@@ -2,6 +2,8 @@
 //! an entry must pass: phone and ID formats (GB 11643 checksum), tracking numbers per carrier.
 //!
 //! Pure validation and the record type; the engine decides duplicates, the store keeps rows.
+//! A case number scanned at the pickup window opens a [`PendingHandoff`] that the clerk's
+//! `handoff pickup|mail` completes (`docs/handoffs.md`).
 
 use std::fmt;
 
@@ -10,6 +12,25 @@ use serde::{Deserialize, Serialize};
 
 use super::outcome::{HandoffHow, HandoffView};
 use crate::privacy::{Address, PersonName, Phone};
+
+/// A case number scanned at the pickup window, waiting for the clerk to record who received
+/// the document (`handoff pickup|mail --case ...`). Unfinished ones are dropped at rollover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingHandoff {
+    pub case_no: String,
+    pub window: u32,
+    pub scanned_at: Timestamp,
+    pub business_day: jiff::civil::Date,
+}
+
+/// What a change does to the pending handoffs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingChange {
+    /// A case number was scanned.
+    Open(PendingHandoff),
+    /// Its handoff was recorded.
+    Done(String),
+}
 
 /// How the recipient proved who they are at pickup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

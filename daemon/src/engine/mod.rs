@@ -79,6 +79,8 @@ pub struct Change {
     pub reservations: Vec<Reservation>,
     pub calls: Vec<CallRecord>,
     pub handoffs: Vec<handoff::Handoff>,
+    /// Case numbers scanned at the pickup window, opened or completed.
+    pub pending: Vec<handoff::PendingChange>,
     /// A new business day (rollover).
     pub day: Option<Date>,
     pub next_order: Option<i64>,
@@ -96,6 +98,7 @@ impl Change {
             || !self.windows.is_empty()
             || !self.reservations.is_empty()
             || !self.handoffs.is_empty()
+            || !self.pending.is_empty()
             || self.day.is_some()
     }
 }
@@ -116,6 +119,8 @@ pub struct HallState {
     pub tidal: BTreeMap<String, TidalWatch>,
     /// Case numbers already handed over (recent ones), with the day and method, for duplicates.
     pub handed_over: BTreeMap<String, (Date, &'static str)>,
+    /// Case numbers scanned at the pickup window today whose handoff is not recorded yet.
+    pub pending_handoffs: BTreeMap<String, handoff::PendingHandoff>,
 }
 
 impl HallState {
@@ -130,6 +135,7 @@ impl HallState {
             ewma: BTreeMap::new(),
             tidal: BTreeMap::new(),
             handed_over: BTreeMap::new(),
+            pending_handoffs: BTreeMap::new(),
         }
     }
 
@@ -262,6 +268,7 @@ impl Engine {
             s.reservations.retain(|(date, _), _| *date >= day);
             s.ewma.clear();
             s.tidal.clear();
+            s.pending_handoffs.retain(|_, p| p.business_day >= day);
         }
         for w in &change.windows {
             s.windows.insert(w.number, w.clone());
@@ -277,6 +284,16 @@ impl Engine {
         }
         for (service, watch) in &change.tidal {
             s.tidal.insert(service.clone(), watch.clone());
+        }
+        for p in &change.pending {
+            match p {
+                handoff::PendingChange::Open(p) => {
+                    s.pending_handoffs.insert(p.case_no.clone(), p.clone());
+                }
+                handoff::PendingChange::Done(case_no) => {
+                    s.pending_handoffs.remove(case_no);
+                }
+            }
         }
         for h in &change.handoffs {
             let day = day::business_day(

@@ -26,6 +26,8 @@ pub enum Outcome {
     Window(WindowChanged),
     Evaluated(Evaluated),
     HandedOver(HandoffView),
+    /// A case number scanned at the pickup window, its handoff waiting for the clerk.
+    Scanned(super::handoff::PendingHandoff),
     DayStarted(DayStarted),
     Advised(Advised),
     /// A tick that found nothing to say.
@@ -300,6 +302,10 @@ impl Outcome {
                     h.id, h.case_no, h.recipient, h.phone
                 )
             }
+            Outcome::Scanned(p) => format!(
+                "case {} scanned at window {}: record its handoff with `handoff pickup --case {}` (or `handoff mail`)",
+                p.case_no, p.window, p.case_no
+            ),
             Outcome::DayStarted(d) => format!(
                 "business day {} started; {} tickets of {} expired",
                 d.to, d.expired, d.from
@@ -332,6 +338,7 @@ impl Outcome {
             Outcome::Window(w) => Some(w.window),
             Outcome::Evaluated(e) => Some(e.window),
             Outcome::HandedOver(h) => h.window,
+            Outcome::Scanned(p) => Some(p.window),
             _ => None,
         }
     }

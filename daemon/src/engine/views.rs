@@ -123,6 +123,10 @@ pub struct ReservationView {
 pub struct HandoffsView {
     pub day: Date,
     pub handoffs: Vec<super::outcome::HandoffView>,
+    /// Case numbers scanned at the pickup window that day whose handoff is not recorded yet
+    /// (today only: unfinished ones are dropped at rollover).
+    #[serde(default)]
+    pub pending: Vec<super::handoff::PendingHandoff>,
 }
 
 impl Engine {

@@ -175,7 +175,14 @@ pub async fn run(
         feeds: feeds.clone(),
     });
     let inputs = Inputs::new(config.clone(), (*services).clone());
-    devices.start_inputs(&config, &inputs, &health, &mut checks, &device_stop)?;
+    devices.start_inputs(
+        &config,
+        &inputs,
+        &services,
+        &health,
+        &mut checks,
+        &device_stop,
+    )?;
 
     let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));

@@ -59,9 +59,11 @@ pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, H
         }
         Query::Handoffs { day } => {
             let day = day.unwrap_or(engine.state().business_day);
+            let pending = engine.state().pending_handoffs.values();
             Answer::Handoffs(HandoffsView {
                 day,
                 handoffs: store.handoffs_on(day)?.iter().map(|h| h.view()).collect(),
+                pending: pending.filter(|p| p.business_day == day).cloned().collect(),
             })
         }
     })

@@ -107,6 +107,29 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
             .insert(case_no, (parse("handoffs.business_day", &on)?, method));
     }
 
+    let mut stmt = conn.prepare(
+        "SELECT case_no, window, scanned_at, business_day FROM pending_handoffs
+         WHERE business_day >= ?1",
+    )?;
+    let rows = stmt.query_map([day.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (case_no, window, at, on) = row?;
+        let pending = crate::engine::handoff::PendingHandoff {
+            case_no: case_no.clone(),
+            window,
+            scanned_at: parse("pending_handoffs.scanned_at", &at)?,
+            business_day: parse("pending_handoffs.business_day", &on)?,
+        };
+        state.pending_handoffs.insert(case_no, pending);
+    }
+
     for r in reservations_where(store, "date >= ?1", &day.to_string())? {
         state.reservations.insert((r.date, r.code.clone()), r);
     }

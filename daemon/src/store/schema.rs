@@ -120,6 +120,16 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 4: case numbers scanned at the pickup window whose handoff the clerk has not recorded
+    // yet (a day's unfinished ones are deleted at rollover).
+    r#"
+    CREATE TABLE pending_handoffs (
+        case_no TEXT PRIMARY KEY,
+        window INTEGER NOT NULL,
+        scanned_at TEXT NOT NULL,
+        business_day TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

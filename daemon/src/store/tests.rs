@@ -263,3 +263,91 @@ fn a_case_handed_over_long_ago_is_still_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn a_scanned_case_waits_across_a_restart_until_recorded_or_the_day_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[hall]
+id = "test-hall"
+name = "测试大厅"
+
+[[services]]
+code = "A"
+name = "综合受理"
+minutes = 8
+
+[[windows]]
+number = 6
+serves = [["A"]]
+kind = "pickup"
+"#;
+    let config = Arc::new(crate::config::parse(text, Path::new("t.toml")).unwrap());
+    let now = at("2026-11-26T01:00:00Z");
+    let open = || {
+        let mut store = Store::open(&dir.path().join("hallq.db")).unwrap();
+        store
+            .init_hall("test-hall", jiff::civil::date(2026, 11, 26))
+            .unwrap();
+        let engine = Engine::new(config.clone(), load_state(&store).unwrap());
+        let clock = Arc::new(crate::runtime::clock::ManualClock::new(now));
+        crate::runtime::hall::Hall::new(engine, store, clock).unwrap()
+    };
+    let scan = |case: &str| {
+        by_cli(Command::ScanCase {
+            window: 6,
+            case_no: case.into(),
+        })
+    };
+    let mut hall = open();
+    let scanned = hall.execute(&scan("ZW-7"), now).unwrap();
+    assert_eq!(scanned[0].outcome.window(), Some(6));
+    let again = hall.execute(&scan("ZW-7"), now).unwrap_err();
+    assert!(
+        again.to_string().contains("already scanned at window 6"),
+        "{again}"
+    );
+    drop(hall);
+
+    let mut hall = open();
+    assert!(hall.engine().state().pending_handoffs.contains_key("ZW-7"));
+    let record = by_cli(Command::Handoff(crate::command::Handoff::Pickup(
+        crate::command::Pickup {
+            case: crate::command::HandoffCase {
+                case_no: "ZW-7".into(),
+                title: "证书".into(),
+                recipient: crate::privacy::PersonName::new("王小明"),
+                phone: crate::privacy::Phone::new("13912345678"),
+                window: None,
+            },
+            id_last4: None,
+            id_number: None,
+        },
+    )));
+    let done = hall.execute(&record, now).unwrap();
+    assert_eq!(done[0].outcome.window(), Some(6), "the scanned window");
+    let twice = hall.execute(&scan("ZW-7"), now).unwrap_err();
+    assert!(twice.to_string().contains("already handed over"), "{twice}");
+    hall.execute(&scan("ZW-8"), now).unwrap();
+    drop(hall);
+
+    let mut hall = open();
+    let pending: Vec<_> = hall
+        .engine()
+        .state()
+        .pending_handoffs
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(pending, ["ZW-8"]);
+    let tomorrow = at("2026-11-27T01:00:00Z");
+    hall.execute(&by_cli(Command::Tick), tomorrow).unwrap();
+    assert!(hall.engine().state().pending_handoffs.is_empty());
+    drop(hall);
+    let rows: i64 = Store::open(&dir.path().join("hallq.db"))
+        .unwrap()
+        .conn()
+        .query_row("SELECT count(*) FROM pending_handoffs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "dropped from the store at rollover too");
+}

@@ -52,6 +52,10 @@ impl Store {
                 "UPDATE hall SET business_day = ?1 WHERE id = 1",
                 params![day.to_string()],
             )?;
+            tx.execute(
+                "DELETE FROM pending_handoffs WHERE business_day < ?1",
+                params![day.to_string()],
+            )?;
         }
         for t in &change.tickets {
             upsert_ticket(&tx, t)?;
@@ -79,6 +83,9 @@ impl Store {
                 }
                 other => other,
             })?;
+        }
+        for p in &change.pending {
+            write_pending(&tx, p)?;
         }
         if let Some(mark) = mark {
             let at = change
@@ -164,6 +171,30 @@ fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<(), StoreError> {
             t.void_cause,
         ],
     )?;
+    Ok(())
+}
+
+fn write_pending(
+    tx: &Transaction<'_>,
+    p: &crate::engine::handoff::PendingChange,
+) -> Result<(), StoreError> {
+    use crate::engine::handoff::PendingChange;
+    match p {
+        PendingChange::Open(p) => tx.execute(
+            "INSERT INTO pending_handoffs (case_no, window, scanned_at, business_day)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                p.case_no,
+                p.window,
+                p.scanned_at.to_string(),
+                p.business_day.to_string()
+            ],
+        )?,
+        PendingChange::Done(case_no) => tx.execute(
+            "DELETE FROM pending_handoffs WHERE case_no = ?1",
+            params![case_no],
+        )?,
+    };
     Ok(())
 }
 

@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-pub use stats::{DeviceStats, GarbageCounts};
+pub use stats::{Burst, DeviceStats, GarbageCounts};
 
 use super::error::ModbusError;
 use super::keys::{already_applied, AppliedMark, KeyEvent};

@@ -65,6 +65,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
         } => issue::reserve(e, service, *date, slot.0, name, phone, now),
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
+        Command::ScanCase { window, case_no } => handoffs::scan_case(e, *window, case_no, now),
         Command::Rollover => time::rollover(e, now),
         Command::Tick => Ok(time::tick(e, now)),
     }

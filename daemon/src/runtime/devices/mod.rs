@@ -10,6 +10,7 @@ pub mod bus;
 pub mod displays;
 pub mod keys;
 pub mod printers;
+pub mod scanners;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::inputs::Inputs;
+use super::services::Services;
 use super::snapshot::{DeviceHealthTable, Feeds};
 use super::watchdog::Check;
 use crate::config::{Config, DeviceKind};
@@ -60,16 +62,19 @@ impl Devices {
     }
 
     /// Connect the key devices (call pads, evaluators, kiosk keys on the buses and in sim
-    /// folders) to the inputs core, adding their liveness checks.
+    /// folders) to the inputs core and the scanners to the services, adding their liveness
+    /// checks.
     pub fn start_inputs(
         &mut self,
         config: &Arc<Config>,
         inputs: &Inputs,
+        services: &Services,
         health: &DeviceHealthTable,
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Result<(), DeviceError> {
-        keys::start(config, inputs, &mut self.buses, health, checks, shutdown)
+        keys::start(config, inputs, &mut self.buses, health, checks, shutdown)?;
+        scanners::start(config, services, health, checks, shutdown)
     }
 
     /// Let device queues drain, at most `within`.

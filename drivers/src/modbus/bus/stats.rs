@@ -2,7 +2,7 @@
 //! garbage — and the "once per burst" rule for logging garbage.
 //!
 //! Owns: [`DeviceStats`] and [`GarbageCounts`] (published on a watch channel per device for
-//! `hallq status`), and [`Burst`], which says when a garbage line goes to the journal: the
+//! `hallq status`), and [`Burst`] (public: the daemon's scanners log garbage by the same rule), which says when a garbage line goes to the journal: the
 //! first of a burst at once, then a summary when the device has been clean for a while.
 //!
 //! Does not own: the journal lines themselves (the task logs them) or health.
@@ -95,16 +95,16 @@ pub struct DeviceStats {
 }
 
 /// Garbage is logged once per burst: a burst starts with the first piece of garbage and ends
-/// when the device has been clean for `quiet`.
+/// when the device has been clean for `quiet`. (The daemon's scanners use it too.)
 #[derive(Debug)]
-pub(crate) struct Burst {
+pub struct Burst {
     quiet: Duration,
     last: Option<Instant>,
     count: u64,
 }
 
 impl Burst {
-    pub(crate) fn new(quiet: Duration) -> Burst {
+    pub fn new(quiet: Duration) -> Burst {
         Burst {
             quiet,
             last: None,
@@ -113,7 +113,7 @@ impl Burst {
     }
 
     /// Notes garbage at `now`; whether it starts a burst (and should be logged).
-    pub(crate) fn note(&mut self, now: Instant) -> bool {
+    pub fn note(&mut self, now: Instant) -> bool {
         let starts = self.last.is_none();
         self.last = Some(now);
         self.count += 1;
@@ -121,7 +121,7 @@ impl Burst {
     }
 
     /// The burst's size when it is over at `now` (then logged as a summary), else `None`.
-    pub(crate) fn end(&mut self, now: Instant) -> Option<u64> {
+    pub fn end(&mut self, now: Instant) -> Option<u64> {
         let last = self.last?;
         if now < last + self.quiet {
             return None;
@@ -131,7 +131,7 @@ impl Burst {
     }
 
     /// When the current burst ends if nothing else comes.
-    pub(crate) fn due(&self) -> Option<Instant> {
+    pub fn due(&self) -> Option<Instant> {
         self.last.map(|t| t + self.quiet)
     }
 }
