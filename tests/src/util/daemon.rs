@@ -267,6 +267,24 @@ impl Daemon {
         rows.map(Result::unwrap).collect()
     }
 
+    /// The event log as `(kind, origin, body)`, oldest first (read-only beside the daemon).
+    pub fn events(&self) -> Vec<(String, Option<String>, Value)> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(self.store_path(), flags).expect("store");
+        let mut stmt = db
+            .prepare("SELECT kind, origin, body FROM events ORDER BY seq")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                let body: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, body))
+            })
+            .unwrap();
+        rows.map(Result::unwrap)
+            .map(|(kind, origin, body)| (kind, origin, serde_json::from_str(&body).unwrap()))
+            .collect()
+    }
+
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
     }

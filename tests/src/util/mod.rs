@@ -2,6 +2,7 @@
 
 mod daemon;
 pub mod emupos;
+pub mod frames;
 mod hall;
 pub mod modbus_sim;
 

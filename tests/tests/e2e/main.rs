@@ -4,6 +4,7 @@ mod cli_contract;
 mod concurrency;
 mod displays;
 mod input;
+mod keys;
 mod operations;
 mod printers;
 mod restart;
