@@ -18,13 +18,13 @@ use hallq_drivers::HealthState;
 
 use crate::command::{Query, Request};
 use crate::config::{Config, Device, Transport};
-use crate::runtime::snapshot::HallSnapshot;
+use crate::runtime::disk::{free_bytes, human_bytes};
+use crate::runtime::queries::StatusView;
 use crate::store::Store;
 
 /// How long a network probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Free space below which the store is at risk.
-const DISK_FAIL_BYTES: u64 = 100 * 1024 * 1024;
+/// Free space below which a warning is given (or five times `[store] min_free_mb`, if more).
 const DISK_WARN_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,7 +112,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             format!(
                 "serving at {}; business day {}",
                 config.socket_path().display(),
-                status.hall.business_day
+                status.snapshot.hall.business_day
             ),
         ),
         None => problem(
@@ -123,7 +123,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ),
     });
     for device in &config.devices {
-        out.push(device_check(device, daemon.as_ref()));
+        out.push(device_check(device, daemon.as_ref().map(|s| &s.snapshot)));
     }
     if let Some(mqtt) = &config.mqtt {
         out.push(tcp_probe(
@@ -133,6 +133,11 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ));
     }
     if let Some(upstream) = &config.upstream {
+        out.push(sync_check(
+            upstream,
+            daemon.as_ref().and_then(|s| s.sync.as_ref()),
+            &config.store_path(),
+        ));
         out.push(match url_authority(&upstream.url) {
             Some(addr) => tcp_probe(
                 "upstream",
@@ -149,6 +154,60 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
     }
     out.push(clock(last_event, &config.hall.timezone));
     out
+}
+
+/// The sync's backlog and credential, from the daemon's report or else the store itself.
+fn sync_check(
+    upstream: &crate::config::Upstream,
+    report: Option<&crate::sync::SyncReport>,
+    store_path: &Path,
+) -> Finding {
+    use crate::sync::report::human_age;
+    let limit = i64::from(upstream.warn_backlog_minutes) * 60;
+    if let Some(r) = report {
+        if r.credential_problem {
+            let cause = r.last_error.as_ref().map_or("", |e| e.cause.as_str());
+            return problem(
+                Verdict::Fail,
+                "sync",
+                format!("credential problem: {cause}"),
+                "check [upstream] token_file (readable by hallq, the token the platform issued)",
+            );
+        }
+    }
+    let backlog = match report {
+        Some(r) => Some((r.waiting, r.oldest_waiting_age_seconds, r.acked_through)),
+        None => Store::open_read_only(store_path).ok().and_then(|s| {
+            let (acked, _) = s.acked_through().ok()?;
+            let b = s.backlog(acked).ok()?;
+            let age = b
+                .oldest_at
+                .map(|t| jiff::Timestamp::now().as_second() - t.as_second());
+            Some((b.waiting, age, acked))
+        }),
+    };
+    let Some((waiting, age, acked)) = backlog else {
+        return ok("sync", "no events recorded yet");
+    };
+    let failing = report
+        .and_then(|r| r.last_error.as_ref())
+        .map(|e| format!("; last error: {}", e.cause))
+        .unwrap_or_default();
+    let detail = format!(
+        "acknowledged through event {acked}; {waiting} waiting{}{failing}",
+        age.map(|a| format!(", oldest {} old", human_age(a)))
+            .unwrap_or_default()
+    );
+    if age.is_some_and(|a| a > limit) {
+        problem(
+            Verdict::Warn,
+            "sync",
+            detail,
+            "the platform has not taken events for longer than [upstream] warn_backlog_minutes: `hallq sync status`, `journalctl -u hallq -g upstream`",
+        )
+    } else {
+        ok("sync", detail)
+    }
 }
 
 fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
@@ -201,22 +260,6 @@ fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
     }
 }
 
-/// Free bytes on the file system holding `dir`.
-fn free_bytes(dir: &Path) -> std::io::Result<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::other("path contains a NUL byte"))?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // The field types differ by platform (u32 on some 32-bit targets).
-    #[allow(clippy::useless_conversion)]
-    let (avail, frsize) = (u64::from(st.f_bavail), u64::from(st.f_frsize));
-    Ok(avail * frsize)
-}
-
 fn disk(config: &Config) -> Finding {
     let dir = &config.hall.data_dir;
     // Before the first start the folder may not exist yet: measure where it will be created.
@@ -224,17 +267,18 @@ fn disk(config: &Config) -> Finding {
         .ancestors()
         .find(|p| p.exists())
         .unwrap_or(Path::new("/"));
+    let fail_below = u64::from(config.store.min_free_mb) * 1024 * 1024;
     match free_bytes(probe) {
         Ok(free) => {
             let detail = format!("{} free at {}", human_bytes(free), dir.display());
-            if free < DISK_FAIL_BYTES {
+            if free < fail_below {
                 problem(
                     Verdict::Fail,
                     "disk",
                     detail,
-                    "free space now: the store cannot record tickets on a full disk",
+                    "free space now: below [store] min_free_mb hallq refuses to issue tickets",
                 )
-            } else if free < DISK_WARN_BYTES {
+            } else if free < DISK_WARN_BYTES.max(fail_below.saturating_mul(5)) {
                 problem(
                     Verdict::Warn,
                     "disk",
@@ -254,16 +298,7 @@ fn disk(config: &Config) -> Finding {
     }
 }
 
-fn human_bytes(b: u64) -> String {
-    const GIB: u64 = 1024 * 1024 * 1024;
-    if b >= GIB {
-        format!("{:.1} GiB", b as f64 / GIB as f64)
-    } else {
-        format!("{} MiB", b / (1024 * 1024))
-    }
-}
-
-fn daemon_status(config: &Config) -> Option<HallSnapshot> {
+fn daemon_status(config: &Config) -> Option<StatusView> {
     let request = Request::Query(Query::Status);
     let response = crate::cli::request(&config.socket_path(), &request).ok()?;
     if !response.ok {
@@ -272,7 +307,10 @@ fn daemon_status(config: &Config) -> Option<HallSnapshot> {
     serde_json::from_value(Value::Object(response.data)).ok()
 }
 
-fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
+fn device_check(
+    device: &Device,
+    daemon: Option<&crate::runtime::snapshot::HallSnapshot>,
+) -> Finding {
     let name = format!("device {}", device.id);
     let reach = reachable(device);
     if reach.result != Verdict::Ok {

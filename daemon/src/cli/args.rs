@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::command::{Command, HandoffCli, Query, Request};
+use crate::command::{Command, HandoffCli, Query, Request, ReservationCli, SyncCli};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +45,16 @@ pub enum Sub {
         #[command(subcommand)]
         what: HandoffCli,
     },
+    /// One reservation: cancel it.
+    Reservation {
+        #[command(subcommand)]
+        what: ReservationCli,
+    },
+    /// Upstream sync with the county platform.
+    Sync {
+        #[command(subcommand)]
+        what: SyncCli,
+    },
 }
 
 impl Sub {
@@ -55,6 +65,8 @@ impl Sub {
             Sub::Query(q) => Some(Request::Query(q.clone())),
             Sub::Command(c) => Some(Request::Command(c.clone())),
             Sub::Handoff { what } => Some(what.request()),
+            Sub::Reservation { what } => Some(what.request()),
+            Sub::Sync { what } => Some(what.request()),
         }
     }
 }
@@ -115,6 +127,16 @@ mod tests {
                 "9",
             ],
             &["handoff", "list", "--day", "2026-11-26"],
+            &[
+                "issue",
+                "A",
+                "--reservation",
+                "482913",
+                "--phone-last4",
+                "1234",
+            ],
+            &["reservation", "cancel", "482913", "--reason", "本人取消"],
+            &["sync", "status"],
         ];
         for args in cases {
             let request = parse(args).unwrap().unwrap();

@@ -45,6 +45,11 @@ pub enum Command {
         /// Mobile or landline number (shown masked).
         #[arg(long)]
         phone: Phone,
+        /// The reservation code, drawn by the hall (6 random digits) before the engine sees
+        /// the command; clients cannot choose it.
+        #[arg(skip)]
+        #[serde(skip)]
+        code: Option<String>,
     },
     /// Issue a ticket.
     Issue {
@@ -58,6 +63,10 @@ pub enum Command {
         #[arg(long)]
         #[serde(default)]
         reservation: Option<String>,
+        /// With --reservation: the last four digits of the phone it was booked with.
+        #[arg(long = "phone-last4", requires = "reservation")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone_last4: Option<String>,
         /// The kiosk issuing it (default: the first kiosk with a printer).
         #[arg(long)]
         #[serde(default)]
@@ -147,6 +156,21 @@ pub enum Command {
     /// Record a document handed over or posted (出件). The CLI spells it `handoff pickup|mail`.
     #[command(skip)]
     Handoff(Handoff),
+    /// Cancel a reservation before check-in. The CLI spells it `reservation cancel CODE`.
+    #[command(skip)]
+    CancelReservation {
+        code: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The upstream's reservations of one date, as pulled by the sync task: new ones are added,
+    /// changed ones updated, and those no longer listed cancelled (unless checked in).
+    #[command(skip)]
+    #[serde(skip)]
+    SyncReservations {
+        date: Date,
+        reservations: Vec<UpstreamReservation>,
+    },
     /// A ticket that could not be printed after its number was committed.
     #[command(skip)]
     #[serde(skip)]
@@ -186,6 +210,21 @@ pub enum Query {
         #[serde(default, with = "args::wire_date")]
         day: Option<Date>,
     },
+    /// Upstream sync: acknowledged, waiting, last success and error, next attempt. The CLI
+    /// spells it `sync status`.
+    #[command(skip)]
+    SyncStatus,
+}
+
+/// One reservation as the upstream lists it (DESIGN §7), already checked for shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamReservation {
+    pub code: String,
+    pub service: String,
+    pub slot: jiff::Timestamp,
+    pub name: PersonName,
+    /// The platform may not know it; check-in then needs the code alone.
+    pub phone: Option<Phone>,
 }
 
 /// A document handed over at the pickup window or sent by post; on the wire `method` says which.
@@ -281,6 +320,44 @@ impl IssueClass {
     }
 }
 
+/// The CLI's `reservation` group.
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum ReservationCli {
+    /// Cancel a reservation that has not checked in (recorded with who did it and why).
+    Cancel {
+        /// The reservation code.
+        code: String,
+        /// Why, for the record (e.g. 本人电话取消).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+impl ReservationCli {
+    pub fn request(&self) -> Request {
+        match self.clone() {
+            ReservationCli::Cancel { code, reason } => {
+                Request::Command(Command::CancelReservation { code, reason })
+            }
+        }
+    }
+}
+
+/// The CLI's `sync` group.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum SyncCli {
+    /// Upstream sync: acknowledged, waiting, last success and error, next attempt.
+    Status,
+}
+
+impl SyncCli {
+    pub fn request(&self) -> Request {
+        match self {
+            SyncCli::Status => Request::Query(Query::SyncStatus),
+        }
+    }
+}
+
 /// The CLI's `handoff` group: record one, or list a day's.
 #[derive(Debug, Clone, PartialEq, Subcommand)]
 pub enum HandoffCli {
@@ -315,7 +392,7 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 4] = ["status", "queue", "reservations", "handoffs"];
+const QUERIES: [&str; 5] = ["status", "queue", "reservations", "handoffs", "sync_status"];
 
 impl Request {
     /// Parse one request line; the error says what was wrong with it without repeating values
@@ -362,6 +439,7 @@ impl Query {
             Query::Queue => "queue",
             Query::Reservations { .. } => "reservations",
             Query::Handoffs { .. } => "handoffs",
+            Query::SyncStatus => "sync_status",
         }
     }
 }
@@ -389,6 +467,8 @@ impl Command {
             Command::Logout { .. } => "logout",
             Command::Evaluate { .. } => "evaluate",
             Command::Handoff(_) => "handoff",
+            Command::CancelReservation { .. } => "cancel_reservation",
+            Command::SyncReservations { .. } => "sync_reservations",
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",
             Command::Tick => "tick",
@@ -419,7 +499,19 @@ impl Command {
             service: service.to_string(),
             green,
             reservation,
+            phone_last4: None,
             kiosk,
+        }
+    }
+
+    /// `issue SERVICE --reservation CODE --phone-last4 NNNN`: a reservation's check-in.
+    pub fn check_in(service: &str, code: &str, phone_last4: Option<&str>) -> Command {
+        Command::Issue {
+            service: service.to_string(),
+            green: false,
+            reservation: Some(code.to_string()),
+            phone_last4: phone_last4.map(str::to_string),
+            kiosk: None,
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum Origin {
     Device(String),
     /// The hall itself: its timer (rollover, tidal advice), or voiding an unprinted ticket.
     Hall,
+    /// The county platform: reservations pulled by the sync task.
+    Upstream,
 }
 
 impl fmt::Display for Origin {
@@ -28,6 +30,7 @@ impl fmt::Display for Origin {
             Origin::Socket { uid, pid: None } => write!(f, "socket uid={uid}"),
             Origin::Device(id) => write!(f, "device {id}"),
             Origin::Hall => f.write_str("hall"),
+            Origin::Upstream => f.write_str("upstream"),
         }
     }
 }

@@ -9,6 +9,7 @@ mod devices;
 mod error;
 mod raw;
 mod resolve;
+mod sync_keys;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub policy: Policy,
     pub tidal: Tidal,
     pub retention: Retention,
+    pub store: StoreLimits,
+    pub reservations: Reservations,
     /// Services in file order.
     pub services: Vec<Service>,
     /// Windows in file order.
@@ -161,6 +164,8 @@ pub struct Service {
     /// Service time assumed for estimates until measured.
     pub minutes: u32,
     pub daily_limit: Option<u32>,
+    /// Reservations per slot for this service; `None` takes `[reservations] slot_capacity`.
+    pub slot_capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -380,6 +385,52 @@ pub struct Upstream {
     pub batch: u32,
     pub interval_seconds: u32,
     pub backoff_cap_seconds: u32,
+    /// Reservations for today and tomorrow are pulled this often (and after start and rollover).
+    pub reservations_interval_seconds: u32,
+    /// One request may take this long (connect, send, answer) before it counts as failed.
+    pub timeout_seconds: u32,
+    /// `doctor` warns when the oldest unacknowledged event is older than this.
+    pub warn_backlog_minutes: u32,
+}
+
+/// `[store]`: limits that protect the store file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Below this much free space (MiB) on the store's file system, issuing refuses.
+    pub min_free_mb: u32,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits { min_free_mb: 200 }
+    }
+}
+
+/// `[reservations]`: how slots are cut and how many bookings each takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservations {
+    /// Slots start every this many minutes from midnight (a divisor of 1440).
+    pub slot_minutes: u32,
+    /// Bookings per slot and service, unless the service says otherwise; `None`: no limit.
+    pub slot_capacity: Option<u32>,
+}
+
+impl Default for Reservations {
+    fn default() -> Self {
+        Reservations {
+            slot_minutes: 30,
+            slot_capacity: None,
+        }
+    }
+}
+
+impl Config {
+    /// Bookings a slot of `service` takes, if limited.
+    pub fn slot_capacity(&self, service: &str) -> Option<u32> {
+        self.service(service)
+            .and_then(|s| s.slot_capacity)
+            .or(self.reservations.slot_capacity)
+    }
 }
 
 /// `[logging]`.

@@ -26,6 +26,10 @@ pub struct RawConfig {
     #[serde(default)]
     pub retention: RawRetention,
     #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub reservations: RawReservations,
+    #[serde(default)]
     pub services: Vec<Spanned<RawService>>,
     #[serde(default)]
     pub windows: Vec<Spanned<RawWindow>>,
@@ -88,6 +92,8 @@ pub struct RawService {
     pub name: Str,
     pub minutes: Int,
     pub daily_limit: Option<Int>,
+    /// Reservations per slot for this service (overrides `[reservations] slot_capacity`).
+    pub slot_capacity: Option<Int>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +175,24 @@ pub struct RawUpstream {
     pub batch: Option<Int>,
     pub interval_seconds: Option<Int>,
     pub backoff_cap_seconds: Option<Int>,
+    pub reservations_interval_seconds: Option<Int>,
+    pub timeout_seconds: Option<Int>,
+    pub warn_backlog_minutes: Option<Int>,
+}
+
+/// `[store]`: the store file's disk.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub min_free_mb: Option<Int>,
+}
+
+/// `[reservations]`: slots and their capacity.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReservations {
+    pub slot_minutes: Option<Int>,
+    pub slot_capacity: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -24,6 +24,7 @@ use super::{
     devices, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal, Upstream,
     Window, WindowKind,
 };
+use crate::config::sync_keys;
 
 /// Parse and check a config file's text. `path` names the file in errors, and its folder is
 /// where relative paths in the file are resolved from. Returns every error found.
@@ -87,6 +88,8 @@ impl Checker<'_> {
             policy: self.policy(&raw.policy),
             tidal: self.tidal(&raw.tidal),
             retention: self.retention(&raw.retention),
+            store: self.store_limits(&raw.store),
+            reservations: self.reservations(&raw.reservations),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
             hall,
@@ -240,11 +243,16 @@ impl Checker<'_> {
                 }
                 n
             });
+            let slot_capacity = s
+                .slot_capacity
+                .as_ref()
+                .map(|n| self.int(&key("slot_capacity"), n, 1, sync_keys::MAX_SLOT_CAPACITY));
             services.push(Service {
                 code: code.clone(),
                 name: s.name.get_ref().clone(),
                 minutes,
                 daily_limit,
+                slot_capacity,
             });
         }
         services
@@ -426,12 +434,17 @@ impl Checker<'_> {
                 (None, None) => {}
             }
         }
+        let (reservations_interval_seconds, timeout_seconds, warn_backlog_minutes) =
+            self.upstream_extra(u);
         Upstream {
             url: url.trim_end_matches('/').to_string(),
             token_file: self.path("upstream.token_file", &u.token_file),
             batch: self.int_or("upstream.batch", &u.batch, 500, 1, 5000),
             interval_seconds: interval,
             backoff_cap_seconds: cap,
+            reservations_interval_seconds,
+            timeout_seconds,
+            warn_backlog_minutes,
         }
     }
 

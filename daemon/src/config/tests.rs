@@ -501,7 +501,7 @@ fn unknown_keys_are_refused_with_their_path() {
     assert_eq!(
         e,
         "hall.toml:9:1: services[0].minuets: unknown key `minuets`, expected one of `code`, `name`, \
-         `minutes`, `daily_limit`"
+         `minutes`, `daily_limit`, `slot_capacity`"
     );
     let e = errors(&format!("{BASE}[polcy]\nrecall_limit = 2\n"));
     assert_eq!(e.len(), 1);

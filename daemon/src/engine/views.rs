@@ -89,6 +89,12 @@ pub struct WaitingTicket {
     pub estimated_wait_minutes: u32,
     pub issued_at: Timestamp,
     pub requeued: bool,
+    /// A reservation ticket's slot, `HH:MM` local.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    /// Checked in early: it is not called before its slot.
+    #[serde(default)]
+    pub waiting_for_slot: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +122,9 @@ pub struct ReservationView {
     pub source: ReservationSource,
     /// The ticket it checked in as.
     pub ticket: Option<String>,
+    /// Why it was cancelled, if it was.
+    #[serde(default)]
+    pub cancelled: Option<String>,
 }
 
 /// `handoff list`: one day's handoffs, personal data masked.
@@ -179,8 +188,10 @@ impl Engine {
         }
     }
 
-    /// Waiting tickets per service in calling-estimate order, and held tickets.
-    pub fn queue_view(&self) -> QueueView {
+    /// Waiting tickets per service in calling-estimate order, and held tickets, at `now`
+    /// (reservation tickets checked in before their slot say so).
+    pub fn queue_view(&self, now: Timestamp) -> QueueView {
+        let tz = &self.config().hall.timezone;
         let services = self
             .config()
             .services
@@ -205,6 +216,9 @@ impl Engine {
                             estimated_wait_minutes: wait,
                             issued_at: t.issued_at,
                             requeued: t.requeued,
+                            slot: t.slot.map(|s| super::day::local_hhmm(s, tz)),
+                            waiting_for_slot: t.class == TicketClass::Reservation
+                                && t.slot.is_some_and(|s| s > now),
                         })
                         .collect(),
                 }
@@ -253,6 +267,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|id| self.state().tickets.get(id))
                 .map(|t| t.number.clone()),
+            cancelled: r.cancelled.as_ref().map(|c| c.reason.clone()),
         }
     }
 }

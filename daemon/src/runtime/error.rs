@@ -27,6 +27,9 @@ pub enum HallError {
     /// restarted before acknowledging it): nothing was done again.
     #[error("key event {seq} of {device} was already applied")]
     AlreadyApplied { device: String, seq: u16 },
+    /// The store's disk is nearly full: issuing refuses before it could fail mid-write.
+    #[error(transparent)]
+    DiskFull(#[from] super::disk::DiskFull),
 }
 
 impl HallError {
@@ -39,6 +42,7 @@ impl HallError {
             HallError::PrinterUnavailable { .. } => "printer_unavailable",
             HallError::PrintFailed { .. } => "print_failed",
             HallError::AlreadyApplied { .. } => "already_applied",
+            HallError::DiskFull(_) => "disk_full",
         }
     }
 }

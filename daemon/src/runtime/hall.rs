@@ -169,6 +169,11 @@ impl Hall {
             }
             self.housekeeping();
         }
+        let drawn = match self.draw_code(command) {
+            Ok(drawn) => drawn,
+            Err(e) => return (committed, Err(e)),
+        };
+        let command = drawn.as_ref().unwrap_or(command);
         let change = match self.engine.decide(command, now) {
             Ok(change) => change,
             // The lazy rollover above already did the work a timer rollover asked for.
@@ -194,6 +199,31 @@ impl Hall {
         }
     }
 
+    /// A reservation taken by the hall gets its code here: six random digits that no
+    /// reservation of any date has (the store knows past ones, the engine the rest).
+    fn draw_code(&self, command: &Command) -> Result<Option<Command>, HallError> {
+        let Command::Reserve { code: None, .. } = command else {
+            return Ok(None);
+        };
+        for _ in 0..100 {
+            let candidate = (100_000 + uuid::Uuid::new_v4().as_u128() % 900_000).to_string();
+            let in_memory = self
+                .engine
+                .state()
+                .reservations
+                .values()
+                .any(|r| r.code == candidate);
+            if !in_memory && !self.store.reservation_code_used(&candidate)? {
+                let mut drawn = command.clone();
+                if let Command::Reserve { code, .. } = &mut drawn {
+                    *code = Some(candidate);
+                }
+                return Ok(Some(drawn));
+            }
+        }
+        Err(Refusal::NotAllowed("no free reservation code could be drawn".into()).into())
+    }
+
     /// Record a key event that changed nothing (refused), so it is not applied later.
     pub fn consume(&mut self, mark: &InputMark) -> Result<(), HallError> {
         if !mark.is_new(self.marks.get(&mark.device).copied()) {
@@ -206,7 +236,7 @@ impl Hall {
     }
 
     fn query(&self, query: &Query) -> Result<Answer, HallError> {
-        queries::answer(&self.engine, &self.store, query)
+        queries::answer(&self.engine, &self.store, query, self.clock.now())
     }
 }
 

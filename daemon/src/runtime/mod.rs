@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod devices;
+pub mod disk;
 pub mod error;
 pub mod hall;
 pub mod issue;
@@ -29,6 +30,7 @@ use crate::config::Config;
 use crate::control::server;
 use crate::engine::{day, Engine};
 use crate::store::{self, Store, StoreError};
+use crate::sync::{SyncHandle, SyncReport};
 use clock::Clock;
 use devices::Devices;
 use hall::{Hall, HallHandle};
@@ -167,13 +169,23 @@ pub async fn run(
             async move { hall.alive(t).await }
         }),
     );
+    let tasks = tokio_util::task::TaskTracker::new();
+    let sync = crate::sync::start(
+        &config,
+        options.clock.clone(),
+        handle.clone(),
+        &feeds,
+        &tasks,
+        &shutdown,
+    )?;
+    let disk = disk::DiskGuard::new(config.hall.data_dir.clone(), config.store.min_free_mb);
     let services = Arc::new(Services {
         hall: handle.clone(),
-        issuing: IssuingService::new(handle.clone(), devices.printers.clone()),
+        issuing: IssuingService::new(handle.clone(), devices.printers.clone(), disk),
         feeds: feeds.clone(),
+        sync: sync.clone(),
     });
 
-    let tasks = tokio_util::task::TaskTracker::new();
     tasks.spawn(server::serve(listener, services.clone(), shutdown.clone()));
     tasks.spawn(timer(handle.clone(), options.tick, shutdown.clone()));
     if let Some(interval) = options.watchdog.or_else(Notifier::watchdog_interval) {
@@ -194,7 +206,7 @@ pub async fn run(
         shutdown.clone(),
     ));
 
-    let status = status_line(&feeds.snapshot.borrow());
+    let status = status_line(&feeds.snapshot.borrow(), &sync.cached());
     tracing::info!(
         hall = %config.hall.id,
         business_day = %business_day,
@@ -211,6 +223,7 @@ pub async fn run(
     }
     tasks.spawn(report_status(
         feeds.snapshot.clone(),
+        sync,
         notifier.clone(),
         shutdown.clone(),
     ));
@@ -231,23 +244,27 @@ pub async fn run(
     Ok(())
 }
 
-/// `serving; 12 waiting; printer kiosk-1-printer paper_near_end`
-fn status_line(snapshot: &HallSnapshot) -> String {
+/// `serving; 12 waiting; printer kiosk-1-printer paper_near_end; sync ok`
+fn status_line(snapshot: &HallSnapshot, sync: &SyncReport) -> String {
     let waiting: u32 = snapshot.hall.waiting.values().sum();
     let mut parts = vec!["serving".to_string(), format!("{waiting} waiting")];
     parts.extend(snapshot::problems(&snapshot.devices));
+    parts.push(sync.summary());
     parts.join("; ")
 }
 
-/// Keep systemd's STATUS= current: after queue changes and device health changes.
+/// Keep systemd's STATUS= current: after queue changes, device health changes and sync
+/// changes.
 async fn report_status(
     mut snapshot: watch::Receiver<HallSnapshot>,
+    mut sync: SyncHandle,
     notifier: Notifier,
     shutdown: CancellationToken,
 ) {
     let mut last = String::new();
+    let mut sync_alive = true;
     loop {
-        let line = status_line(&snapshot.borrow_and_update());
+        let line = status_line(&snapshot.borrow_and_update(), &sync.cached());
         if line != last {
             notifier.status(&line);
             last = line;
@@ -255,6 +272,7 @@ async fn report_status(
         tokio::select! {
             _ = shutdown.cancelled() => return,
             r = snapshot.changed() => if r.is_err() { return },
+            alive = sync.changed(), if sync_alive => sync_alive = alive,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What every front end asks: one place that turns a request with its origin into an answer.
 //!
 //! ```text
-//! status           -> the snapshot (no trip to the hall thread)
+//! status           -> the snapshot and the sync's report (no trip to the hall thread)
+//! sync status      -> the sync's report
 //! queue, ...       -> the hall thread's views
 //! issue            -> the issuing service (printer gate, commit, print, void)
 //! any other command -> the hall thread (decide, commit, publish)
@@ -12,12 +13,13 @@
 use super::error::HallError;
 use super::hall::{Envelope, HallHandle};
 use super::issue::IssuingService;
-use super::queries::Answer;
+use super::queries::{Answer, StatusView};
 use super::snapshot::Feeds;
 use crate::command::{Command, Origin, Query, Request};
 use crate::control::protocol::Response;
 use crate::control::server::Handler;
 use crate::engine::Outcome;
+use crate::sync::SyncHandle;
 
 /// The hall's services, cloneable for every front end.
 #[derive(Debug, Clone)]
@@ -25,6 +27,7 @@ pub struct Services {
     pub hall: HallHandle,
     pub issuing: IssuingService,
     pub feeds: Feeds,
+    pub sync: SyncHandle,
 }
 
 impl Services {
@@ -33,7 +36,11 @@ impl Services {
         match request {
             Request::Query(Query::Status) => {
                 let snapshot = self.feeds.snapshot.borrow().clone();
-                Ok(Answer::Status(Box::new(snapshot)))
+                let sync = Some(self.sync.report().await);
+                Ok(Answer::Status(Box::new(StatusView { snapshot, sync })))
+            }
+            Request::Query(Query::SyncStatus) => {
+                Ok(Answer::Sync(Box::new(self.sync.report().await)))
             }
             Request::Query(query) => self.hall.query(query).await,
             Request::Command(command) => {

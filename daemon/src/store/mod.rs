@@ -5,6 +5,7 @@
 //! its event row. It knows rows, not rules: what a change means is the engine's business.
 
 mod load;
+mod outbox;
 mod schema;
 mod write;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use load::load_state;
+pub use outbox::{Backlog, EventRow};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 /// Errors of the store. "The disk said no" and "the file is not ours" are distinct.

@@ -120,6 +120,26 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 4: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
+    // event seq it stored) is one row that never moves backwards; reservations can be cancelled
+    // (by an operator, or because they disappeared upstream), and codes are looked up across
+    // dates.
+    r#"
+    CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        acked_through INTEGER NOT NULL CHECK (acked_through >= 0),
+        acked_at TEXT
+    );
+    INSERT INTO sync_state (id, acked_through) VALUES (1, 0);
+    CREATE TRIGGER sync_ack_never_backwards BEFORE UPDATE OF acked_through ON sync_state
+    WHEN NEW.acked_through < OLD.acked_through
+    BEGIN
+        SELECT RAISE(ABORT, 'the upstream acknowledgement never moves backwards');
+    END;
+    ALTER TABLE reservations ADD COLUMN cancelled_at TEXT;
+    ALTER TABLE reservations ADD COLUMN cancel_reason TEXT;
+    CREATE INDEX reservations_code ON reservations (code);
+    "#,
 ];
 
 /// The schema version this build writes.

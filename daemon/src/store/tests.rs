@@ -113,6 +113,7 @@ fn personal_data_of_old_reservations_is_purged_everywhere() {
         slot: crate::command::args::Hhmm(jiff::civil::time(10, 0, 0, 0)),
         name: PersonName::new("王小明"),
         phone: Phone::new("13912345678"),
+        code: Some(format!("{}", date.day() as u32 * 1000 + 100_000)),
     };
     for date in [
         jiff::civil::date(2026, 11, 26),
@@ -262,4 +263,38 @@ fn a_case_handed_over_long_ago_is_still_refused_clearly() {
             .contains("case ZW-OLD was already handed over"),
         "{err}"
     );
+}
+
+#[test]
+fn the_hall_draws_random_unused_reservation_codes() {
+    use crate::privacy::{PersonName, Phone};
+    let dir = tempfile::tempdir().unwrap();
+    let now = at("2026-11-26T01:00:00Z");
+    let mut hall = hall_at(dir.path(), now);
+    let reserve = |code: Option<String>| {
+        by_cli(Command::Reserve {
+            service: "A".into(),
+            date: Some(jiff::civil::date(2026, 11, 27)),
+            slot: crate::command::args::Hhmm(jiff::civil::time(10, 0, 0, 0)),
+            name: PersonName::new("王小明"),
+            phone: Phone::new("13912345678"),
+            code,
+        })
+    };
+    let mut codes = Vec::new();
+    for _ in 0..20 {
+        let done = hall.execute(&reserve(None), now).unwrap();
+        codes.push(done[0].outcome.data()["code"].as_str().unwrap().to_string());
+    }
+    for c in &codes {
+        assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
+        assert!(hall.store().reservation_code_used(c).unwrap());
+    }
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), codes.len(), "{codes:?}");
+    // A code already in use (even on another date) is refused by the engine.
+    let taken = hall.execute(&reserve(Some(codes[0].clone())), now);
+    assert!(taken.unwrap_err().to_string().contains("already in use"));
 }

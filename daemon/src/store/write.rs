@@ -234,11 +234,13 @@ fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<(), StoreError
 
 fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO reservations (date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO reservations (date, code, service, slot, name, phone, source, created_at, ticket_id,
+            checked_in_at, cancelled_at, cancel_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (date, code) DO UPDATE SET service = excluded.service, slot = excluded.slot,
             name = excluded.name, phone = excluded.phone, ticket_id = excluded.ticket_id,
-            checked_in_at = excluded.checked_in_at",
+            checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at,
+            cancel_reason = excluded.cancel_reason",
         params![
             r.date.to_string(),
             r.code,
@@ -250,6 +252,8 @@ fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), Store
             r.created_at.to_string(),
             r.ticket,
             ts(r.checked_in_at),
+            ts(r.cancelled.as_ref().map(|c| c.at)),
+            r.cancelled.as_ref().map(|c| c.reason.as_str()),
         ],
     )?;
     Ok(())

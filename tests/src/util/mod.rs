@@ -4,6 +4,7 @@ mod daemon;
 pub mod emupos;
 mod hall;
 pub mod modbus_sim;
+pub mod upstream;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
 pub use hall::{HallSpec, WindowSpec};

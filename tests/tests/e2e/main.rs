@@ -7,3 +7,5 @@ mod input;
 mod operations;
 mod printers;
 mod restart;
+mod sync;
+mod sync_clock;

@@ -20,6 +20,7 @@ use crate::privacy::{PersonName, Phone};
 mod calling;
 mod handoffs;
 mod issue;
+mod reservations;
 mod time;
 mod windows;
 
@@ -29,11 +30,13 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             service,
             green,
             reservation,
+            phone_last4,
             kiosk,
         } => {
             let class = IssueClass::of(*green, reservation.as_deref())
                 .map_err(|e| Refusal::InvalidArgument(e.into()))?;
-            issue::issue(e, service, &class, kiosk.as_deref(), now)
+            let last4 = phone_last4.as_deref();
+            issue::issue(e, service, &class, kiosk.as_deref(), last4, now)
         }
         Command::Call {
             window,
@@ -61,7 +64,17 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             slot,
             name,
             phone,
-        } => issue::reserve(e, service, *date, slot.0, name, phone, now),
+            code,
+        } => {
+            let code = code.as_deref();
+            reservations::reserve(e, service, *date, slot.0, name, phone, code, now)
+        }
+        Command::CancelReservation { code, reason } => {
+            reservations::cancel(e, code, reason.as_deref(), now)
+        }
+        Command::SyncReservations { date, reservations } => {
+            reservations::sync(e, *date, reservations, now)
+        }
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
         Command::Rollover => time::rollover(e, now),

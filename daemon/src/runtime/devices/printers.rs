@@ -226,6 +226,7 @@ impl KioskPrinter {
                 TicketClass::Reservation => PrintedClass::Reservation,
                 TicketClass::Normal => PrintedClass::Normal,
             },
+            slot: issued.slot.clone(),
             ahead: issued.ahead,
             // Nobody ahead: no wait line rather than "about 0 minutes".
             wait_minutes: Some(issued.estimated_wait_minutes).filter(|_| issued.ahead > 0),
@@ -368,6 +369,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
             issued_at: at.parse().unwrap(),
             business_day: jiff::civil::date(2026, 11, 26),
             kiosk: Some("kiosk-1".into()),
+            slot: None,
             note: None,
             printed_at: None,
             printer: None,
@@ -390,6 +392,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
                 service_name: "综合受理".into(),
                 number: "A012".into(),
                 class: PrintedClass::Green,
+                slot: None,
                 ahead: 3,
                 wait_minutes: Some(24),
                 issued_at: "2026-11-26 09:41".into(),
