@@ -248,43 +248,67 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
     assert_eq!(up.violations(), Vec::<String>::new());
 }
 
-/// Median of issue round trips over the control socket, in microseconds.
-fn issue_median(socket: &mut Socket, n: usize) -> u128 {
-    let mut times: Vec<u128> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            assert!(socket.issue().is_some_and(|a| a["ok"] == true));
-            t.elapsed().as_micros()
-        })
-        .collect();
-    times.sort_unstable();
-    times[n / 2]
+fn median(mut v: Vec<u128>) -> f64 {
+    v.sort_unstable();
+    v[v.len() / 2] as f64
+}
+
+/// One issue round trip over the control socket, in microseconds.
+fn timed_issue(socket: &mut Socket) -> u128 {
+    let t = Instant::now();
+    assert!(socket.issue().is_some_and(|a| a["ok"] == true));
+    t.elapsed().as_micros()
 }
 
 #[test]
 fn a_hanging_upstream_does_not_slow_issuing() {
-    let up = TestUpstream::start(HALL, TOKEN, 100);
-    let mut d = hall(&up, 100, "");
-    d.start();
-    let mut socket = Socket::connect(&d);
-    issue_median(&mut socket, 20); // warm up
-    let (mut healthy, mut hanging) = (Vec::new(), Vec::new());
-    for _ in 0..4 {
-        up.set_mode(Mode::Healthy);
-        healthy.push(issue_median(&mut socket, 40));
-        up.set_mode(Mode::Always(Fault::Hang));
-        hanging.push(issue_median(&mut socket, 40));
+    // Two halls side by side, one syncing to a healthy platform and one to a platform that
+    // never answers; tickets are issued at both in turn, so the machine's own noise (other
+    // processes, the disk) falls on both alike and the ratio measures the sync alone.
+    let healthy_up = TestUpstream::start(HALL, TOKEN, 100);
+    let hanging_up = TestUpstream::start(HALL, TOKEN, 100);
+    hanging_up.set_mode(Mode::Always(Fault::Hang));
+    let mut healthy_hall = hall(&healthy_up, 100, "");
+    let mut hanging_hall = hall(&hanging_up, 100, "");
+    healthy_hall.start();
+    hanging_hall.start();
+    let mut a = Socket::connect(&healthy_hall);
+    let mut b = Socket::connect(&hanging_hall);
+    for _ in 0..50 {
+        timed_issue(&mut a);
+        timed_issue(&mut b);
     }
-    healthy.sort_unstable();
-    hanging.sort_unstable();
-    let (h, g) = (healthy[2] as f64, hanging[2] as f64);
+    wait_until("a hanging request", Duration::from_secs(10), || {
+        hanging_up.faults().get("Hang").copied().unwrap_or(0) > 0
+    });
+    let (mut healthy, mut hanging) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    let mut turn = false;
+    while start.elapsed() < Duration::from_secs(8) {
+        turn = !turn;
+        if turn {
+            healthy.push(timed_issue(&mut a));
+            hanging.push(timed_issue(&mut b));
+        } else {
+            hanging.push(timed_issue(&mut b));
+            healthy.push(timed_issue(&mut a));
+        }
+    }
+    let n = healthy.len();
+    let (h, g) = (median(healthy), median(hanging));
     eprintln!(
-        "issue median: healthy upstream {h} µs, hanging upstream {g} µs ({:.2}x)",
+        "issue median over {n} tickets each: healthy upstream {h} µs, hanging upstream {g} µs: {:.2}x",
         g / h
     );
     assert!(g <= 1.2 * h, "hanging {g} µs vs healthy {h} µs");
-    assert!(up.faults().get("Hang").copied().unwrap_or(0) > 0);
-    let status = d.ok(&["sync", "status"]);
+    assert!(
+        hanging_up.faults()["Hang"] >= 3,
+        "the platform hung throughout: {:?}",
+        hanging_up.faults()
+    );
+    assert!(healthy_up.valid_acks().len() >= 3, "the healthy hall shipped meanwhile");
+    let status = hanging_hall.ok(&["sync", "status"]);
+    assert_eq!(status["acked_through"], 0, "{status}");
     assert_eq!(status["last_error"]["kind"], "timeout", "{status}");
 }
 
@@ -298,8 +322,9 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     wait_until("the credential problem", Duration::from_secs(30), || {
         d.ok(&["sync", "status"])["credential_problem"] == true
     });
-    let status = d.ok(&["status"]);
-    assert_eq!(status["sync"]["last_error"]["kind"], "credential");
+    wait_until("the events' credential error", Duration::from_secs(30), || {
+        d.ok(&["status"])["sync"]["last_error"]["kind"] == "credential"
+    });
     assert!(d
         .cli(&["status"])
         .stdout
@@ -317,7 +342,7 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     let logged = d
         .logs()
         .iter()
-        .filter(|l| l.contains("credential problem, check [upstream] token_file"))
+        .filter(|l| l.contains("upstream event sync: credential problem, check [upstream] token_file"))
         .count();
     assert_eq!(logged, 1, "logged once per episode");
     assert!(!d
@@ -328,9 +353,10 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     // The token is read for every request: fixing the file fixes the sync.
     std::fs::write(d.dir.path().join("upstream.token"), TOKEN).unwrap();
     wait_until("the sync to recover", Duration::from_secs(30), || {
-        d.ok(&["sync", "status"])["waiting"] == 0
+        let status = d.ok(&["sync", "status"]);
+        status["waiting"] == 0 && status["credential_problem"] == false
     });
-    assert_eq!(d.ok(&["sync", "status"])["credential_problem"], false);
+    assert!(d.cli(&["status"]).stdout.contains("sync ok"));
 }
 
 #[test]

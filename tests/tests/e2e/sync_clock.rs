@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hallq::command::{Command, Query, Request};
-use hallq::runtime::clock::ManualClock;
+use hallq::runtime::clock::{Clock, ManualClock};
 use hallq::runtime::{self, RunOptions};
 use hallq_tests::util::upstream::{Fault, Mode, TestUpstream};
 use jiff::{SignedDuration, Timestamp};
@@ -275,28 +275,7 @@ async fn an_upstream_reservation_checks_in_by_code_and_is_called_at_its_slot() {
         )
         .unwrap();
     assert_eq!(origin, "upstream");
-    let dir = h.stop_keep().await;
-    // Pruning the acknowledged backlog, as the sync does: how long one batch holds the lock.
-    let mut store = hallq::store::Store::open(&dir.path().join("data/hallq.db")).unwrap();
-    let later = jiff::civil::date(2026, 12, 31);
-    let mut times = Vec::new();
-    loop {
-        let t = Instant::now();
-        let n = store
-            .prune_acknowledged(N as i64, later, hallq::sync::PRUNE_BATCH)
-            .unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if n < hallq::sync::PRUNE_BATCH as usize {
-            break;
-        }
-    }
-    let max = times.iter().cloned().fold(0.0, f64::max);
-    let mean = times.iter().sum::<f64>() / times.len() as f64;
-    eprintln!(
-        "pruned {N} events in {} transactions of {}: mean {mean:.1} ms, max {max:.1} ms each",
-        times.len(),
-        hallq::sync::PRUNE_BATCH
-    );
+    h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,28 +340,7 @@ async fn a_two_day_outage_prunes_nothing_unacknowledged_then_drains_and_prunes()
         .unwrap();
     assert_eq!(oldest_day, "2026-11-27", "day 1 pruned, day 2 and 3 kept");
     assert_eq!(left + status["pruned_events"].as_i64().unwrap(), total);
-    let dir = h.stop_keep().await;
-    // Pruning the acknowledged backlog, as the sync does: how long one batch holds the lock.
-    let mut store = hallq::store::Store::open(&dir.path().join("data/hallq.db")).unwrap();
-    let later = jiff::civil::date(2026, 12, 31);
-    let mut times = Vec::new();
-    loop {
-        let t = Instant::now();
-        let n = store
-            .prune_acknowledged(N as i64, later, hallq::sync::PRUNE_BATCH)
-            .unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if n < hallq::sync::PRUNE_BATCH as usize {
-            break;
-        }
-    }
-    let max = times.iter().cloned().fold(0.0, f64::max);
-    let mean = times.iter().sum::<f64>() / times.len() as f64;
-    eprintln!(
-        "pruned {N} events in {} transactions of {}: mean {mean:.1} ms, max {max:.1} ms each",
-        times.len(),
-        hallq::sync::PRUNE_BATCH
-    );
+    h.stop().await;
 }
 
 /// Write `n` events straight into a fresh store (one transaction), as a backlog.
