@@ -214,10 +214,15 @@ pub(super) async fn ship_events(s: Shared, snapshot: watch::Receiver<HallSnapsho
             retention(&s, acked, today).await;
             retention_due = tokio::time::Instant::now() + interval;
         }
+        if wait.is_zero() {
+            continue;
+        }
+        // Between rounds (not while a backlog drains) the STATUS line's counts are refreshed;
+        // `sync status` counts afresh anyway.
         if let Ok(backlog) = s.store(move |st| st.backlog(acked)).await {
             s.state.send_modify(|st| st.backlog = backlog);
         }
-        if !wait.is_zero() && !s.pause(wait).await {
+        if !s.pause(wait).await {
             return;
         }
     }
@@ -225,12 +230,20 @@ pub(super) async fn ship_events(s: Shared, snapshot: watch::Receiver<HallSnapsho
 
 /// One batch: read, send, validate the answer, store the acknowledgement.
 async fn one_batch(s: &Shared, acked: i64, batch: u32) -> Result<Shipped, Failure> {
-    let rows = s.store(move |st| st.events_after(acked, batch)).await?;
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    // Reading and encoding are blocking work: both off the async workers, which serve the
+    // control socket.
+    let hall = s.config.hall.id.clone();
+    let read = s
+        .store(move |st| {
+            let rows = st.events_after(acked, batch)?;
+            let encoded = wire::encode_batch(&hall, &rows).map_err(StoreError::BadRow)?;
+            let ends = rows.first().zip(rows.last()).map(|(f, l)| (f.seq, l.seq));
+            Ok((ends, rows.len(), encoded))
+        })
+        .await?;
+    let (Some((first, last)), count, body) = read else {
         return Ok(Shipped::Nothing);
     };
-    let (first, last) = (first.seq, last.seq);
-    let body = wire::encode_batch(&s.config.hall.id, &rows).map_err(store_failure)?;
     let answer = s.client.post_events(body).await?;
     let seq = wire::read_ack(&answer, first, last, acked)?;
     let at = s.clock.now();
@@ -243,7 +256,7 @@ async fn one_batch(s: &Shared, acked: i64, batch: u32) -> Result<Shipped, Failur
     tracing::debug!(first, last, acked = seq, "events acknowledged upstream");
     Ok(Shipped::Acked {
         seq,
-        more: rows.len() == batch as usize || seq < last,
+        more: count == batch as usize || seq < last,
     })
 }
 

@@ -187,7 +187,12 @@ impl TestUpstream {
 
     /// The highest seq stored (0 when none).
     pub fn last_seq(&self) -> i64 {
-        self.events().last().map_or(0, |e| e.seq)
+        let hall = self.shared.hall.clone();
+        self.inner()
+            .events
+            .range((hall.clone(), 0)..=(hall, i64::MAX))
+            .next_back()
+            .map_or(0, |((_, seq), _)| *seq)
     }
 
     /// Every valid acknowledgement given: `(first, last, acked)`.

@@ -129,7 +129,10 @@ fn every_event_reaches_the_upstream_once_in_order_through_faults_and_kills() {
                 r#"{"cmd":"finish","window":1}"#,
             ] {
                 let answer = socket.ask(line);
-                assert!(answer.as_ref().is_some_and(|a| a["ok"] == true), "{answer:?}");
+                assert!(
+                    answer.as_ref().is_some_and(|a| a["ok"] == true),
+                    "{answer:?}"
+                );
             }
         }
         if phase_end < TOTAL {
@@ -317,7 +320,10 @@ fn a_hanging_upstream_does_not_slow_issuing() {
         "the platform hung throughout: {:?}",
         hanging_up.faults()
     );
-    assert!(healthy_up.valid_acks().len() >= 3, "the healthy hall shipped meanwhile");
+    assert!(
+        healthy_up.valid_acks().len() >= 3,
+        "the healthy hall shipped meanwhile"
+    );
     let status = hanging_hall.ok(&["sync", "status"]);
     assert_eq!(status["acked_through"], 0, "{status}");
     assert_eq!(status["last_error"]["kind"], "timeout", "{status}");
@@ -333,9 +339,11 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     wait_until("the credential problem", Duration::from_secs(30), || {
         d.ok(&["sync", "status"])["credential_problem"] == true
     });
-    wait_until("the events' credential error", Duration::from_secs(30), || {
-        d.ok(&["status"])["sync"]["last_error"]["kind"] == "credential"
-    });
+    wait_until(
+        "the events' credential error",
+        Duration::from_secs(30),
+        || d.ok(&["status"])["sync"]["last_error"]["kind"] == "credential",
+    );
     assert!(d
         .cli(&["status"])
         .stdout
@@ -353,7 +361,9 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     let logged = d
         .logs()
         .iter()
-        .filter(|l| l.contains("upstream event sync: credential problem, check [upstream] token_file"))
+        .filter(|l| {
+            l.contains("upstream event sync: credential problem, check [upstream] token_file")
+        })
         .count();
     assert_eq!(logged, 1, "logged once per episode");
     assert!(!d
