@@ -4,7 +4,9 @@ mod daemon;
 pub mod emupos;
 mod hall;
 pub mod modbus_sim;
+mod notify;
 pub mod upstream;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
 pub use hall::{HallSpec, WindowSpec};
+pub use notify::NotifySocket;

@@ -1,53 +1,8 @@
 //! Operations end to end: systemd notify, watchdog, logs without personal data, doctor, reload.
 
-use std::os::unix::net::UnixDatagram;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hallq_tests::util::{Daemon, HallSpec};
-
-/// A socket playing systemd's notify endpoint.
-struct NotifySocket {
-    sock: UnixDatagram,
-}
-
-impl NotifySocket {
-    fn bind(dir: &Path) -> (NotifySocket, String) {
-        let path = dir.join("notify.sock");
-        let sock = UnixDatagram::bind(&path).unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        (NotifySocket { sock }, path.display().to_string())
-    }
-
-    /// Messages received within `within`, one string per datagram.
-    fn collect(&self, within: Duration) -> Vec<String> {
-        let deadline = Instant::now() + within;
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.sock.recv(&mut buf) {
-                out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-        out
-    }
-
-    /// Wait for a datagram containing `needle`.
-    fn wait_for(&self, needle: &str, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.sock.recv(&mut buf) {
-                let m = String::from_utf8_lossy(&buf[..n]).into_owned();
-                if m.contains(needle) {
-                    return Some(m);
-                }
-            }
-        }
-        None
-    }
-}
+use hallq_tests::util::{Daemon, HallSpec, NotifySocket};
 
 /// The default hall plus one printer `{kiosk}-printer` on `transport` (an inline TOML table).
 fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {

@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use hallq_tests::util::upstream::{Fault, Mode, StoredEvent, TestUpstream};
-use hallq_tests::util::{Daemon, HallSpec};
+use hallq_tests::util::{Daemon, HallSpec, NotifySocket};
 use serde_json::Value;
 
 const TOKEN: &str = "e2e-token-4f1c";
@@ -334,6 +334,8 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
     let up = TestUpstream::start(HALL, TOKEN, 100);
     let mut d = hall(&up, 100, "warn_backlog_minutes = 1\n");
     std::fs::write(d.dir.path().join("upstream.token"), "an-old-token\n").unwrap();
+    let (notify, path) = NotifySocket::bind(d.dir.path());
+    d.env("NOTIFY_SOCKET", &path);
     d.start();
     d.ok(&["issue", "A"]);
     wait_until("the credential problem", Duration::from_secs(30), || {
@@ -378,6 +380,12 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
         status["waiting"] == 0 && status["credential_problem"] == false
     });
     assert!(d.cli(&["status"]).stdout.contains("sync ok"));
+    assert!(notify
+        .wait_for(
+            "STATUS=serving; 1 waiting; sync ok",
+            Duration::from_secs(10)
+        )
+        .is_some());
 }
 
 #[test]
