@@ -111,3 +111,15 @@ impl HallSpec {
         t
     }
 }
+
+/// Tomorrow's date in the test halls' time zone (Asia/Shanghai), `YYYY-MM-DD`: a date that
+/// works whatever the hour the test runs.
+pub fn hall_tomorrow() -> String {
+    jiff::Timestamp::now()
+        .in_tz("Asia/Shanghai")
+        .unwrap()
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_string()
+}

@@ -8,5 +8,5 @@ mod notify;
 pub mod upstream;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
-pub use hall::{HallSpec, WindowSpec};
+pub use hall::{hall_tomorrow, HallSpec, WindowSpec};
 pub use notify::NotifySocket;

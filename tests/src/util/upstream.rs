@@ -72,17 +72,9 @@ pub enum Mode {
     },
 }
 
-/// An event as the upstream stored it: each field as it came, `body` as its raw JSON text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub seq: i64,
-    pub id: String,
-    pub kind: String,
-    pub at: String,
-    pub business_day: String,
-    pub body: String,
-    pub origin: Option<String>,
-}
+/// An event as the upstream stored it: each field as it came, `body` as its raw JSON text
+/// (the same shape as the hall's own row, so the two compare directly).
+pub type StoredEvent = hallq::store::EventRow;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -290,6 +282,15 @@ struct WireEvent {
     origin: Option<String>,
 }
 
+/// `Authorization: Bearer <the token>`.
+fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    auth == format!("Bearer {}", s.token)
+}
+
 fn bad(inner: &mut Inner, why: String) -> Response {
     inner.violations.push(why.clone());
     (StatusCode::BAD_REQUEST, why).into_response()
@@ -337,15 +338,10 @@ async fn events(
     body: Bytes,
 ) -> Response {
     let fault = {
-        let mut inner = s.inner.lock().unwrap();
-        let auth = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if auth != format!("Bearer {}", s.token) {
+        if !authorized(&s, &headers) {
             return (StatusCode::UNAUTHORIZED, "bad token").into_response();
         }
-        inner.draw_fault()
+        s.inner.lock().unwrap().draw_fault()
     };
     match fault {
         Some(Fault::Unauthorized) => return (StatusCode::UNAUTHORIZED, "no").into_response(),
@@ -465,14 +461,10 @@ async fn reservations(
     headers: HeaderMap,
     Query(q): Query<DateQuery>,
 ) -> Response {
-    let mut inner = s.inner.lock().unwrap();
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if auth != format!("Bearer {}", s.token) {
+    if !authorized(&s, &headers) {
         return (StatusCode::UNAUTHORIZED, "bad token").into_response();
     }
+    let mut inner = s.inner.lock().unwrap();
     if hall != s.hall {
         return bad(&mut inner, format!("reservations of hall {hall:?}"));
     }

@@ -1,6 +1,6 @@
 //! The CLI contract of DESIGN §8: the fields `--json` promises and the exit codes.
 
-use hallq_tests::util::{Daemon, HallSpec};
+use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec};
 
 #[test]
 fn issue_call_and_status_print_the_promised_fields() {
@@ -74,13 +74,7 @@ fn issue_call_and_status_print_the_promised_fields() {
 fn reservations_are_taken_listed_masked_and_checked_in() {
     let d = Daemon::start_new(&HallSpec::default());
     // Tomorrow, so the test works whatever the hour (check-in times are tested in the engine).
-    let tomorrow = jiff::Timestamp::now()
-        .in_tz("Asia/Shanghai")
-        .unwrap()
-        .date()
-        .tomorrow()
-        .unwrap()
-        .to_string();
+    let tomorrow = hall_tomorrow();
     let r = d.ok(&[
         "reserve",
         "A",

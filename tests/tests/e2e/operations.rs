@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hallq_tests::util::{Daemon, HallSpec, NotifySocket};
+use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec, NotifySocket};
 
 /// The default hall plus one printer `{kiosk}-printer` on `transport` (an inline TOML table).
 fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
@@ -104,13 +104,7 @@ const SECRETS: &[&str] = &[
 #[test]
 fn logs_and_errors_never_show_personal_data_in_clear() {
     let mut d = Daemon::start_new(&HallSpec::default());
-    let tomorrow = jiff::Timestamp::now()
-        .in_tz("Asia/Shanghai")
-        .unwrap()
-        .date()
-        .tomorrow()
-        .unwrap()
-        .to_string();
+    let tomorrow = hall_tomorrow();
     let mut outputs = Vec::new();
     let mut run_raw: Vec<String> = Vec::new();
     let mut run = |d: &Daemon, args: &[&str]| {

@@ -7,7 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use hallq_tests::util::upstream::{Fault, Mode, StoredEvent, TestUpstream};
-use hallq_tests::util::{Daemon, HallSpec, NotifySocket};
+use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec, NotifySocket};
 use serde_json::Value;
 
 const TOKEN: &str = "e2e-token-4f1c";
@@ -65,24 +65,8 @@ fn read_only(d: &Daemon) -> rusqlite::Connection {
 
 /// Every event row of the store, as the upstream should have it.
 fn store_events(d: &Daemon) -> Vec<StoredEvent> {
-    let db = read_only(d);
-    let mut stmt = db
-        .prepare("SELECT seq, id, kind, at, business_day, body, origin FROM events ORDER BY seq")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(StoredEvent {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                kind: r.get(2)?,
-                at: r.get(3)?,
-                business_day: r.get(4)?,
-                body: r.get(5)?,
-                origin: r.get(6)?,
-            })
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+    let store = hallq::store::Store::open_read_only(&d.store_path()).unwrap();
+    store.events_after(0, u32::MAX).unwrap()
 }
 
 fn stored_ack(d: &Daemon) -> i64 {
@@ -95,6 +79,18 @@ fn event_count(d: &Daemon) -> i64 {
     read_only(d)
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap()
+}
+
+/// The doctor's finding named `check`, from `doctor --json`.
+fn doctor_check(d: &Daemon, check: &str) -> Value {
+    let doctor = d.cli(&["doctor", "--json"]).json();
+    doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .unwrap()
+        .clone()
 }
 
 /// Poll (bounded) until `done`; panics with `what` on timeout.
@@ -350,14 +346,7 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
         .cli(&["status"])
         .stdout
         .contains("sync: credential problem"));
-    let doctor = d.cli(&["doctor", "--json"]).json();
-    let sync = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "sync")
-        .unwrap()
-        .clone();
+    let sync = doctor_check(&d, "sync");
     assert_eq!(sync["result"], "FAIL", "{sync}");
     assert!(sync["detail"].as_str().unwrap().contains("401"), "{sync}");
     let logged = d
@@ -406,14 +395,7 @@ fn a_backlog_older_than_configured_warns_in_doctor() {
     .unwrap();
     drop(db);
     d.start();
-    let doctor = d.cli(&["doctor", "--json"]).json();
-    let sync = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "sync")
-        .unwrap()
-        .clone();
+    let sync = doctor_check(&d, "sync");
     assert_eq!(sync["result"], "WARN", "{sync}");
     assert!(
         sync["detail"].as_str().unwrap().contains("1 waiting"),
@@ -461,13 +443,7 @@ fn a_nearly_full_disk_stops_issuing_but_not_calling() {
 #[test]
 fn reservations_have_random_codes_phone_digits_and_an_audited_cancel() {
     let d = Daemon::start_new(&HallSpec::default());
-    let tomorrow = jiff::Timestamp::now()
-        .in_tz("Asia/Shanghai")
-        .unwrap()
-        .date()
-        .tomorrow()
-        .unwrap()
-        .to_string();
+    let tomorrow = hall_tomorrow();
     let reserve = || {
         d.ok(&[
             "reserve",

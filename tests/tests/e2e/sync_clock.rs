@@ -75,10 +75,15 @@ token_file = "token"
 interval_seconds = 1
 backoff_cap_seconds = 1
 timeout_seconds = 2
-reservations_interval_seconds = 1
+{pull}
 {extra}
 "#,
-            up.url
+            up.url,
+            pull = if extra.contains("reservations_interval_seconds") {
+                ""
+            } else {
+                "reservations_interval_seconds = 1"
+            }
         );
         let path = dir.path().join("hallq.toml");
         let config = hallq::config::parse(&text, &path).expect("config");
@@ -282,7 +287,10 @@ async fn an_upstream_reservation_checks_in_by_code_and_is_called_at_its_slot() {
 async fn a_two_day_outage_prunes_nothing_unacknowledged_then_drains_and_prunes() {
     let up = TestUpstream::start("clock-hall", TOKEN, 500);
     up.set_mode(Mode::Always(Fault::Status500));
-    let h = Hall::start(&up, local(10, 0), "\n[retention]\nevents_days = 1\n").await;
+    // Reservations are pulled once a day here: a pull for the new days proves the one after
+    // each rollover.
+    let extra = "reservations_interval_seconds = 86400\n\n[retention]\nevents_days = 1\n";
+    let h = Hall::start(&up, local(10, 0), extra).await;
     issue(&h, 30).await;
     // Two days later (the timer rolls the day over twice), more tickets each day.
     for day in 1..=2 {
@@ -299,6 +307,10 @@ async fn a_two_day_outage_prunes_nothing_unacknowledged_then_drains_and_prunes()
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         issue(&h, 30).await;
+        h.wait_sync("the reservations pull after the rollover", |s| {
+            s["reservations"]["listed"][0][0] == expected.as_str()
+        })
+        .await;
     }
     let total: i64 = h
         .store()

@@ -30,6 +30,11 @@ fn valid_code(code: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The number of the ticket a reservation checked in as (its id if it is no longer held).
+fn ticket_number<'a>(e: &'a Engine, id: &'a str) -> &'a str {
+    e.state.tickets.get(id).map_or(id, |t| t.number.as_str())
+}
+
 /// The reservation with `code` among those the engine holds (today and later).
 fn find<'a>(e: &'a Engine, code: &str) -> Option<&'a Reservation> {
     e.state.reservations.values().find(|r| r.code == code)
@@ -223,11 +228,7 @@ pub(super) fn check_in(
         )));
     }
     if let Some(t) = &res.ticket {
-        let number = e
-            .state
-            .tickets
-            .get(t)
-            .map_or(t.as_str(), |t| t.number.as_str());
+        let number = ticket_number(e, t);
         return Err(not_allowed(format!(
             "reservation {code} has already checked in as {number}"
         )));
@@ -280,11 +281,7 @@ pub(super) fn cancel(
         )));
     }
     if let Some(t) = &res.ticket {
-        let number = e
-            .state
-            .tickets
-            .get(t)
-            .map_or(t.as_str(), |t| t.number.as_str());
+        let number = ticket_number(e, t);
         return Err(not_allowed(format!(
             "reservation {code} has already checked in as {number}; it cannot be cancelled"
         )));
