@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
         _ => client(&cli),
     } as u8)
 }
@@ -184,7 +185,7 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 fn client(cli: &Cli) -> i32 {
     let request = match cli.command.request() {
         Ok(Some(r)) => r,
-        Ok(None) => unreachable!("run, check-config and doctor are handled before"),
+        Ok(None) => unreachable!("run, check-config, doctor and simulate are handled before"),
         Err(message) => {
             cli::print_error("usage", &message, cli.json);
             return exit::USAGE;

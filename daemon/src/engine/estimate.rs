@@ -1,11 +1,162 @@
-//! Estimates for citizens and advice for the manager: people ahead, expected wait, the running
-//! average service time, and tidal-window advice (DESIGN §4).
+//! Estimates for citizens and advice for the manager: people ahead, the expected wait, the
+//! running average service time, and tidal-window advice (DESIGN §4, issue 18).
 //!
-//! Pure arithmetic over the engine's tickets; nothing here changes state.
+//! The wait is read off a forward walk of the present queue through the engine's own calling
+//! policy ([`forward`]); this module turns the walk's call times into the minutes printed, keeps
+//! them monotone in `ahead`, and falls back to the plain formula where the walk cannot reach a
+//! ticket. Pure arithmetic over the engine's records; nothing here changes state.
+
+pub mod forward;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 
-use super::model::{Ticket, TicketClass, TicketState};
+use super::model::{Ticket, TicketClass, TicketId, TicketState};
+use super::HallState;
+use crate::config::Config;
+pub use forward::{MeanSource, WalkOptions};
+
+/// What a citizen is told about a waiting ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Estimate {
+    /// Waiting tickets of its service that go before it ([`ahead`]).
+    pub ahead: u32,
+    /// Expected minutes until it is called.
+    pub minutes: u32,
+}
+
+/// The estimate for one waiting ticket at `now`; `ticket` may be one being issued and not yet
+/// in `state`. Its wait is the latest call, in the forward walk, of itself and of the tickets
+/// counted ahead of it (so that a ticket never shows less than one ahead of it), except
+/// reservations still waiting for their slot.
+pub fn estimate(
+    config: &Config,
+    state: &HallState,
+    ticket: &Ticket,
+    now: Timestamp,
+    options: &WalkOptions,
+) -> Estimate {
+    let others = state.tickets.values().filter(|t| t.id != ticket.id);
+    let ahead = ahead(ticket, others.clone());
+    let mut wanted: BTreeSet<TicketId> = others
+        .filter(|t| counts_ahead(t, ticket) && !waits_for_slot(t, now))
+        .map(|t| t.id.clone())
+        .collect();
+    wanted.insert(ticket.id.clone());
+    let times = forward::call_times(config, state, Some(ticket), now, options, &wanted);
+    let minutes = if times.contains_key(&ticket.id) {
+        let latest = times.values().copied().fold(0.0, f64::max);
+        minutes_of(latest)
+    } else {
+        formula_minutes(config, state, ticket, ahead)
+    };
+    Estimate { ahead, minutes }
+}
+
+/// Estimates for every waiting ticket at `now`, from one forward walk: for `hallq queue` and
+/// the hall board. Within a service they never decrease as `ahead` grows (reservations waiting
+/// for their slot aside: they wait for it).
+pub fn estimates(
+    config: &Config,
+    state: &HallState,
+    now: Timestamp,
+    options: &WalkOptions,
+) -> BTreeMap<TicketId, Estimate> {
+    let waiting: Vec<&Ticket> = state
+        .tickets
+        .values()
+        .filter(|t| t.state == TicketState::Waiting)
+        .collect();
+    let wanted: BTreeSet<TicketId> = waiting.iter().map(|t| t.id.clone()).collect();
+    let times = forward::call_times(config, state, None, now, options, &wanted);
+    let mut by_service: BTreeMap<&str, Vec<(u32, &Ticket)>> = BTreeMap::new();
+    for t in &waiting {
+        let ahead = ahead(t, waiting.iter().copied());
+        by_service
+            .entry(&t.current_service)
+            .or_default()
+            .push((ahead, t));
+    }
+    let mut out = BTreeMap::new();
+    for (_, mut line) in by_service {
+        line.sort_by_key(|(ahead, t)| (*ahead, t.queue_key));
+        let mut floor: f64 = 0.0;
+        for (ahead, t) in line {
+            let minutes = match times.get(&t.id) {
+                Some(secs) => {
+                    let secs = secs.max(floor);
+                    if !waits_for_slot(t, now) {
+                        floor = secs;
+                    }
+                    minutes_of(secs)
+                }
+                None => formula_minutes(config, state, t, ahead).max(minutes_of(floor)),
+            };
+            out.insert(t.id.clone(), Estimate { ahead, minutes });
+        }
+    }
+    out
+}
+
+/// Whether `other` is one of the tickets [`ahead`] counts for `ticket`.
+fn counts_ahead(other: &Ticket, ticket: &Ticket) -> bool {
+    let older = (other.queue_key, &other.id) < (ticket.queue_key, &ticket.id);
+    other.state == TicketState::Waiting
+        && other.current_service == ticket.current_service
+        && match ticket.class {
+            TicketClass::Green => other.class == TicketClass::Green && older,
+            _ => other.class == TicketClass::Green || older,
+        }
+}
+
+/// A reservation checked in before its slot: it is not called before the slot, whatever the
+/// queue does, so it does not hold back the estimates of the tickets behind it.
+fn waits_for_slot(t: &Ticket, now: Timestamp) -> bool {
+    t.class == TicketClass::Reservation && t.slot.is_some_and(|s| s > now)
+}
+
+/// Seconds to the minutes printed: to the nearest minute, and at least one when the call is
+/// not immediate (every window that could call the ticket is busy).
+pub fn minutes_of(secs: f64) -> u32 {
+    if secs <= 0.0 {
+        return 0;
+    }
+    ((secs / 60.0).round() as u32).max(1)
+}
+
+/// The first formula, for tickets the walk cannot reach: `ahead x average / windows`.
+fn formula_minutes(config: &Config, state: &HallState, ticket: &Ticket, ahead: u32) -> u32 {
+    let service = &ticket.current_service;
+    let average = state.ewma.get(service).copied().unwrap_or_else(|| {
+        config
+            .service(service)
+            .map_or(5.0, |s| f64::from(s.minutes))
+    });
+    let serving: Vec<_> = config
+        .windows
+        .iter()
+        .filter(|w| super::policy::is_candidate(w, &waiting_copy(ticket)))
+        .collect();
+    let open = serving
+        .iter()
+        .filter(|w| {
+            state
+                .windows
+                .get(&w.number)
+                .is_some_and(|s| s.status == super::model::WindowStatus::Open)
+        })
+        .count();
+    let windows = if open > 0 { open } else { serving.len() };
+    wait_minutes(ahead, average, windows).max(u32::from(ahead > 0))
+}
+
+fn waiting_copy(ticket: &Ticket) -> Ticket {
+    Ticket {
+        state: TicketState::Waiting,
+        ..ticket.clone()
+    }
+}
 
 /// Weight of the newest finished service in the running average.
 pub const EWMA_ALPHA: f64 = 0.3;
