@@ -119,7 +119,7 @@ impl SimulateArgs {
             Some(spec) => super::parse_openings(spec, config)?,
             None => Vec::new(),
         };
-        let closed = match &self.closed {
+        let mut closed = match &self.closed {
             Some(spec) => super::parse_closed(spec, config)?,
             None => Vec::new(),
         };
@@ -138,7 +138,15 @@ impl SimulateArgs {
         } else if let Some(day) = &self.from_day {
             let day = date_arg("--from-day", day)?;
             let replayed = from_day::load(&config.store_path(), day, config)?;
-            if self.windows_open.is_none() && self.closed.is_none() {
+            if self.windows_open.is_none() && self.closed.is_none() && !replayed.openings.is_empty()
+            {
+                // The day's own schedule: a window nobody logged in to stayed closed.
+                closed = config
+                    .windows
+                    .iter()
+                    .map(|w| w.number)
+                    .filter(|n| !replayed.openings.iter().any(|o| o.window == *n))
+                    .collect();
                 openings = replayed.openings;
             }
             date.get_or_insert(day);

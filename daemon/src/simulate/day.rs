@@ -17,7 +17,7 @@ use super::candidates::Candidate;
 use super::{Durations, Opening, Rng};
 use crate::config::{Config, WindowKind};
 use crate::engine::estimate::{Estimate, TidalAdvice};
-use crate::engine::model::{CallReason, TicketClass};
+use crate::engine::model::{CallReason, TicketClass, WindowStatus};
 use crate::engine::{Command, Effect, Engine, HallState, IssueClass};
 use crate::privacy::{PersonName, Phone};
 
@@ -90,9 +90,178 @@ fn default_slot(arrival: i64, early_minutes: u32) -> i64 {
     quarter.min(arrival + i64::from(early_minutes) * 60)
 }
 
-struct Sim<'a> {
+/// A ticket as the queue issued it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issued {
+    pub id: String,
+    pub class: TicketClass,
+    /// Its reservation slot, for reservation tickets.
+    pub slot: Option<Timestamp>,
+    /// The estimate printed on it.
+    pub estimate: Estimate,
+    /// What each compared estimator would have printed.
+    pub candidates: Vec<u32>,
+}
+
+/// A call as the queue made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Called {
+    pub id: String,
+    pub reason: Option<CallReason>,
+}
+
+/// What the day is played against: the pure engine here, the real daemon in its tests.
+/// `now` is always passed in. Refusals come back as their message.
+pub trait QueueSystem {
+    fn reserve(&mut self, service: &str, slot: Time, now: Timestamp) -> Result<String, String>;
+    fn issue(&mut self, service: &str, class: IssueClass, now: Timestamp)
+        -> Result<Issued, String>;
+    /// Log a clerk in; true when the window is open afterwards (also if it already was).
+    fn login(&mut self, window: u32, now: Timestamp) -> bool;
+    fn logout(&mut self, window: u32, now: Timestamp);
+    fn call_next(&mut self, window: u32, now: Timestamp) -> Option<Called>;
+    /// Finish the window's ticket, or mark it a no-show.
+    fn finish(&mut self, window: u32, no_show: bool, now: Timestamp);
+    /// The periodic check; returns the tidal advice it gave.
+    fn tick(&mut self, now: Timestamp) -> Vec<(String, TidalAdvice, u32)>;
+}
+
+/// The pure engine as a [`QueueSystem`], measuring the compared estimators at each issue.
+pub struct EngineQueue<'a> {
+    pub engine: Engine,
+    pub candidates: &'a [Candidate],
+}
+
+impl<'a> EngineQueue<'a> {
+    pub fn new(config: &Arc<Config>, date: Date, candidates: &'a [Candidate]) -> Self {
+        EngineQueue {
+            engine: Engine::new(config.clone(), HallState::empty(date)),
+            candidates,
+        }
+    }
+}
+
+impl QueueSystem for EngineQueue<'_> {
+    fn reserve(&mut self, service: &str, slot: Time, now: Timestamp) -> Result<String, String> {
+        let command = Command::Reserve {
+            service: service.to_string(),
+            date: None,
+            slot,
+            name: PersonName::new("模拟".to_string()),
+            phone: Phone::new("13800138000".to_string()),
+        };
+        let change = self
+            .engine
+            .handle(&command, now)
+            .map_err(|e| e.to_string())?;
+        change
+            .reservations
+            .first()
+            .map(|r| r.code.clone())
+            .ok_or_else(|| "no reservation was made".to_string())
+    }
+
+    fn issue(
+        &mut self,
+        service: &str,
+        class: IssueClass,
+        now: Timestamp,
+    ) -> Result<Issued, String> {
+        let command = Command::Issue {
+            service: service.to_string(),
+            class,
+            kiosk: None,
+        };
+        let change = self
+            .engine
+            .handle(&command, now)
+            .map_err(|e| e.to_string())?;
+        let ticket = change.tickets.first().ok_or("no ticket was issued")?;
+        Ok(Issued {
+            id: ticket.id.clone(),
+            class: ticket.class,
+            slot: ticket.slot,
+            estimate: self.engine.estimate_at(ticket, now),
+            candidates: self
+                .candidates
+                .iter()
+                .map(|c| c.minutes(&self.engine, ticket, now))
+                .collect(),
+        })
+    }
+
+    fn login(&mut self, window: u32, now: Timestamp) -> bool {
+        let login = Command::Login {
+            window,
+            clerk: format!("sim{window}"),
+        };
+        self.engine.handle(&login, now).is_ok()
+            || self
+                .engine
+                .state()
+                .windows
+                .get(&window)
+                .is_some_and(|w| w.status == WindowStatus::Open)
+    }
+
+    fn logout(&mut self, window: u32, now: Timestamp) {
+        let _ = self.engine.handle(&Command::Logout { window }, now);
+    }
+
+    fn call_next(&mut self, window: u32, now: Timestamp) -> Option<Called> {
+        let change = self
+            .engine
+            .handle(&Command::CallNext { window }, now)
+            .ok()?;
+        let ticket = change.tickets.first()?;
+        Some(Called {
+            id: ticket.id.clone(),
+            reason: ticket.call_reason,
+        })
+    }
+
+    fn finish(&mut self, window: u32, no_show: bool, now: Timestamp) {
+        let command = if no_show {
+            Command::Skip { window }
+        } else {
+            Command::Finish {
+                window,
+                case_no: None,
+            }
+        };
+        let _ = self.engine.handle(&command, now);
+    }
+
+    fn tick(&mut self, now: Timestamp) -> Vec<(String, TidalAdvice, u32)> {
+        let Ok(change) = self.engine.handle(&Command::Tick, now) else {
+            return Vec::new();
+        };
+        change
+            .effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::TidalAdvice {
+                    service,
+                    advice,
+                    waiting,
+                } => Some((service, advice, waiting)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The instant of `secs` after local midnight of `date` in the hall's zone.
+pub fn instant(config: &Config, date: Date, secs: i64) -> Timestamp {
+    let time = super::arrivals::time_of(secs);
+    crate::engine::day::local_instant(date, time, &config.hall.timezone)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        + SignedDuration::from_secs(secs - secs_of(time))
+}
+
+struct Sim<'a, Q: ?Sized> {
     plan: &'a DayPlan<'a>,
-    engine: Engine,
+    queue: &'a mut Q,
     agenda: BTreeMap<(i64, Happening), ()>,
     /// Windows whose clerk is logged in and who call whenever free.
     staffed: BTreeMap<u32, bool>,
@@ -107,12 +276,21 @@ struct Sim<'a> {
     rng: &'a mut Rng,
 }
 
-/// Play one day.
+/// Play one day through the pure engine.
 pub fn play(plan: &DayPlan<'_>, rng: &mut Rng) -> DayRecords {
-    let state = HallState::empty(plan.date);
+    let mut queue = EngineQueue::new(plan.config, plan.date, plan.candidates);
+    play_on(plan, &mut queue, rng)
+}
+
+/// Play one day against `queue`.
+pub fn play_on<Q: QueueSystem + ?Sized>(
+    plan: &DayPlan<'_>,
+    queue: &mut Q,
+    rng: &mut Rng,
+) -> DayRecords {
     let mut sim = Sim {
         plan,
-        engine: Engine::new(plan.config.clone(), state),
+        queue,
         agenda: BTreeMap::new(),
         staffed: BTreeMap::new(),
         serving: BTreeMap::new(),
@@ -144,12 +322,9 @@ pub fn play(plan: &DayPlan<'_>, rng: &mut Rng) -> DayRecords {
     sim.records
 }
 
-impl Sim<'_> {
+impl<Q: QueueSystem + ?Sized> Sim<'_, Q> {
     fn at(&self, secs: i64) -> Timestamp {
-        let time = super::arrivals::time_of(secs);
-        crate::engine::day::local_instant(self.plan.date, time, &self.plan.config.hall.timezone)
-            .unwrap_or(Timestamp::UNIX_EPOCH)
-            + SignedDuration::from_secs(secs - secs_of(time))
+        instant(self.plan.config, self.plan.date, secs)
     }
 
     fn book_reservations(&mut self) {
@@ -165,20 +340,12 @@ impl Sim<'_> {
             let slot = a
                 .slot
                 .map_or_else(|| default_slot(secs_of(a.at), early), secs_of);
-            let command = Command::Reserve {
-                service: a.service.clone(),
-                date: None,
-                slot: super::arrivals::time_of(slot),
-                name: PersonName::new("模拟".to_string()),
-                phone: Phone::new("13800138000".to_string()),
-            };
-            match self.engine.handle(&command, booked_at) {
-                Ok(change) => {
-                    if let Some(r) = change.reservations.first() {
-                        self.codes.insert(i, r.code.clone());
-                    }
+            let slot = super::arrivals::time_of(slot);
+            match self.queue.reserve(&a.service, slot, booked_at) {
+                Ok(code) => {
+                    self.codes.insert(i, code);
                 }
-                Err(e) => self.records.refused.push(e.to_string()),
+                Err(e) => self.records.refused.push(e),
             }
         }
     }
@@ -188,25 +355,14 @@ impl Sim<'_> {
         match what {
             Happening::Finish(window) => self.finish(window, now),
             Happening::Open(window) => {
-                let login = Command::Login {
-                    window,
-                    clerk: format!("sim{window}"),
-                };
-                let open = self.engine.handle(&login, now).is_ok()
-                    || self
-                        .engine
-                        .state()
-                        .windows
-                        .get(&window)
-                        .is_some_and(|w| w.status == crate::engine::model::WindowStatus::Open);
-                if open {
+                if self.queue.login(window, now) {
                     self.staffed.insert(window, true);
                 }
             }
             Happening::Close(window) => {
                 self.staffed.insert(window, false);
                 if !self.serving.contains_key(&window) {
-                    let _ = self.engine.handle(&Command::Logout { window }, now);
+                    self.queue.logout(window, now);
                 }
             }
             Happening::Arrive(i) => self.arrive(i, secs, now),
@@ -224,17 +380,9 @@ impl Sim<'_> {
         let Some((_, no_show)) = self.serving.remove(&window) else {
             return;
         };
-        let command = if no_show {
-            Command::Skip { window }
-        } else {
-            Command::Finish {
-                window,
-                case_no: None,
-            }
-        };
-        let _ = self.engine.handle(&command, now);
+        self.queue.finish(window, no_show, now);
         if self.staffed.get(&window) == Some(&false) {
-            let _ = self.engine.handle(&Command::Logout { window }, now);
+            self.queue.logout(window, now);
         }
     }
 
@@ -248,65 +396,39 @@ impl Sim<'_> {
                 None => IssueClass::Normal,
             },
         };
-        let command = Command::Issue {
-            service: a.service.clone(),
-            class,
-            kiosk: None,
-        };
-        let change = match self.engine.handle(&command, now) {
-            Ok(change) => change,
+        let issued = match self.queue.issue(&a.service, class, now) {
+            Ok(issued) => issued,
             Err(e) => {
-                self.records.refused.push(e.to_string());
+                self.records.refused.push(e);
                 return;
             }
         };
-        let Some(ticket) = change.tickets.first() else {
-            return;
-        };
-        let estimate = self.engine.estimate_at(ticket, now);
-        let candidates = self
-            .plan
-            .candidates
-            .iter()
-            .map(|c| c.minutes(&self.engine, ticket, now))
-            .collect();
-        self.by_id
-            .insert(ticket.id.clone(), self.records.tickets.len());
+        self.by_id.insert(issued.id, self.records.tickets.len());
         self.arrival_of.push(i);
         self.records.tickets.push(TicketRecord {
             day: self.plan.date,
-            service: ticket.service.clone(),
-            class: ticket.class,
+            service: a.service.clone(),
+            class: issued.class,
             issued: secs,
-            slot: ticket
+            slot: issued
                 .slot
                 .map(|s| secs + (s.as_second() - now.as_second())),
-            estimate,
-            candidates,
+            estimate: issued.estimate,
+            candidates: issued.candidates,
             called: None,
             reason: None,
         });
     }
 
     fn tick(&mut self, secs: i64, now: Timestamp) {
-        let Ok(change) = self.engine.handle(&Command::Tick, now) else {
-            return;
-        };
-        for effect in &change.effects {
-            if let Effect::TidalAdvice {
+        for (service, advice, waiting) in self.queue.tick(now) {
+            self.records.advice.push(AdviceRecord {
+                day: self.plan.date,
+                at: secs,
                 service,
                 advice,
                 waiting,
-            } = effect
-            {
-                self.records.advice.push(AdviceRecord {
-                    day: self.plan.date,
-                    at: secs,
-                    service: service.clone(),
-                    advice: *advice,
-                    waiting: *waiting,
-                });
-            }
+            });
         }
     }
 
@@ -319,24 +441,21 @@ impl Sim<'_> {
             .map(|(w, _)| *w)
             .collect();
         for window in free {
-            let Ok(change) = self.engine.handle(&Command::CallNext { window }, now) else {
+            let Some(called) = self.queue.call_next(window, now) else {
                 continue;
             };
-            let Some(ticket) = change.tickets.first() else {
-                continue;
-            };
-            let Some(&i) = self.by_id.get(&ticket.id) else {
+            let Some(&i) = self.by_id.get(&called.id) else {
                 continue;
             };
             let record = &mut self.records.tickets[i];
             record.called = Some(secs);
-            record.reason = ticket.call_reason;
+            record.reason = called.reason;
+            let service = record.service.clone();
             let arrival = self.arrival_of.get(i).map(|a| &self.plan.arrivals[*a]);
             let minutes = arrival.and_then(|a| a.minutes).unwrap_or_else(|| {
-                let service = &ticket.current_service;
                 self.plan
                     .durations
-                    .sample(service, self.plan.config, self.rng)
+                    .sample(&service, self.plan.config, self.rng)
             });
             let no_show = arrival.is_some_and(|a| a.no_show);
             let done = secs + ((minutes * 60.0).round() as i64).max(1);
