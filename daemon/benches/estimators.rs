@@ -38,7 +38,7 @@ fn hall(services: &[(&str, u32)], windows: &[(&str, &str)]) -> Arc<Config> {
 
 fn five_windows() -> Arc<Config> {
     hall(
-        &[("A", 8), ("B", 6), ("C", 12)],
+        &[("A", 6), ("B", 5), ("C", 9)],
         &[
             ("[[\"A\"], [\"B\"]]", "standard"),
             ("[[\"B\"], [\"A\", \"C\"]]", "standard"),
@@ -198,9 +198,9 @@ fn scenarios() -> Vec<Scenario> {
             )
         },
         scenario(
-            "county, 60/h, no tidal",
+            "county, 75/h, no tidal",
             county.clone(),
-            "08:30=50,09:00=65,11:00=55,12:00=0",
+            "08:30=60,09:00=80,11:00=70,12:00=0",
         ),
         Scenario {
             openings: "09:30-11:30=14,10:00-11:00=15",

@@ -21,24 +21,53 @@ pub enum Candidate {
     FirstGroup,
     /// `(ahead + 1 when all busy) / the service's calls per minute over the last 30 minutes`.
     CallRate,
-    /// The forward walk through the calling policy.
-    Walk(WalkOptions),
+    /// The forward walk through the calling policy, with a name for the report.
+    Walk(&'static str, WalkOptions),
 }
 
 impl Candidate {
     /// Every candidate of the benchmark, the printed estimator (`walk`) first.
     pub fn all() -> Vec<Candidate> {
         let walk = WalkOptions::default();
+        let variant = |name, options| Candidate::Walk(name, options);
         vec![
-            Candidate::Walk(walk),
-            Candidate::Walk(WalkOptions {
-                arrivals: false,
-                ..walk
-            }),
-            Candidate::Walk(WalkOptions {
-                mean: MeanSource::Ewma,
-                ..walk
-            }),
+            variant("walk", walk),
+            variant(
+                "walk-no-arrivals",
+                WalkOptions {
+                    arrivals: false,
+                    ..walk
+                },
+            ),
+            variant(
+                "walk-full-rate-60min",
+                WalkOptions {
+                    arrival_share: 1.0,
+                    arrival_minutes: 60,
+                    ..walk
+                },
+            ),
+            variant(
+                "walk-full-rate",
+                WalkOptions {
+                    arrival_share: 1.0,
+                    ..walk
+                },
+            ),
+            variant(
+                "walk-0.7-rate",
+                WalkOptions {
+                    arrival_share: 0.7,
+                    ..walk
+                },
+            ),
+            variant(
+                "walk-ewma",
+                WalkOptions {
+                    mean: MeanSource::Ewma,
+                    ..walk
+                },
+            ),
             Candidate::Formula,
             Candidate::FirstGroup,
             Candidate::CallRate,
@@ -50,16 +79,7 @@ impl Candidate {
             Candidate::Formula => "formula".into(),
             Candidate::FirstGroup => "first-group".into(),
             Candidate::CallRate => "call-rate".into(),
-            Candidate::Walk(o) => {
-                let mut name = String::from("walk");
-                if !o.arrivals {
-                    name.push_str("-no-arrivals");
-                }
-                if o.mean == MeanSource::Ewma {
-                    name.push_str("-ewma");
-                }
-                name
-            }
+            Candidate::Walk(name, _) => name.to_string(),
         }
     }
 
@@ -67,7 +87,7 @@ impl Candidate {
     pub fn minutes(&self, engine: &Engine, ticket: &Ticket, now: Timestamp) -> u32 {
         let (config, state) = (engine.config(), engine.state());
         match self {
-            Candidate::Walk(options) => {
+            Candidate::Walk(_, options) => {
                 estimate::estimate(config, state, ticket, now, options).minutes
             }
             Candidate::Formula => {

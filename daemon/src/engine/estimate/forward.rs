@@ -51,6 +51,13 @@ pub struct WalkOptions {
     pub arrivals: bool,
     /// Minutes of issues the arrival rates are measured over.
     pub rate_minutes: u32,
+    /// Expect arrivals for this many minutes from now, no further: the hall may close for
+    /// lunch or the evening, and the rush may pass.
+    pub arrival_minutes: u32,
+    /// Expect this share of the measured rate. Steady arrivals at the full rate would keep a
+    /// window on its first preference group all the time, while real arrivals come in bursts
+    /// and leave gaps in which it helps its other groups.
+    pub arrival_share: f64,
     pub mean: MeanSource,
     /// A service running over its average is expected to need at least this share of the
     /// average more.
@@ -62,6 +69,8 @@ impl Default for WalkOptions {
         WalkOptions {
             arrivals: true,
             rate_minutes: 30,
+            arrival_minutes: 30,
+            arrival_share: 0.5,
             mean: MeanSource::Average,
             residual_share: 0.3,
         }
@@ -93,7 +102,7 @@ pub fn call_times(
         means: &means,
         lines: Lines::default(),
         arrivals: if options.arrivals {
-            expected_arrivals(config, state, now, options.rate_minutes)
+            expected_arrivals(config, state, now, options)
         } else {
             Arrivals::default()
         },
@@ -227,6 +236,8 @@ struct Arrivals {
     booked: Vec<(f64, Ticket)>,
     /// Every expected ticket released so far (the lines refer to them by index).
     released: Vec<Ticket>,
+    /// No stream arrival after this many seconds.
+    until: f64,
 }
 
 impl Arrivals {
@@ -235,7 +246,7 @@ impl Arrivals {
         let streams = self
             .streams
             .iter()
-            .filter(|(_, _, t)| policy::is_candidate(window, t))
+            .filter(|(_, next, t)| *next <= self.until && policy::is_candidate(window, t))
             .map(|(_, next, _)| *next);
         let booked = self
             .booked
@@ -272,7 +283,7 @@ fn expected_arrivals(
     config: &Config,
     state: &HallState,
     now: Timestamp,
-    rate_minutes: u32,
+    options: &WalkOptions,
 ) -> Arrivals {
     let today: Vec<&Ticket> = state
         .tickets
@@ -283,7 +294,8 @@ fn expected_arrivals(
     let Some(first) = today.iter().map(|t| t.issued_at).min() else {
         return booked_reservations(config, state, now, arrivals);
     };
-    let window = f64::from(rate_minutes.max(1)) * 60.0;
+    let window = f64::from(options.rate_minutes.max(1)) * 60.0;
+    arrivals.until = f64::from(options.arrival_minutes) * 60.0;
     // Early in the day the rate is measured over the time since the first ticket, but at least
     // a quarter of the window, so that two tickets in the first minute do not read as a flood.
     let span = (now.as_second() - first.as_second()) as f64;
@@ -297,7 +309,7 @@ fn expected_arrivals(
         counts.entry((&t.service, t.class)).or_insert((0, t)).0 += 1;
     }
     for ((_, _), (count, template)) in counts {
-        let gap = span / f64::from(count);
+        let gap = span / (f64::from(count) * options.arrival_share.max(0.01));
         let mut template = template.clone();
         template.current_service = template.service.clone();
         template.requeued = false;
@@ -423,7 +435,7 @@ impl Walk<'_, '_> {
         let now = self.now;
         let before = self.arrivals.released.len();
         for (gap, next, template) in &mut self.arrivals.streams {
-            while *next <= secs {
+            while *next <= secs && *next <= self.arrivals.until {
                 let i = self.arrivals.released.len();
                 let key = EXPECTED_KEYS + i as i64;
                 let t = expected_ticket(template, now, *next, key, i, None);
