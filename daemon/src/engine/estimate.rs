@@ -287,9 +287,142 @@ pub fn tidal_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{Command, Engine, IssueClass};
+
+    const HALL: &str = r#"
+[hall]
+id = "t"
+name = "t"
+timezone = "Asia/Shanghai"
+data_dir = "data"
+runtime_dir = "run"
+
+[[services]]
+code = "A"
+name = "A"
+minutes = 10
+
+[[services]]
+code = "B"
+name = "B"
+minutes = 10
+
+[[windows]]
+number = 1
+name = "1"
+serves = [["A"], ["B"]]
+
+[[windows]]
+number = 2
+name = "2"
+serves = [["B"], ["A"]]
+"#;
+
+    fn at(minute: i64) -> Timestamp {
+        "2026-11-26T01:00:00Z".parse::<Timestamp>().unwrap()
+            + jiff::SignedDuration::from_mins(minute)
+    }
+
+    fn hall() -> Engine {
+        let config = crate::config::parse(HALL, std::path::Path::new("/t.toml")).unwrap();
+        let day = jiff::civil::date(2026, 11, 26);
+        let mut e = Engine::new(std::sync::Arc::new(config), HallState::empty(day));
+        for window in [1, 2] {
+            let login = Command::Login {
+                window,
+                clerk: format!("c{window}"),
+            };
+            e.handle(&login, at(0)).unwrap();
+        }
+        e
+    }
+
+    fn issue(e: &mut Engine, service: &str, minute: i64) -> Ticket {
+        let command = Command::Issue {
+            service: service.into(),
+            class: IssueClass::Normal,
+            kiosk: None,
+        };
+        e.handle(&command, at(minute)).unwrap().tickets[0].clone()
+    }
 
     #[test]
-    fn wait_rounds_up_and_divides_by_windows() {
+    fn never_zero_while_every_window_that_can_call_it_is_busy() {
+        let mut e = hall();
+        issue(&mut e, "A", 0);
+        issue(&mut e, "B", 0);
+        for window in [1, 2] {
+            e.handle(&Command::CallNext { window }, at(0)).unwrap();
+        }
+        // Both windows have run far past the average: still not 0.
+        let t = issue(&mut e, "A", 40);
+        let estimate = e.estimate_at(&t, at(40));
+        assert_eq!(estimate.ahead, 0);
+        assert!(estimate.minutes >= 1, "{estimate:?}");
+        // A free window calls it at once.
+        e.handle(
+            &Command::Finish {
+                window: 1,
+                case_no: None,
+            },
+            at(40),
+        )
+        .unwrap();
+        assert_eq!(e.estimate_at(&t, at(40)).minutes, 0);
+    }
+
+    #[test]
+    fn the_walk_follows_preference_groups() {
+        // Window 2 prefers B: with Bs waiting, As go through window 1 alone.
+        let mut e = hall();
+        for _ in 0..4 {
+            issue(&mut e, "B", 0);
+        }
+        let mut last = None;
+        for _ in 0..4 {
+            last = Some(issue(&mut e, "A", 0));
+        }
+        let a = e.estimate_at(&last.unwrap(), at(0));
+        assert_eq!(a.ahead, 3);
+        // Window 1 calls A at 0, 10, 20 and 30 minutes; the formula would say 15.
+        assert!((28..=32).contains(&a.minutes), "{a:?}");
+    }
+
+    #[test]
+    fn estimates_are_monotone_in_ahead_for_one_service() {
+        let mut e = hall();
+        for i in 0..30 {
+            issue(&mut e, if i % 3 == 0 { "B" } else { "A" }, i);
+        }
+        let green = Command::Issue {
+            service: "A".into(),
+            class: IssueClass::Green,
+            kiosk: None,
+        };
+        e.handle(&green, at(31)).unwrap();
+        let all = e.estimates_at(at(32));
+        for service in ["A", "B"] {
+            let mut line: Vec<Estimate> = e
+                .waiting()
+                .filter(|t| t.current_service == service)
+                .map(|t| all[&t.id])
+                .collect();
+            line.sort_by_key(|x| x.ahead);
+            assert!(
+                line.windows(2).all(|w| w[0].minutes <= w[1].minutes),
+                "{line:?}"
+            );
+        }
+        let last = e.waiting().max_by_key(|t| t.queue_key).unwrap().clone();
+        assert_eq!(
+            e.estimate_at(&last, at(32)),
+            all[&last.id],
+            "one ticket, same answer"
+        );
+    }
+
+    #[test]
+    fn formula_rounds_up_and_divides_by_windows() {
         assert_eq!(wait_minutes(0, 8.0, 2), 0);
         assert_eq!(wait_minutes(3, 8.0, 2), 12);
         assert_eq!(wait_minutes(1, 8.0, 3), 3);
