@@ -259,7 +259,20 @@ async fn the_daemon_serves_a_simulated_morning_as_simulate_does() {
         waits(&simulated),
         "the same calls at the same times"
     );
-    let printed = |r: &DayRecords| r.tickets.iter().map(|t| t.estimate).collect::<Vec<_>>();
+    let printed = |r: &DayRecords| {
+        r.tickets
+            .iter()
+            .map(|t| (t.issued, t.class, t.estimate))
+            .collect::<Vec<_>>()
+    };
+    if let Some(i) = (0..served.tickets.len())
+        .find(|i| served.tickets[*i].estimate != simulated.tickets[*i].estimate)
+    {
+        panic!(
+            "ticket {i}: daemon {:?} simulate {:?}",
+            served.tickets[i], simulated.tickets[i]
+        );
+    }
     assert_eq!(
         printed(&served),
         printed(&simulated),

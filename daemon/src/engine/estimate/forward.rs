@@ -102,7 +102,7 @@ pub fn call_times(
         means: &means,
         lines: Lines::default(),
         arrivals: if options.arrivals {
-            expected_arrivals(config, state, now, options)
+            expected_arrivals(config, state, extra, now, options)
         } else {
             Arrivals::default()
         },
@@ -282,9 +282,12 @@ fn expected_ticket(
 fn expected_arrivals(
     config: &Config,
     state: &HallState,
+    extra: Option<&Ticket>,
     now: Timestamp,
     options: &WalkOptions,
 ) -> Arrivals {
+    // A reservation checking in right now is the ticket being issued, not one still to come.
+    let checking_in = extra.and_then(|t| t.reservation.as_deref());
     let today: Vec<&Ticket> = state
         .tickets
         .values()
@@ -292,7 +295,7 @@ fn expected_arrivals(
         .collect();
     let mut arrivals = Arrivals::default();
     let Some(first) = today.iter().map(|t| t.issued_at).min() else {
-        return booked_reservations(config, state, now, arrivals);
+        return booked_reservations(config, state, checking_in, now, arrivals);
     };
     let window = f64::from(options.rate_minutes.max(1)) * 60.0;
     arrivals.until = f64::from(options.arrival_minutes) * 60.0;
@@ -315,19 +318,20 @@ fn expected_arrivals(
         template.requeued = false;
         arrivals.streams.push((gap, gap / 2.0, template));
     }
-    booked_reservations(config, state, now, arrivals)
+    booked_reservations(config, state, checking_in, now, arrivals)
 }
 
 fn booked_reservations(
     config: &Config,
     state: &HallState,
+    checking_in: Option<&str>,
     now: Timestamp,
     mut arrivals: Arrivals,
 ) -> Arrivals {
     let late = i64::from(config.policy.reservation_late_minutes) * 60;
     let template = state.tickets.values().next();
     for r in state.reservations.values() {
-        if r.date != state.business_day || r.ticket.is_some() {
+        if r.date != state.business_day || r.ticket.is_some() || checking_in == Some(&r.code) {
             continue;
         }
         let to_slot = (r.slot.as_second() - now.as_second()) as f64;
