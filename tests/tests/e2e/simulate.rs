@@ -6,13 +6,30 @@ use hallq_tests::util::{Daemon, HallSpec};
 #[test]
 fn a_simulated_morning_reports_waits_rules_and_estimates_as_json() {
     let d = Daemon::new(&HallSpec::default());
-    let args = ["simulate", "--profile", "busy-morning", "--seed", "5", "--format", "json"];
+    let args = [
+        "simulate",
+        "--profile",
+        "busy-morning",
+        "--seed",
+        "5",
+        "--format",
+        "json",
+    ];
     let out = d.cli(&args);
     assert_eq!(out.code, 0, "{out:?}");
     let r = out.json();
     for key in [
-        "issued", "called", "not_called", "waits", "waits_by_service", "waits_by_hour",
-        "green_waits", "reservation_waits", "rules", "tidal_advice", "estimates",
+        "issued",
+        "called",
+        "not_called",
+        "waits",
+        "waits_by_service",
+        "waits_by_hour",
+        "green_waits",
+        "reservation_waits",
+        "rules",
+        "tidal_advice",
+        "estimates",
     ] {
         assert!(r.get(key).is_some(), "no {key} in {r}");
     }
@@ -41,7 +58,11 @@ fn bad_simulation_input_is_a_usage_error_naming_what_was_wrong() {
 
     let out = d.cli(&["simulate", "--windows-open", "10:00=9", "--json"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("window 9 is not in the config"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("window 9 is not in the config"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.json()["error"]["code"], "usage");
 
     let out = d.cli(&["simulate", "--from-day", "2026-01-05"]);
@@ -68,5 +89,9 @@ fn a_day_the_daemon_stored_is_replayed_read_only() {
     assert_eq!(r["issued"], 3);
     assert_eq!(r["called"], 3, "window 1 stays open and serves them all");
     assert_eq!(r["first_day"], day.as_str());
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the store is not written");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the store is not written"
+    );
 }
