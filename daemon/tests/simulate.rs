@@ -22,19 +22,6 @@ use rand::SeedableRng;
 use serde_json::{json, Value};
 use support::{local, HALL};
 
-fn hall_config(dir: &std::path::Path) -> Arc<Config> {
-    let text = HALL
-        .replace(
-            "data_dir = \"data\"",
-            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
-        );
-    support::config(&text)
-}
-
 const DAY: Date = jiff::civil::date(2026, 11, 26);
 
 fn profile() -> Profile {
@@ -212,25 +199,14 @@ fn accuracy(config: &Config, records: &DayRecords) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_serves_a_simulated_morning_as_simulate_does() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = hall_config(dir.path());
+    let cfg = support::hall_in(dir.path(), "00:00");
     let arrivals = morning(&cfg, 18);
     assert!(arrivals.len() > 100, "a busy morning: {}", arrivals.len());
     let simulated = play(&cfg, &arrivals, None);
 
     let clock = ManualClock::new(local(8, 0));
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
-    let options = hallq::runtime::RunOptions {
-        clock: Arc::new(clock.clone()),
-        ready: Some(ready_tx),
-        ..Default::default()
-    };
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let daemon = tokio::spawn(hallq::runtime::run(
-        (*cfg).clone(),
-        options,
-        shutdown.clone(),
-    ));
-    let ready = ready_rx.recv().await.expect("daemon ready");
+    let (daemon, ready, shutdown) =
+        support::start_daemon(&cfg, &clock, hallq::runtime::RunOptions::default().tick).await;
     let socket = ready.socket.clone();
     let (cfg2, arrivals2) = (cfg.clone(), arrivals.clone());
     let served = tokio::task::spawn_blocking(move || {
