@@ -12,4 +12,5 @@ pub mod doctor;
 pub mod engine;
 pub mod privacy;
 pub mod runtime;
+pub mod simulate;
 pub mod store;

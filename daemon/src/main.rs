@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
         _ => client(&cli),
     } as u8)
 }
@@ -185,7 +186,7 @@ fn client(cli: &Cli) -> i32 {
     let request = cli
         .command
         .request()
-        .expect("run, check-config and doctor are handled before");
+        .expect("run, check-config, doctor and simulate are handled before");
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

@@ -206,7 +206,7 @@ impl Hall {
     }
 
     fn query(&self, query: &Query) -> Result<Answer, HallError> {
-        queries::answer(&self.engine, &self.store, query)
+        queries::answer(&self.engine, &self.store, query, self.clock.now())
     }
 }
 
@@ -291,7 +291,7 @@ pub fn spawn(
                         for c in &committed {
                             log_committed(c, &envelope.origin);
                             if c.event_seq.is_some() {
-                                publisher.publish(&hall.engine, &c.outcome);
+                                publisher.publish(&hall.engine, &c.outcome, now);
                             }
                         }
                         let result = match result {
@@ -316,7 +316,7 @@ pub fn spawn(
                     Request::Reload(config, reply) => {
                         let result = hall.engine.reconfigure(config);
                         if result.is_ok() {
-                            publisher.refresh(&hall.engine);
+                            publisher.refresh(&hall.engine, hall.clock.now());
                         }
                         let _ = reply.send(result);
                     }

@@ -35,15 +35,15 @@ impl Answer {
 
 /// Answer a query that needs the engine's state or the store. `status` is answered from the
 /// snapshot without asking the hall thread, so it gets here only from tests and tools.
-pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, HallError> {
+pub fn answer(
+    engine: &Engine,
+    store: &Store,
+    query: &Query,
+    now: jiff::Timestamp,
+) -> Result<Answer, HallError> {
     Ok(match query {
-        Query::Status => {
-            let (publisher, feeds, _) = super::snapshot::Publisher::new(engine);
-            drop(publisher);
-            let snapshot = feeds.snapshot.borrow().clone();
-            Answer::Status(Box::new(snapshot))
-        }
-        Query::Queue => Answer::Queue(engine.queue_view()),
+        Query::Status => Answer::Status(Box::new(HallSnapshot::of(engine, now))),
+        Query::Queue => Answer::Queue(engine.queue_view(now)),
         Query::Reservations { date } => {
             let date = date.unwrap_or(engine.state().business_day);
             let mut list = if date >= engine.state().business_day {

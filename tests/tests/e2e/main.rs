@@ -7,3 +7,4 @@ mod input;
 mod operations;
 mod printers;
 mod restart;
+mod simulate;
