@@ -3,7 +3,9 @@
 //! Owns: the ESC/POS ticket printer driver — the pure ticket encoder and status codec
 //! ([`escpos`]), the task that owns one printer ([`escpos::task`]), and the byte transports
 //! that reach a printer ([`transport`]: serial, TCP, usblp, sim); and the LED display boards
-//! on an RS-485 bus over Modbus RTU ([`modbus`]: the hallq profile, the bus task, a simulator).
+//! on an RS-485 bus over Modbus RTU ([`modbus`]: the hallq profile, the bus task, a simulator);
+//! and voice calling from recorded clips ([`voice`]: clip set, template, queue, the task, and
+//! the sim and ALSA outputs).
 //!
 //! Does not own: the queue, ticket numbers or the store. Drivers never touch the store and
 //! never decide whether a ticket is issued; they report what the device says and the daemon
@@ -13,6 +15,7 @@ pub mod error;
 pub mod escpos;
 pub mod modbus;
 pub mod transport;
+pub mod voice;
 
 pub use error::{LinkError, PrintError};
 pub use escpos::status::{PaperLevel, PrinterStatus, Refusal, Warning};
