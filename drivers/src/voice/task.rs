@@ -298,6 +298,7 @@ impl Task {
     async fn run(mut self) {
         loop {
             self.step(Instant::now());
+            self.report_progress();
             let wake = self.next_wake();
             let event = tokio::select! {
                 call = self.calls.recv() => Event::Call(call),
@@ -315,7 +316,6 @@ impl Task {
                 }
                 Event::Timer => {}
             }
-            self.report_progress();
         }
     }
 

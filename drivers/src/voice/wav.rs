@@ -25,6 +25,12 @@ impl Format {
     pub fn frames_in(&self, duration: Duration) -> usize {
         (u128::from(self.sample_rate) * duration.as_micros() / 1_000_000) as usize
     }
+
+    /// How long `frames` frames play (to the microsecond, rounded down).
+    pub fn duration_of(&self, frames: usize) -> Duration {
+        let rate = u64::from(self.sample_rate.max(1));
+        Duration::from_micros(frames as u64 * 1_000_000 / rate)
+    }
 }
 
 impl fmt::Display for Format {
@@ -60,8 +66,7 @@ impl Audio {
 
     /// How long it plays.
     pub fn duration(&self) -> Duration {
-        let rate = u64::from(self.format.sample_rate.max(1));
-        Duration::from_micros(self.frames() as u64 * 1_000_000 / rate)
+        self.format.duration_of(self.frames())
     }
 
     pub fn is_empty(&self) -> bool {

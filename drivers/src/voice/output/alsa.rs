@@ -4,7 +4,8 @@
 //! Owns: one thread per opened device (ALSA calls block), which owns the PCM handle: it opens
 //! the named PCM for playback in the clips' format (16-bit, their rate and channels; a device
 //! that cannot take them is `unsupported_format`, with a hint to use a `plughw:` or `default`
-//! device that converts), writes an announcement with `snd_pcm_writei`, recovering from
+//! device that converts) and plays 10 ms of silence (a device that opens but cannot play is
+//! not online), writes an announcement with `snd_pcm_writei`, recovering from
 //! underruns, waits for it to drain, and notes when the first samples were accepted. A device
 //! that disappears (`ENODEV`, `EBADFD`, state `DISCONNECTED`) is `disconnected`; another write
 //! error is `write_failed`. Closing drops the job channel; the thread then closes the PCM.
@@ -12,6 +13,8 @@
 //! Does not own: retries or health (the task), or mixing (use `dmix`/`default` in the ALSA
 //! config if other programs share the card).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,6 +30,8 @@ use crate::voice::wav::{Audio, Format};
 /// write returns at once.
 const BUFFER_US: u32 = 250_000;
 const PERIOD_US: u32 = 50_000;
+/// Silence played when the device is opened, to know it plays (inaudible).
+const PROBE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// An ALSA playback device by PCM name (`default`, `plughw:CARD=Device,DEV=0`, ...).
 #[derive(Debug)]
@@ -81,13 +86,16 @@ impl Output for AlsaOutput {
         let name = self.device.clone();
         let spawned = std::thread::Builder::new()
             .name("hallq-voice-alsa".into())
-            .spawn(move || match Device::open(&name, format) {
-                Ok(device) => {
-                    if ready_tx.send(Ok(())).is_ok() {
-                        device.serve(jobs);
+            .spawn(move || {
+                let mut log = AlsaLog::install();
+                match Device::open(&name, format) {
+                    Ok(device) => {
+                        if ready_tx.send(Ok(())).is_ok() {
+                            device.serve(jobs, &mut log);
+                        }
                     }
+                    Err(e) => drop(ready_tx.send(Err(log.explain(e)))),
                 }
-                Err(e) => drop(ready_tx.send(Err(e))),
             });
         if let Err(e) = spawned {
             let error = OutputError::Failed(format!("cannot start the ALSA thread: {e}"));
@@ -155,20 +163,31 @@ impl Device {
                 format.sample_rate
             )));
         }
-        Ok(Device {
+        let device = Device {
             name: name.to_string(),
             pcm,
             channels: usize::from(format.channels.max(1)),
-        })
+        };
+        // A device can open and still not play (no sink behind it, a full pipe): only one
+        // that took a little silence is online.
+        let silence = Audio {
+            format,
+            samples: vec![0; format.frames_in(PROBE) * device.channels],
+        };
+        device.play(&silence)?;
+        Ok(device)
     }
 
     /// Answers jobs until the output is closed (the channel's sender dropped).
-    fn serve(self, jobs: mpsc::Receiver<Job>) {
+    fn serve(self, jobs: mpsc::Receiver<Job>, log: &mut AlsaLog) {
         for job in jobs {
             match job {
-                Job::Play(audio, reply) => drop(reply.send(self.play(&audio))),
-                Job::Check(reply) => drop(reply.send(self.check())),
+                Job::Play(audio, reply) => {
+                    drop(reply.send(self.play(&audio).map_err(|e| log.explain(e))))
+                }
+                Job::Check(reply) => drop(reply.send(self.check().map_err(|e| log.explain(e)))),
             }
+            log.debug(&self.name);
         }
     }
 
@@ -215,10 +234,93 @@ impl Device {
     }
 }
 
+/// What alsa-lib itself says (it would print to stderr): caught on the device thread and added
+/// to the error it explains, or logged at debug level.
+struct AlsaLog(Option<Rc<RefCell<alsa::Output>>>);
+
+impl AlsaLog {
+    fn install() -> AlsaLog {
+        AlsaLog(alsa::Output::local_error_handler().ok())
+    }
+
+    /// The messages since the last take, on one line.
+    fn take(&mut self) -> String {
+        let Some(buffer) = &self.0 else {
+            return String::new();
+        };
+        let text = buffer.borrow().to_string();
+        if !text.is_empty() {
+            // A fresh buffer empties the old one.
+            self.0 = alsa::Output::local_error_handler().ok();
+        }
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn explain(&mut self, error: OutputError) -> OutputError {
+        let said = self.take();
+        if said.is_empty() {
+            return error;
+        }
+        let add = |m: String| format!("{m} (alsa-lib: {said})");
+        match error {
+            OutputError::Gone(m) => OutputError::Gone(add(m)),
+            OutputError::Failed(m) => OutputError::Failed(add(m)),
+            OutputError::Format(m) => OutputError::Format(add(m)),
+            other => other,
+        }
+    }
+
+    fn debug(&mut self, device: &str) {
+        let said = self.take();
+        if !said.is_empty() {
+            tracing::debug!(device = %device, alsa_lib = %said, "alsa-lib said");
+        }
+    }
+}
+
 fn open_error(name: &str, e: alsa::Error) -> OutputError {
     let message = format!("cannot open ALSA device {name:?}: {e}");
     match e.errno() {
         libc::EBUSY => OutputError::Gone(format!("{message} (another program is using it)")),
         _ => OutputError::Gone(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONO: Format = Format {
+        channels: 1,
+        sample_rate: 16000,
+    };
+
+    #[tokio::test]
+    async fn an_unknown_device_is_disconnected_and_says_what_alsa_lib_said() {
+        let mut out = AlsaOutput::new("hallq_no_such_pcm");
+        let e = out.open(MONO).await.unwrap_err();
+        assert_eq!(e.cause(), "disconnected");
+        let message = e.to_string();
+        assert!(
+            message.starts_with("cannot open ALSA device \"hallq_no_such_pcm\"")
+                && message.contains("(alsa-lib: ")
+                && message.contains("Unknown PCM hallq_no_such_pcm"),
+            "{message}"
+        );
+        assert!(out.play(Arc::new(Audio::new(MONO)), "A001").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_null_device_opens_plays_and_checks() {
+        let mut out = AlsaOutput::new("null");
+        out.open(MONO).await.unwrap();
+        let audio = Arc::new(Audio {
+            format: MONO,
+            samples: vec![100; 1600],
+        });
+        out.play(audio, "A001").await.unwrap();
+        out.check().await.unwrap();
+        out.close();
+        assert!(out.check().await.is_err());
     }
 }
