@@ -21,8 +21,8 @@ use super::raw::{
     RawTidal, RawUpstream, RawWindow,
 };
 use super::{
-    devices, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal, Upstream,
-    Window, WindowKind,
+    devices, voice, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal,
+    Upstream, Window, WindowKind,
 };
 
 /// Parse and check a config file's text. `path` names the file in errors, and its folder is
@@ -98,6 +98,10 @@ impl Checker<'_> {
             retention: self.retention(&raw.retention),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
+            voice: raw
+                .voice
+                .as_ref()
+                .map(|v| voice::resolve(self, v, &devices)),
             hall,
             numbering,
             services,
@@ -466,6 +470,11 @@ impl Checker<'_> {
     pub(super) fn at(&mut self, offset: usize, key: impl Display, message: String) {
         self.errors
             .push(self.source.error(offset, format!("{key}: {message}")));
+    }
+
+    /// Where a value is, for an error found after parsing (the voice clip check).
+    pub(super) fn position<T>(&self, at: &Spanned<T>) -> ConfigError {
+        self.source.error(at.span().start, String::new())
     }
 
     /// 1-based line of a span, for "first at line N".
