@@ -90,7 +90,7 @@ pub fn window_words(n: u32) -> Vec<String> {
         1..=9 => vec![names::digit(n)],
         10 => vec![names::SHI.into()],
         11..=19 => vec![names::SHI.into(), names::digit(n % 10)],
-        20..=99 if n % 10 == 0 => vec![names::digit(n / 10), names::SHI.into()],
+        20..=99 if n.is_multiple_of(10) => vec![names::digit(n / 10), names::SHI.into()],
         20..=99 => vec![
             names::digit(n / 10),
             names::SHI.into(),
