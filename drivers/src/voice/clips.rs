@@ -32,6 +32,9 @@ pub mod names {
     /// 十, for window numbers 10 to 99.
     pub const SHI: &str = "shi";
 
+    /// The fixed words, chime first.
+    pub const FIXED: [&str; 7] = [CHIME, QING, HAO, DAO, CHUANGKOU, BANLI, SHI];
+
     /// A digit as read in a ticket number: `0` (零) … `9` (九).
     pub fn digit(d: u32) -> String {
         d.to_string()

@@ -270,46 +270,31 @@ mod tests {
     };
 
     /// A clip set where each clip is one sample holding its index, so scripts are easy to read.
-    fn clip_set(stems: &[&str]) -> ClipSet {
+    fn clip_set<S: AsRef<str>>(stems: &[S]) -> ClipSet {
         let dir = tempfile::tempdir().unwrap();
         for (i, stem) in stems.iter().enumerate() {
             let audio = Audio {
                 format: MONO,
                 samples: vec![i as i16 + 1],
             };
-            std::fs::write(dir.path().join(names::file(stem)), encode_wav(&audio)).unwrap();
+            std::fs::write(
+                dir.path().join(names::file(stem.as_ref())),
+                encode_wav(&audio),
+            )
+            .unwrap();
         }
         ClipSet::load(dir.path()).unwrap()
     }
 
-    const FULL: [&str; 26] = [
-        "chime",
-        "qing",
-        "hao",
-        "dao",
-        "chuangkou",
-        "banli",
-        "shi",
-        "0",
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-        "6",
-        "7",
-        "8",
-        "9",
-        "a",
-        "b",
-        "c",
-        "d",
-        "window-4",
-        "service-a",
-        "x",
-        "y",
-        "z",
-    ];
+    /// The fixed words, the digits, a–d, window 4's and service A's clips, and x–z: each one
+    /// sample holding its place in this list plus 1 (chime = 1, "1" = 9, a = 18).
+    fn full() -> Vec<String> {
+        let mut stems: Vec<String> = names::FIXED.map(String::from).to_vec();
+        stems.extend((0..10).map(names::digit));
+        stems.extend(['a', 'b', 'c', 'd'].map(names::letter));
+        stems.extend(["window-4", "service-a", "x", "y", "z"].map(String::from));
+        stems
+    }
 
     fn call(number: &str, window: u32) -> Call {
         Call {
@@ -327,7 +312,7 @@ mod tests {
 
     #[test]
     fn ticket_numbers_are_read_digit_by_digit() {
-        let clips = clip_set(&FULL);
+        let clips = clip_set(&full());
         let (said, missing) = says(
             "chime 请 {number} 号 到 {window} 号 窗口 办理",
             &clips,
@@ -357,7 +342,7 @@ mod tests {
         for (n, words) in cases {
             assert_eq!(window_words(n).join(" "), words, "window {n}");
         }
-        let clips = clip_set(&FULL);
+        let clips = clip_set(&full());
         assert_eq!(
             says("{number} {window}", &clips, &call("B7", 20)).0,
             "b 7 2 shi"
@@ -366,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_window_clip_replaces_the_window_phrase() {
-        let clips = clip_set(&FULL);
+        let clips = clip_set(&full());
         let (said, _) = says(
             "请 {number} 号 到 {window} 号 窗口 办理",
             &clips,
@@ -382,7 +367,7 @@ mod tests {
 
     #[test]
     fn the_service_clip_is_said_where_the_template_asks_for_it() {
-        let clips = clip_set(&FULL);
+        let clips = clip_set(&full());
         assert_eq!(
             says("{number} {service}", &clips, &call("A1", 1)),
             ("a 1 service-a".into(), vec![])
@@ -395,10 +380,9 @@ mod tests {
 
     #[test]
     fn missing_clips_are_left_out_and_listed() {
-        let without: Vec<&str> = FULL
-            .iter()
-            .copied()
-            .filter(|s| !["7", "qing", "shi"].contains(s))
+        let without: Vec<String> = full()
+            .into_iter()
+            .filter(|s| !["7", "qing", "shi"].contains(&s.as_str()))
             .collect();
         let clips = clip_set(&without);
         let (said, missing) = says(
@@ -422,7 +406,7 @@ mod tests {
 
     #[test]
     fn render_says_the_intro_once_and_the_body_repeat_times_with_gaps() {
-        let clips = clip_set(&FULL);
+        let clips = clip_set(&full());
         let script = compose(
             &Template::parse("chime {number}").unwrap(),
             &clips,

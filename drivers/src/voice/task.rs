@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use backon::ExponentialBackoff;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout, Instant};
@@ -29,7 +29,7 @@ use super::compose::{compose, render, Call, Speech};
 use super::output::{Output, OutputError};
 use super::queue::{Pushed, Queue, Queued};
 use super::template::Template;
-use crate::escpos::task::Health;
+use crate::escpos::task::{capped_backoff, publish_health, Health};
 
 /// Settings of the voice task; [`VoiceConfig::new`] gives the defaults.
 #[derive(Clone, Debug)]
@@ -224,13 +224,7 @@ pub fn spawn_voice(
 }
 
 fn backoff(config: &VoiceConfig) -> ExponentialBackoff {
-    let min = config.backoff_min.max(Duration::from_millis(10));
-    ExponentialBuilder::new()
-        .with_min_delay(min)
-        .with_max_delay(config.backoff_max.max(min))
-        .with_factor(2.0)
-        .without_max_times()
-        .build()
+    capped_backoff(config.backoff_min, config.backoff_max)
 }
 
 /// The device operation in flight.
@@ -529,14 +523,7 @@ impl Task {
     }
 
     fn set_health(&self, health: Health) {
-        let changed = self.health.send_if_modified(|current| {
-            let changed = *current != health;
-            if changed {
-                *current = health.clone();
-            }
-            changed
-        });
-        if changed {
+        if publish_health(&self.health, &health) {
             // The daemon reports health changes to the journal once, from the watch channel.
             let cause = health.cause.as_deref().unwrap_or("");
             tracing::debug!(device = %self.config.device_id, state = %health.state, cause = %cause, "voice health");

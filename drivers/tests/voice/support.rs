@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use hallq_drivers::voice::clips::names;
 use hallq_drivers::voice::wav::encode_wav;
 use hallq_drivers::voice::{Audio, Call, ClipSet, Format, Speech, Template};
 
@@ -13,32 +14,14 @@ pub const FORMAT: Format = Format {
     sample_rate: 16000,
 };
 
-/// Every clip the default template needs for windows 1–19 and services A–E.
-pub const STEMS: [&str; 23] = [
-    "chime",
-    "qing",
-    "hao",
-    "dao",
-    "chuangkou",
-    "banli",
-    "shi",
-    "0",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-    "a",
-    "b",
-    "c",
-    "d",
-    "e",
-    "window-9",
-];
+/// Every clip the default template needs for windows 1–19 and services A–E, and window 9's.
+pub fn stems() -> Vec<String> {
+    let mut stems: Vec<String> = names::FIXED.map(String::from).to_vec();
+    stems.extend((0..10).map(names::digit));
+    stems.extend(('a'..='e').map(names::letter));
+    stems.push(names::window(9));
+    stems
+}
 
 /// The samples of clip `k`: `(k + 1) * 1000 + i % 97`, never 0, between 10 and 41 ms long.
 pub fn clip_samples(k: usize) -> Vec<i16> {
@@ -46,10 +29,10 @@ pub fn clip_samples(k: usize) -> Vec<i16> {
     (0..len).map(|i| ((k + 1) * 1000 + i % 97) as i16).collect()
 }
 
-/// Writes the test clip set into `dir` (all of [`STEMS`] but `skip`).
+/// Writes the test clip set into `dir` (all of [`stems`] but `skip`).
 pub fn write_clips(dir: &Path, skip: &[&str]) {
-    for (k, stem) in STEMS.iter().enumerate() {
-        if skip.contains(stem) {
+    for (k, stem) in stems().iter().enumerate() {
+        if skip.contains(&stem.as_str()) {
             continue;
         }
         let audio = Audio {
@@ -68,13 +51,14 @@ pub fn clips(dir: &Path) -> ClipSet {
 /// A piece of a recording: a clip, or a run of silence (in frames).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Piece {
-    Clip(&'static str),
+    Clip(String),
     Silence(usize),
 }
 
 /// Splits `samples` into clips and silence; panics at anything else (overlapping or cut
 /// sound never matches a clip).
 pub fn recover(samples: &[i16]) -> Vec<Piece> {
+    let stems = stems();
     let mut pieces = Vec::new();
     let mut at = 0;
     while at < samples.len() {
@@ -86,16 +70,16 @@ pub fn recover(samples: &[i16]) -> Vec<Piece> {
         }
         let k = (samples[at] as usize / 1000)
             .checked_sub(1)
-            .filter(|k| *k < STEMS.len())
+            .filter(|k| *k < stems.len())
             .unwrap_or_else(|| panic!("sample {at} ({}) starts no clip", samples[at]));
         let clip = clip_samples(k);
         let end = at + clip.len();
         assert!(
             end <= samples.len() && samples[at..end] == clip[..],
             "clip {} cut or mixed at sample {at}",
-            STEMS[k]
+            stems[k]
         );
-        pieces.push(Piece::Clip(STEMS[k]));
+        pieces.push(Piece::Clip(stems[k].clone()));
         at = end;
     }
     pieces
@@ -104,7 +88,7 @@ pub fn recover(samples: &[i16]) -> Vec<Piece> {
 /// What the default template must say for `call`, repeats and gaps included (a plain
 /// reference: windows 1–19, numbers of letters and digits).
 pub fn expected(call: &Call, speech: &Speech) -> Vec<Piece> {
-    let stem = |s: &str| Piece::Clip(STEMS.iter().copied().find(|x| *x == s).unwrap());
+    let stem = |s: &str| Piece::Clip(s.to_string());
     let mut body = vec![stem("qing")];
     for c in call.number.chars() {
         body.push(stem(&c.to_ascii_lowercase().to_string()));
@@ -138,7 +122,9 @@ pub fn frames(pieces: &[Piece]) -> usize {
     pieces
         .iter()
         .map(|p| match p {
-            Piece::Clip(stem) => clip_samples(STEMS.iter().position(|s| s == stem).unwrap()).len(),
+            Piece::Clip(stem) => {
+                clip_samples(stems().iter().position(|s| s == stem).unwrap()).len()
+            }
             Piece::Silence(n) => *n,
         })
         .sum()
