@@ -210,6 +210,7 @@ pub fn spawn_voice(
         offline_since: Some(now),
         warned: HashSet::new(),
         stats: Progress::default(),
+        gave_up_said: false,
     };
     let join = tokio::spawn(task.run());
     let handle = VoiceHandle {
@@ -286,6 +287,8 @@ struct Task {
     warned: HashSet<String>,
     /// What [`Progress`] shows next.
     stats: Progress,
+    /// This outage's "not announced until it is back" line was logged.
+    gave_up_said: bool,
 }
 
 impl Task {
@@ -369,6 +372,8 @@ impl Task {
     fn take(&mut self, call: Call, at: Instant) {
         self.stats.received += 1;
         if self.given_up(Instant::now()) {
+            self.warn_given_up();
+            tracing::debug!(device = %self.config.device_id, number = %call.number, "voice output offline: not announced");
             self.drop_call(call, "device_offline");
             return;
         }
@@ -393,17 +398,26 @@ impl Task {
             .is_some_and(|since| now >= since + self.config.offline_hold)
     }
 
+    /// Says once per outage that calls are no longer announced.
+    fn warn_given_up(&mut self) {
+        if !self.gave_up_said {
+            self.gave_up_said = true;
+            tracing::warn!(device = %self.config.device_id, hold_s = self.config.offline_hold.as_secs(), "voice output offline too long: calls are not announced until it is back");
+        }
+    }
+
     fn expire_offline(&mut self, now: Instant) {
         if !self.given_up(now) || self.queue.waiting() == 0 {
             return;
         }
+        self.warn_given_up();
         let dropped = self.queue.clear();
         let numbers: Vec<&str> = dropped.iter().map(|q| q.call.number.as_str()).collect();
         tracing::warn!(
             device = %self.config.device_id,
             numbers = %numbers.join(" "),
             hold_s = self.config.offline_hold.as_secs(),
-            "voice output still offline: waiting announcements dropped",
+            "waiting announcements dropped",
         );
         for q in dropped {
             self.drop_call(q.call, "device_offline");
@@ -464,6 +478,7 @@ impl Task {
                 tracing::info!(device = %self.config.device_id, output = %self.output.describe(), format = %self.clips.format(), "voice output ready");
                 self.backoff = backoff(&self.config);
                 self.offline_since = None;
+                self.gave_up_said = false;
                 self.set_health(Health::online());
                 self.device = ready;
             }
