@@ -45,7 +45,7 @@ pub struct VoiceConfig {
     pub offline_hold: Duration,
     /// The idle device is checked this often (default 5 s).
     pub check_interval: Duration,
-    /// Time an open may take (default 5 s).
+    /// Time an open, or a check of the idle device, may take (default 5 s).
     pub open_timeout: Duration,
     /// An announcement not finished this long after its length is `stuck` (default 3 s).
     pub stuck_margin: Duration,
@@ -243,9 +243,7 @@ enum Device {
     Closed {
         retry_at: Instant,
     },
-    Opening {
-        deadline: Instant,
-    },
+    Opening,
     /// Open and idle: the next announcement may start at `resume_at` (after the pause that
     /// follows one); checked at `check_at`.
     Ready {
@@ -329,16 +327,17 @@ impl Task {
                         Err(OutputError::Gone("no answer while opening".into()))
                     }))
                 }));
-                self.device = Device::Opening {
-                    deadline: now + self.config.open_timeout,
-                };
+                self.device = Device::Opening;
             }
             Device::Ready { resume_at, .. } if now >= *resume_at && !self.queue.is_idle() => {
                 self.start_next(now);
             }
             Device::Ready { check_at, .. } if now >= *check_at && self.queue.is_idle() => {
-                let check = self.output.check();
-                self.op = Some(Box::pin(async move { Done::Checked(check.await) }));
+                let limit = self.config.open_timeout;
+                let check = timeout(limit, self.output.check());
+                self.op = Some(Box::pin(async move {
+                    Done::Checked(check.await.unwrap_or(Err(OutputError::Stuck(limit))))
+                }));
                 self.device = Device::Checking;
             }
             Device::Playing { deadline, .. } if now >= *deadline => {
@@ -356,7 +355,7 @@ impl Task {
         });
         let device = match &self.device {
             Device::Closed { retry_at } => Some(*retry_at),
-            Device::Opening { deadline } | Device::Playing { deadline, .. } => Some(*deadline),
+            Device::Playing { deadline, .. } => Some(*deadline),
             Device::Ready {
                 resume_at,
                 check_at,
@@ -364,7 +363,8 @@ impl Task {
                 true => *check_at,
                 false => *resume_at,
             }),
-            Device::Checking => None,
+            // Opens and checks have their own timeouts.
+            Device::Opening | Device::Checking => None,
         };
         [hold, device].into_iter().flatten().min()
     }

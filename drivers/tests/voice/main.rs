@@ -5,4 +5,5 @@
 #[cfg(feature = "alsa")]
 mod alsa;
 mod sim;
+mod stuck;
 mod support;

@@ -58,8 +58,9 @@ pub enum OutputError {
     /// This build has no ALSA support.
     #[error("this hallq was built without ALSA support (cargo feature hallq-drivers/alsa); see docs/voice.md")]
     AlsaUnsupported,
-    /// An announcement did not finish within its length plus a margin.
-    #[error("the device has not finished an announcement {0:?} after it should have")]
+    /// The device did not finish an announcement within its length plus this margin, or did
+    /// not answer a check within this time.
+    #[error("the device stopped answering (nothing back {0:?} after it was due)")]
     Stuck(Duration),
 }
 
