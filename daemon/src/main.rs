@@ -82,6 +82,9 @@ fn check_config(cli: &Cli) -> i32 {
     let path = config_path(cli);
     match load_config(&path) {
         Ok(c) => {
+            if let Some(code) = check_voice_clips(&c) {
+                return code;
+            }
             println!(
                 "{}: ok: hall {} ({}), {} services, {} windows, {} devices",
                 path.display(),
@@ -94,6 +97,28 @@ fn check_config(cli: &Cli) -> i32 {
             exit::OK
         }
         Err(code) => code,
+    }
+}
+
+/// The `[voice]` clip check: a clip set that cannot be used is an error (exit 2); voice turned
+/// off (optional) and missing clips are warnings on stderr.
+fn check_voice_clips(c: &Config) -> Option<i32> {
+    let voice = c.voice.as_ref()?;
+    match voice.load_clips(&c.windows, &c.services) {
+        Err(e) => {
+            eprintln!("{e}");
+            Some(exit::USAGE)
+        }
+        Ok(config::VoiceClips::Off { reason }) => {
+            eprintln!("warning: {reason}");
+            None
+        }
+        Ok(config::VoiceClips::Ready { missing, .. }) => {
+            for line in config::voice_missing_lines(&missing) {
+                eprintln!("warning: {line}");
+            }
+            None
+        }
     }
 }
 

@@ -21,8 +21,8 @@ use super::raw::{
     RawTidal, RawUpstream, RawWindow,
 };
 use super::{
-    devices, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal, Upstream,
-    Window, WindowKind,
+    devices, voice, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal,
+    Upstream, Window, WindowKind,
 };
 
 /// Parse and check a config file's text. `path` names the file in errors, and its folder is
@@ -89,6 +89,10 @@ impl Checker<'_> {
             retention: self.retention(&raw.retention),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
+            voice: raw
+                .voice
+                .as_ref()
+                .map(|v| voice::resolve(self, v, &devices)),
             hall,
             numbering,
             services,
