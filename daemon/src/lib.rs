@@ -10,5 +10,6 @@ pub mod control;
 pub mod doctor;
 pub mod engine;
 pub mod privacy;
+pub mod report;
 pub mod runtime;
 pub mod store;

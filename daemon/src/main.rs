@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Report(args) => report(&cli, args),
         _ => client(&cli),
     } as u8)
 }
@@ -75,6 +76,21 @@ fn doctor(cli: &Cli) -> i32 {
         hallq::doctor::Verdict::Fail => exit::REFUSED,
         _ => exit::OK,
     }
+}
+
+/// `hallq report`: read from the store named by the config, not through the socket.
+fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
+    if cli.socket.is_some() {
+        let message = "report reads the store: give --config, not --socket";
+        cli::print_error("usage", message, cli.json);
+        return exit::USAGE;
+    }
+    let config = match load_config(&config_path(cli)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.logging.filter.as_deref());
+    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
 }
 
 fn check_config(cli: &Cli) -> i32 {
@@ -184,7 +200,7 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 fn client(cli: &Cli) -> i32 {
     let request = match cli.command.request() {
         Ok(Some(r)) => r,
-        Ok(None) => unreachable!("run, check-config and doctor are handled before"),
+        Ok(None) => unreachable!("run, check-config, doctor and report are handled before"),
         Err(message) => {
             cli::print_error("usage", &message, cli.json);
             return exit::USAGE;

@@ -168,6 +168,8 @@ pub enum Sub {
         /// 1..5, or 非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意.
         level: String,
     },
+    /// Reports for the hall manager, read from the store (needs --config, not --socket).
+    Report(crate::report::cli::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -284,11 +286,12 @@ impl HandoffSub {
 }
 
 impl Sub {
-    /// The socket request for a client command; None for `run`, `check-config` and `doctor`.
+    /// The socket request for a client command; None for `run`, `check-config`, `doctor` and
+    /// `report`.
     /// A malformed value is a usage error whose message never repeats long input in clear.
     pub fn request(&self) -> Result<Option<Request>, String> {
         let r = match self {
-            Sub::Run | Sub::CheckConfig | Sub::Doctor => return Ok(None),
+            Sub::Run | Sub::CheckConfig | Sub::Doctor | Sub::Report(_) => return Ok(None),
             Sub::Status => Request::Status,
             Sub::Queue => Request::Queue,
             Sub::Reserve {

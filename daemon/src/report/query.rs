@@ -1,0 +1,91 @@
+//! Computing a [`Report`] from the store: SQL aggregation over a read-only connection.
+//!
+//! Each query groups in SQLite (counts, sums, percentiles by window functions) and returns a few
+//! rows per service, window, clerk, hour or day; no query hands every ticket to Rust. The
+//! tickets of a period are found through `UNIQUE (business_day, service, seq)`, a ticket's
+//! first call through `calls_ticket`, a period's events of one kind through `events_kind_day`
+//! (schema 4). Figures are attributed to the business day the ticket was issued on.
+//! This module reads; it never writes, and it knows nothing of output formats.
+
+use rusqlite::Connection;
+
+use super::figures::{self, Acc};
+use super::model::*;
+use super::period::Period;
+use super::{lists, series, tidal, HallInfo, Options, ReportError};
+
+/// Reasons a call can have, in the order the calling policy tries them (DESIGN §4).
+pub const REASONS: [&str; 6] = [
+    "streak-guard",
+    "green",
+    "max-wait",
+    "reservation",
+    "fifo",
+    "explicit",
+];
+/// Ticket classes in report order.
+pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
+
+/// The period's tickets with their first call (`fc`): `?1`..`?2` are the first and last day.
+pub(super) const TICKETS_WITH_FIRST_CALL: &str = "
+    tickets t LEFT JOIN calls fc ON fc.id =
+        (SELECT min(c.id) FROM calls c WHERE c.ticket_id = t.id AND c.recall = 0)";
+/// Seconds from issue to first call.
+pub(super) const WAIT: &str = "(unixepoch(fc.at, 'subsec') - unixepoch(t.issued_at, 'subsec'))";
+
+pub fn compute(
+    conn: &Connection,
+    hall: &HallInfo,
+    period: &Period,
+    options: &Options,
+) -> Result<Report, ReportError> {
+    let first = period.first.to_string();
+    let last = period.last.to_string();
+    let mut acc = Acc::new(hall);
+    let timeout = i64::from(hall.evaluation_timeout_seconds);
+    figures::tickets(conn, &first, &last, timeout, &mut acc)?;
+    figures::calls(conn, &first, &last, &mut acc)?;
+    figures::transfers(conn, &first, &last, &mut acc)?;
+    figures::holds(conn, &first, &last, &mut acc)?;
+    figures::stats(conn, &first, &last, &mut acc)?;
+    let mut report = Report {
+        hall: HallHeader {
+            id: hall.id.clone(),
+            name: hall.name.clone(),
+            timezone: hall.timezone_name.clone(),
+            day_starts_at: format!(
+                "{:02}:{:02}",
+                hall.day_starts_at.hour(),
+                hall.day_starts_at.minute()
+            ),
+        },
+        period: *period,
+        days_in_period: period.days(),
+        generated_at: options.now.to_string(),
+        unmasked: options.unmasked,
+        summary: acc.summary.clone(),
+        services: Vec::new(),
+        windows: Vec::new(),
+        clerks: Vec::new(),
+        classes: Vec::new(),
+        call_reasons: Vec::new(),
+        reservations: Reservations::default(),
+        evaluations: Evaluations::default(),
+        handoffs: Handoffs::default(),
+        hourly: Vec::new(),
+        days: Vec::new(),
+        wait_distribution: Vec::new(),
+        estimates: series::estimates(conn, &first, &last)?,
+        tidal: tidal::tidal(conn, hall, period, options)?,
+        notes: series::notes(conn, &first, &last)?,
+    };
+    report.reservations = lists::reservations(conn, &first, &last)?;
+    report.evaluations.poor = lists::poor_evaluations(conn, hall, &first, &last, timeout)?;
+    report.handoffs = lists::handoffs(conn, hall, &first, &last, options.unmasked)?;
+    report.hourly = series::hourly(conn, hall, &first, &last)?;
+    report.days = series::days(conn, period, &first, &last)?;
+    report.wait_distribution = series::wait_bins(conn, hall, &first, &last)?;
+    report.summary.handoffs = report.handoffs.pickup + report.handoffs.mail;
+    acc.finish(&mut report);
+    Ok(report)
+}
