@@ -26,9 +26,11 @@ pub const REASONS: [&str; 6] = [
 /// Ticket classes in report order.
 pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
 
-/// The period's tickets with their first call (`fc`): `?1`..`?2` are the first and last day.
-pub(super) const TICKETS_WITH_FIRST_CALL: &str = "
-    tickets t LEFT JOIN calls fc ON fc.id =
+/// The id of ticket `t`'s first call (not a recall).
+pub(super) const FIRST_CALL: &str =
+    "(SELECT min(c.id) FROM calls c WHERE c.ticket_id = t.id AND c.recall = 0)";
+/// Tickets `t` with their first call `fc`, if any.
+pub(super) const TICKETS_WITH_FIRST_CALL: &str = "tickets t LEFT JOIN calls fc ON fc.id =
         (SELECT min(c.id) FROM calls c WHERE c.ticket_id = t.id AND c.recall = 0)";
 /// Seconds from issue to first call.
 pub(super) const WAIT: &str = "(unixepoch(fc.at, 'subsec') - unixepoch(t.issued_at, 'subsec'))";

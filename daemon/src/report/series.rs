@@ -8,7 +8,7 @@ use rusqlite::{params, Connection};
 
 use super::model::*;
 use super::period::Period;
-use super::query::{TICKETS_WITH_FIRST_CALL, WAIT};
+use super::query::{FIRST_CALL, TICKETS_WITH_FIRST_CALL, WAIT};
 use super::sql::{count, each_row, int, text};
 use super::{HallInfo, ReportError};
 
@@ -172,9 +172,10 @@ pub(super) fn estimates(
                 coalesce(sum(NOT ok AND e > w), 0)
          FROM (SELECT e, w, abs(e - w) <= max(0.2 * w, 180.0) AS ok FROM (
              SELECT (ev.body ->> '$.estimated_wait_minutes') * 60.0 AS e, {WAIT} AS w
-             FROM events ev JOIN {TICKETS_WITH_FIRST_CALL} ON t.id = ev.body ->> '$.ticket'
+             FROM events ev JOIN tickets t ON t.id = ev.body ->> '$.ticket'
+             JOIN calls fc ON fc.id = {FIRST_CALL}
              WHERE ev.kind = 'ticket_issued' AND ev.business_day BETWEEN ?1 AND ?2
-               AND fc.id IS NOT NULL AND ev.body ->> '$.estimated_wait_minutes' IS NOT NULL))"
+               AND ev.body ->> '$.estimated_wait_minutes' IS NOT NULL))"
     );
     let mut out = Estimates::default();
     each_row(conn, &sql, params![first, last], |r| {
