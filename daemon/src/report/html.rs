@@ -268,6 +268,17 @@ fn table_html(out: &mut String, t: &Table) {
     out.push_str("</tbody></table></section>");
 }
 
+/// When the report was made, in the hall's local time (as the JSON's UTC if that fails).
+fn generated_local(r: &Report) -> String {
+    let local = r
+        .generated_at
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .zip(jiff::tz::TimeZone::get(&r.hall.timezone).ok())
+        .map(|(at, tz)| tz.to_datetime(at).strftime("%Y-%m-%d %H:%M").to_string());
+    local.unwrap_or_else(|| r.generated_at.clone())
+}
+
 /// The whole report as one HTML page.
 pub fn render(r: &Report) -> String {
     let title = format!("{} {}", r.hall.name, r.period.title_zh());
@@ -284,7 +295,7 @@ pub fn render(r: &Report) -> String {
         r.days_in_period,
         escape(&r.hall.timezone),
         escape(&r.hall.day_starts_at),
-        escape(&r.generated_at),
+        escape(&generated_local(r)),
         if r.unmasked {
             " · 出件登记为明文，注意保密"
         } else {

@@ -6,4 +6,5 @@ mod displays;
 mod input;
 mod operations;
 mod printers;
+mod reports;
 mod restart;
