@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection};
 
 use super::model::*;
-use super::query::{CLASSES, REASONS, TICKETS_WITH_FIRST_CALL, WAIT};
-use super::sql::{count, each_row, int, real, text, window_no};
+use super::query::{CLASSES, REASONS};
+use super::sql::{count, each_row, int, text, window_no};
 use super::{HallInfo, ReportError};
 
 /// Rows accumulated per service, window, clerk and class while the queries run.
@@ -46,7 +46,7 @@ impl<'a> Acc<'a> {
         acc
     }
 
-    fn service(&mut self, code: &str) -> &mut ServiceRow {
+    pub(super) fn service(&mut self, code: &str) -> &mut ServiceRow {
         self.services
             .entry(code.to_string())
             .or_insert_with(|| ServiceRow {
@@ -55,15 +55,15 @@ impl<'a> Acc<'a> {
             })
     }
 
-    fn window(&mut self, number: Option<u32>) -> Option<&mut StaffFigures> {
+    pub(super) fn window(&mut self, number: Option<u32>) -> Option<&mut StaffFigures> {
         number.map(|n| self.windows.entry(n).or_default())
     }
 
-    fn clerk(&mut self, clerk: Option<&str>) -> Option<&mut StaffFigures> {
+    pub(super) fn clerk(&mut self, clerk: Option<&str>) -> Option<&mut StaffFigures> {
         clerk.map(|c| self.clerks.entry(c.to_string()).or_default())
     }
 
-    fn class(&mut self, class: &str) -> &mut ClassRow {
+    pub(super) fn class(&mut self, class: &str) -> &mut ClassRow {
         self.classes
             .entry(class.to_string())
             .or_insert_with(|| ClassRow {
@@ -130,23 +130,12 @@ impl<'a> Acc<'a> {
 }
 
 /// Outcomes per service, window, clerk and class, and evaluations, from one grouped scan.
-pub(super) fn tickets(
-    conn: &Connection,
-    first: &str,
-    last: &str,
-    timeout: i64,
-    acc: &mut Acc<'_>,
-) -> Result<(), ReportError> {
+pub(super) fn tickets(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), ReportError> {
     let sql = "
-        SELECT service, current_service, class, state, window, clerk, requeued,
-               reservation IS NOT NULL,
-               CASE WHEN state = 'done' AND evaluation IS NOT NULL
-                     AND unixepoch(evaluated_at, 'subsec') <= unixepoch(finished_at, 'subsec') + ?3
-                    THEN evaluation END,
-               count(*)
-        FROM tickets WHERE business_day BETWEEN ?1 AND ?2
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
-    each_row(conn, sql, params![first, last, timeout], |r| {
+        SELECT service, current_service, class, state, window, clerk, requeued, has_reservation,
+               evaluation, count(*)
+        FROM temp.report_tickets GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+    each_row(conn, sql, [], |r| {
         let (service, current) = (
             text(&r[0]).unwrap_or_default(),
             text(&r[1]).unwrap_or_default(),
@@ -340,97 +329,6 @@ pub(super) fn holds(
             f.held += n;
         }
         acc.summary.holds += n;
-        Ok(())
-    })
-}
-
-/// Wait (issue to first call) and service time (start, or call when never started, to finish):
-/// count, mean and nearest-rank p50/p90 per group, ranked by window functions in SQLite.
-pub(super) fn stats(
-    conn: &Connection,
-    first: &str,
-    last: &str,
-    acc: &mut Acc<'_>,
-) -> Result<(), ReportError> {
-    let sql = format!(
-        "
-        WITH tk AS MATERIALIZED (
-            SELECT t.service, t.current_service, t.class, t.window, t.clerk,
-                   fc.window AS fc_window, fc.clerk AS fc_clerk,
-                   CASE WHEN fc.id IS NOT NULL THEN {WAIT} END AS wait,
-                   CASE WHEN t.state = 'done' THEN unixepoch(t.finished_at, 'subsec')
-                        - unixepoch(coalesce(t.started_at, t.called_at), 'subsec') END AS svc
-            FROM {TICKETS_WITH_FIRST_CALL}
-            WHERE t.business_day BETWEEN ?1 AND ?2
-        ), samples (measure, dim, key, v) AS (
-                      SELECT 'wait', 'all', '', wait FROM tk WHERE wait IS NOT NULL
-            UNION ALL SELECT 'wait', 'service', service, wait FROM tk WHERE wait IS NOT NULL
-            UNION ALL SELECT 'wait', 'class', class, wait FROM tk WHERE wait IS NOT NULL
-            UNION ALL SELECT 'wait', 'window', fc_window, wait FROM tk
-                      WHERE wait IS NOT NULL AND fc_window IS NOT NULL
-            UNION ALL SELECT 'wait', 'clerk', fc_clerk, wait FROM tk
-                      WHERE wait IS NOT NULL AND fc_clerk IS NOT NULL
-            UNION ALL SELECT 'svc', 'all', '', svc FROM tk WHERE svc IS NOT NULL
-            UNION ALL SELECT 'svc', 'service', current_service, svc FROM tk WHERE svc IS NOT NULL
-            UNION ALL SELECT 'svc', 'window', window, svc FROM tk
-                      WHERE svc IS NOT NULL AND window IS NOT NULL
-            UNION ALL SELECT 'svc', 'clerk', clerk, svc FROM tk
-                      WHERE svc IS NOT NULL AND clerk IS NOT NULL
-        ), ranked AS (
-            SELECT measure, dim, key, v,
-                   row_number() OVER (PARTITION BY measure, dim, key ORDER BY v) AS rn,
-                   count(*) OVER (PARTITION BY measure, dim, key) AS n
-            FROM samples
-        )
-        SELECT measure, dim, key, count(*), sum(v),
-               max(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END),
-               max(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END)
-        FROM ranked GROUP BY measure, dim, key"
-    );
-    each_row(conn, &sql, params![first, last], |r| {
-        let measure = text(&r[0]).unwrap_or_default();
-        let dim = text(&r[1]).unwrap_or_default();
-        let key = &r[2];
-        let n = count(&r[3]);
-        let stats = Stats {
-            count: n,
-            mean_seconds: real(&r[4]).map(|sum| sum / n as f64),
-            p50_seconds: real(&r[5]),
-            p90_seconds: real(&r[6]),
-        };
-        let wait = measure == "wait";
-        let put = |target: &mut Stats| *target = stats;
-        match dim.as_str() {
-            "all" if wait => put(&mut acc.summary.wait),
-            "all" => put(&mut acc.summary.service_time),
-            "service" => {
-                let row = acc.service(&text(key).unwrap_or_default());
-                put(if wait {
-                    &mut row.wait
-                } else {
-                    &mut row.service_time
-                })
-            }
-            "class" => put(&mut acc.class(&text(key).unwrap_or_default()).wait),
-            "window" => {
-                if let Some(f) = acc.window(window_no(key)) {
-                    put(if wait {
-                        &mut f.wait
-                    } else {
-                        &mut f.service_time
-                    })
-                }
-            }
-            _ => {
-                if let Some(f) = acc.clerk(text(key).as_deref()) {
-                    put(if wait {
-                        &mut f.wait
-                    } else {
-                        &mut f.service_time
-                    })
-                }
-            }
-        }
         Ok(())
     })
 }

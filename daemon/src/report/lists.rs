@@ -32,18 +32,14 @@ pub(super) fn reservations(
 pub(super) fn poor_evaluations(
     conn: &Connection,
     hall: &HallInfo,
-    first: &str,
-    last: &str,
-    timeout: i64,
 ) -> Result<Vec<PoorEvaluation>, ReportError> {
     let sql = "
-        SELECT business_day, number, current_service, window, clerk, case_no, evaluation, evaluated_at
-        FROM tickets
-        WHERE business_day BETWEEN ?1 AND ?2 AND state = 'done' AND evaluation <= 2
-          AND unixepoch(evaluated_at, 'subsec') <= unixepoch(finished_at, 'subsec') + ?3
+        SELECT business_day, number, current_service, window, clerk, case_no, evaluation,
+               evaluated_at
+        FROM temp.report_tickets WHERE evaluation <= 2
         ORDER BY unixepoch(evaluated_at, 'subsec'), id";
     let mut out = Vec::new();
-    each_row(conn, sql, params![first, last, timeout], |r| {
+    each_row(conn, sql, [], |r| {
         let level = int(&r[6]).and_then(|l| u8::try_from(l).ok()).unwrap_or(0);
         out.push(PoorEvaluation {
             business_day: text(&r[0]).unwrap_or_default(),

@@ -8,6 +8,7 @@
 //! (opening the store read-only, the audit line for `--unmasked`) in `cli`. Nothing here
 //! writes to the store or touches the running daemon. `docs/reports.md` defines every figure.
 
+mod base;
 pub mod cli;
 pub mod csv;
 mod figures;
@@ -18,6 +19,7 @@ pub mod period;
 mod query;
 mod series;
 mod sql;
+mod stats;
 mod svg;
 mod tables;
 pub mod text;

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use super::figures::{self, Acc};
 use super::model::*;
 use super::period::Period;
-use super::{lists, series, tidal, HallInfo, Options, ReportError};
+use super::{base, lists, series, stats, tidal, HallInfo, Options, ReportError};
 
 /// Reasons a call can have, in the order the calling policy tries them (DESIGN §4).
 pub const REASONS: [&str; 6] = [
@@ -26,15 +26,6 @@ pub const REASONS: [&str; 6] = [
 /// Ticket classes in report order.
 pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
 
-/// The id of ticket `t`'s first call (not a recall).
-pub(super) const FIRST_CALL: &str =
-    "(SELECT min(c.id) FROM calls c WHERE c.ticket_id = t.id AND c.recall = 0)";
-/// Tickets `t` with their first call `fc`, if any.
-pub(super) const TICKETS_WITH_FIRST_CALL: &str = "tickets t LEFT JOIN calls fc ON fc.id =
-        (SELECT min(c.id) FROM calls c WHERE c.ticket_id = t.id AND c.recall = 0)";
-/// Seconds from issue to first call.
-pub(super) const WAIT: &str = "(unixepoch(fc.at, 'subsec') - unixepoch(t.issued_at, 'subsec'))";
-
 pub fn compute(
     conn: &Connection,
     hall: &HallInfo,
@@ -45,11 +36,14 @@ pub fn compute(
     let last = period.last.to_string();
     let mut acc = Acc::new(hall);
     let timeout = i64::from(hall.evaluation_timeout_seconds);
-    figures::tickets(conn, &first, &last, timeout, &mut acc)?;
-    figures::calls(conn, &first, &last, &mut acc)?;
-    figures::transfers(conn, &first, &last, &mut acc)?;
-    figures::holds(conn, &first, &last, &mut acc)?;
-    figures::stats(conn, &first, &last, &mut acc)?;
+    timed("prepare", || base::prepare(conn, &first, &last, timeout))?;
+    timed("tickets", || figures::tickets(conn, &mut acc))?;
+    timed("calls", || figures::calls(conn, &first, &last, &mut acc))?;
+    timed("transfers", || {
+        figures::transfers(conn, &first, &last, &mut acc)
+    })?;
+    timed("holds", || figures::holds(conn, &first, &last, &mut acc))?;
+    timed("stats", || stats::stats(conn, &mut acc))?;
     let mut report = Report {
         hall: HallHeader {
             id: hall.id.clone(),
@@ -77,17 +71,31 @@ pub fn compute(
         hourly: Vec::new(),
         days: Vec::new(),
         wait_distribution: Vec::new(),
-        estimates: series::estimates(conn, &first, &last)?,
-        tidal: tidal::tidal(conn, hall, period, options)?,
-        notes: series::notes(conn, &first, &last)?,
+        estimates: timed("estimates", || series::estimates(conn))?,
+        tidal: timed("tidal", || tidal::tidal(conn, hall, period, options))?,
+        notes: timed("notes", || series::notes(conn, &first, &last))?,
     };
-    report.reservations = lists::reservations(conn, &first, &last)?;
-    report.evaluations.poor = lists::poor_evaluations(conn, hall, &first, &last, timeout)?;
-    report.handoffs = lists::handoffs(conn, hall, &first, &last, options.unmasked)?;
-    report.hourly = series::hourly(conn, hall, &first, &last)?;
-    report.days = series::days(conn, period, &first, &last)?;
-    report.wait_distribution = series::wait_bins(conn, hall, &first, &last)?;
+    report.reservations = timed("reservations", || lists::reservations(conn, &first, &last))?;
+    report.evaluations.poor = timed("poor", || lists::poor_evaluations(conn, hall))?;
+    report.handoffs = timed("handoffs", || {
+        lists::handoffs(conn, hall, &first, &last, options.unmasked)
+    })?;
+    report.hourly = timed("hourly", || series::hourly(conn, hall, &first, &last))?;
+    report.days = timed("days", || series::days(conn, period, &first, &last))?;
+    report.wait_distribution = timed("wait_bins", || series::wait_bins(conn, hall))?;
     report.summary.handoffs = report.handoffs.pickup + report.handoffs.mail;
     acc.finish(&mut report);
     Ok(report)
+}
+
+/// Run one query step, logging how long it took (`RUST_LOG=hallq::report=debug`).
+fn timed<T>(step: &str, f: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let out = f();
+    tracing::debug!(
+        step,
+        ms = start.elapsed().as_millis() as u64,
+        "report query"
+    );
+    out
 }
