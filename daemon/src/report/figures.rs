@@ -63,6 +63,16 @@ impl<'a> Acc<'a> {
         clerk.map(|c| self.clerks.entry(c.to_string()).or_default())
     }
 
+    /// Apply `f` to the figures of `window` and to those of `clerk`, where known.
+    fn staff(&mut self, window: Option<u32>, clerk: Option<&str>, f: impl Fn(&mut StaffFigures)) {
+        if let Some(w) = self.window(window) {
+            f(w);
+        }
+        if let Some(c) = self.clerk(clerk) {
+            f(c);
+        }
+    }
+
     pub(super) fn class(&mut self, class: &str) -> &mut ClassRow {
         self.classes
             .entry(class.to_string())
@@ -72,15 +82,9 @@ impl<'a> Acc<'a> {
             })
     }
 
-    /// Order the rows (configuration order first) and finish the derived figures.
+    /// Order the rows (configuration order first), finish the derived figures and put them
+    /// into `report` (whose handoffs are already counted).
     pub(super) fn finish(mut self, report: &mut Report) {
-        let order = |code: &String| {
-            self.hall
-                .services
-                .iter()
-                .position(|(c, _)| c == code)
-                .unwrap_or(usize::MAX)
-        };
         let mut services: Vec<ServiceRow> = std::mem::take(&mut self.services)
             .into_values()
             .map(|mut s| {
@@ -88,7 +92,7 @@ impl<'a> Acc<'a> {
                 s
             })
             .collect();
-        services.sort_by_key(|s| (order(&s.code), s.code.clone()));
+        services.sort_by_key(|s| (self.hall.service_position(&s.code), s.code.clone()));
         report.services = services;
         report.windows = std::mem::take(&mut self.windows)
             .into_iter()
@@ -123,8 +127,8 @@ impl<'a> Acc<'a> {
         report.reservations.on_time = report.classes[2].issued;
         let mut summary = self.summary;
         summary.evaluations.finish();
+        summary.handoffs = report.handoffs.pickup + report.handoffs.mail;
         report.evaluations.figures = summary.evaluations;
-        summary.handoffs = report.summary.handoffs;
         report.summary = summary;
     }
 }
@@ -191,12 +195,7 @@ pub(super) fn tickets(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), Report
                 }
             }
         };
-        if let Some(f) = acc.window(window) {
-            staff(f);
-        }
-        if let Some(f) = acc.clerk(clerk.as_deref()) {
-            staff(f);
-        }
+        acc.staff(window, clerk.as_deref(), staff);
         if done {
             acc.summary.evaluations.finished += n;
             if let Some(l) = level {
@@ -252,12 +251,7 @@ pub(super) fn calls(
                 f.called += n
             }
         };
-        if let Some(f) = acc.window(window) {
-            add(f);
-        }
-        if let Some(f) = acc.clerk(clerk.as_deref()) {
-            add(f);
-        }
+        acc.staff(window, clerk.as_deref(), add);
         if recall {
             acc.summary.recalls += n;
         } else {
@@ -295,12 +289,9 @@ pub(super) fn transfers(
         acc.service(&text(&r[0]).unwrap_or_default())
             .transferred_out += n;
         acc.service(&text(&r[1]).unwrap_or_default()).transferred_in += n;
-        if let Some(f) = acc.window(window_no(&r[2])) {
-            f.transferred_out += n;
-        }
-        if let Some(f) = acc.clerk(text(&r[3]).as_deref()) {
-            f.transferred_out += n;
-        }
+        acc.staff(window_no(&r[2]), text(&r[3]).as_deref(), |f| {
+            f.transferred_out += n
+        });
         acc.summary.transfers += n;
         Ok(())
     })
@@ -322,12 +313,7 @@ pub(super) fn holds(
     each_row(conn, sql, params![first, last], |r| {
         let n = count(&r[3]);
         acc.service(&text(&r[0]).unwrap_or_default()).held += n;
-        if let Some(f) = acc.window(window_no(&r[1])) {
-            f.held += n;
-        }
-        if let Some(f) = acc.clerk(text(&r[2]).as_deref()) {
-            f.held += n;
-        }
+        acc.staff(window_no(&r[1]), text(&r[2]).as_deref(), |f| f.held += n);
         acc.summary.holds += n;
         Ok(())
     })

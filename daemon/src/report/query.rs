@@ -1,11 +1,12 @@
 //! Computing a [`Report`] from the store: SQL aggregation over a read-only connection.
 //!
-//! Each query groups in SQLite (counts, sums, percentiles by window functions) and returns a few
-//! rows per service, window, clerk, hour or day; no query hands every ticket to Rust. The
-//! tickets of a period are found through `UNIQUE (business_day, service, seq)`, a ticket's
-//! first call through `calls_ticket`, a period's events of one kind through `events_kind_day`
-//! (schema 4). Figures are attributed to the business day the ticket was issued on.
-//! This module reads; it never writes, and it knows nothing of output formats.
+//! `base` derives the period's tickets once into a temporary table; each query then groups
+//! in SQLite and returns a few rows per service, window, clerk, hour or day (`stats` walks one
+//! sorted stream per measure for percentiles, keeping counters only). The tickets of a period
+//! are found through `UNIQUE (business_day, service, seq)`, a ticket's first call through
+//! `calls_ticket`, a period's events of one kind through `events_kind_day` (schema 4).
+//! Figures are attributed to the business day the ticket was issued on. This module writes
+//! nothing to the store, and it knows nothing of output formats.
 
 use rusqlite::Connection;
 
@@ -26,6 +27,7 @@ pub const REASONS: [&str; 6] = [
 /// Ticket classes in report order.
 pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
 
+/// The report of `period`: a pure function of what the store holds (and `options`).
 pub fn compute(
     conn: &Connection,
     hall: &HallInfo,
@@ -59,7 +61,7 @@ pub fn compute(
         days_in_period: period.days(),
         generated_at: options.now.to_string(),
         unmasked: options.unmasked,
-        summary: acc.summary.clone(),
+        summary: Summary::default(),
         services: Vec::new(),
         windows: Vec::new(),
         clerks: Vec::new(),
@@ -83,7 +85,6 @@ pub fn compute(
     report.hourly = timed("hourly", || series::hourly(conn, hall, &first, &last))?;
     report.days = timed("days", || series::days(conn, period, &first, &last))?;
     report.wait_distribution = timed("wait_bins", || series::wait_bins(conn, hall))?;
-    report.summary.handoffs = report.handoffs.pickup + report.handoffs.mail;
     acc.finish(&mut report);
     Ok(report)
 }

@@ -8,7 +8,7 @@ use hallq::report::model::*;
 use hallq::report::{HallInfo, Options, Period, Report};
 use jiff::Timestamp;
 
-use super::sim::{Record, Ticket, TZ};
+use super::sim::{Record, Ticket, REASONS, TZ};
 
 fn secs(from: Timestamp, to: Timestamp) -> f64 {
     to.duration_since(from).as_secs_f64()
@@ -225,20 +225,13 @@ pub fn report(rec: &Record, hall: &HallInfo, period: &Period, options: &Options)
             ),
         })
         .collect();
-    let call_reasons = [
-        "streak-guard",
-        "green",
-        "max-wait",
-        "reservation",
-        "fifo",
-        "explicit",
-    ]
-    .iter()
-    .map(|r| ReasonCount {
-        reason: r.to_string(),
-        calls: count(calls.iter(), |c| !c.recall && c.reason == *r),
-    })
-    .collect();
+    let call_reasons = REASONS
+        .iter()
+        .map(|r| ReasonCount {
+            reason: r.to_string(),
+            calls: count(calls.iter(), |c| !c.recall && c.reason == *r),
+        })
+        .collect();
     let bookings: Vec<_> = rec.bookings.iter().filter(|b| within(b.date)).collect();
     let reservations = Reservations {
         booked: bookings.len() as u64,

@@ -14,6 +14,15 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 
 pub const TZ: &str = "Asia/Shanghai";
+/// Every reason a call can have (DESIGN §4).
+pub const REASONS: [&str; 6] = [
+    "streak-guard",
+    "green",
+    "max-wait",
+    "reservation",
+    "fifo",
+    "explicit",
+];
 const SERVICES: [&str; 3] = ["A", "B", "C"];
 const CALLING_WINDOWS: [u32; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 const PICKUP_WINDOW: u32 = 9;
@@ -141,14 +150,7 @@ impl Record {
     /// The week exercised what the reports must count.
     pub fn assert_coverage(&self) {
         let reasons: BTreeSet<&str> = self.calls.iter().map(|c| c.reason.as_str()).collect();
-        for r in [
-            "streak-guard",
-            "green",
-            "max-wait",
-            "reservation",
-            "fifo",
-            "explicit",
-        ] {
+        for r in REASONS {
             assert!(reasons.contains(r), "no call with reason {r}: {reasons:?}");
         }
         let states: BTreeSet<&str> = self.tickets.iter().map(|t| t.state).collect();
