@@ -4,9 +4,10 @@
 //! One pass over the period's tickets (found by business day through the schema's unique
 //! index) resolves each ticket's first call, its wait and service time in seconds, whether its
 //! evaluation counts (within the timeout), and its printed estimate (from its `ticket_issued`
-//! event, through `events_kind_day`). Every later query groups this table instead of parsing
-//! timestamps and JSON again. The table lives in the connection's temp database: the store
-//! file stays read-only and untouched.
+//! event, read by `events_kind_day` into `temp.report_issued`); another collects the calls of those tickets into
+//! `temp.report_calls`. Every later query groups these tables instead of joining, parsing
+//! timestamps and JSON again. They live in the connection's temp database: the store file
+//! stays read-only and untouched.
 
 use rusqlite::{params, Connection};
 
@@ -23,6 +24,7 @@ pub(super) fn prepare(
         "PRAGMA temp_store = MEMORY;
          DROP TABLE IF EXISTS temp.report_issued;
          DROP TABLE IF EXISTS temp.report_tickets;
+         DROP TABLE IF EXISTS temp.report_calls;
          CREATE TEMP TABLE report_issued (id TEXT PRIMARY KEY, estimate INTEGER) WITHOUT ROWID;",
     )?;
     conn.execute(
@@ -54,6 +56,13 @@ pub(super) fn prepare(
          LEFT JOIN temp.report_issued i ON i.id = t.id
          WHERE t.business_day BETWEEN ?1 AND ?2",
         params![first, last, evaluation_timeout],
+    )?;
+    conn.execute(
+        "CREATE TEMP TABLE report_calls AS
+         SELECT c.window, c.clerk, c.reason, c.recall, unixepoch(c.at) / 900 AS quarter
+         FROM tickets t JOIN calls c ON c.ticket_id = t.id
+         WHERE t.business_day BETWEEN ?1 AND ?2",
+        params![first, last],
     )?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use rusqlite::{params, Connection};
 
 use super::model::*;
 use super::query::{CLASSES, REASONS};
-use super::sql::{count, each_row, int, text, window_no};
+use super::sql::{count, each_row, int, real, text, window_no};
+use super::stats::Tally;
 use super::{HallInfo, ReportError};
 
 /// Rows accumulated per service, window, clerk and class while the queries run.
@@ -23,6 +24,8 @@ pub(super) struct Acc<'a> {
     classes: BTreeMap<String, ClassRow>,
     reasons: BTreeMap<String, u64>,
     late_check_ins: u64,
+    /// Count and sum of waits and service times per group, for `stats`.
+    pub(super) tally: Tally,
 }
 
 impl<'a> Acc<'a> {
@@ -36,6 +39,7 @@ impl<'a> Acc<'a> {
             classes: BTreeMap::new(),
             reasons: BTreeMap::new(),
             late_check_ins: 0,
+            tally: Tally::default(),
         };
         for (code, _) in &hall.services {
             acc.service(code);
@@ -133,12 +137,14 @@ impl<'a> Acc<'a> {
     }
 }
 
-/// Outcomes per service, window, clerk and class, and evaluations, from one grouped scan.
+/// Outcomes per service, window, clerk and class, evaluations, and the counts and sums of
+/// waits and service times, from one grouped scan.
 pub(super) fn tickets(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), ReportError> {
     let sql = "
         SELECT service, current_service, class, state, window, clerk, requeued, has_reservation,
-               evaluation, count(*)
-        FROM temp.report_tickets GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+               evaluation, first_window, first_clerk,
+               count(*), count(wait), sum(wait), count(service_time), sum(service_time)
+        FROM temp.report_tickets GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11";
     each_row(conn, sql, [], |r| {
         let (service, current) = (
             text(&r[0]).unwrap_or_default(),
@@ -150,7 +156,18 @@ pub(super) fn tickets(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), Report
         let requeued = count(&r[6]) > 0;
         let has_reservation = count(&r[7]) > 0;
         let level = int(&r[8]).and_then(|l| u8::try_from(l).ok());
-        let n = count(&r[9]);
+        let (first_window, first_clerk) = (text(&r[9]), text(&r[10]));
+        let n = count(&r[11]);
+        let wait_keys = [
+            Some(&service),
+            Some(&class),
+            first_window.as_ref(),
+            first_clerk.as_ref(),
+        ];
+        acc.tally.add(0, &wait_keys, count(&r[12]), real(&r[13]));
+        let window_key = window.map(|w| w.to_string());
+        let time_keys = [Some(&current), window_key.as_ref(), clerk.as_ref()];
+        acc.tally.add(1, &time_keys, count(&r[14]), real(&r[15]));
 
         let s = &mut acc.summary;
         s.issued += n;
@@ -228,18 +245,10 @@ fn add_outcome(state: &str, n: u64, mut f: impl FnMut(Outcome)) {
 }
 
 /// Calls and recalls per window, clerk and reason.
-pub(super) fn calls(
-    conn: &Connection,
-    first: &str,
-    last: &str,
-    acc: &mut Acc<'_>,
-) -> Result<(), ReportError> {
-    let sql = "
-        SELECT c.window, c.clerk, c.reason, c.recall, count(*)
-        FROM tickets t JOIN calls c ON c.ticket_id = t.id
-        WHERE t.business_day BETWEEN ?1 AND ?2
-        GROUP BY 1, 2, 3, 4";
-    each_row(conn, sql, params![first, last], |r| {
+pub(super) fn calls(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), ReportError> {
+    let sql = "SELECT window, clerk, reason, recall, count(*) FROM temp.report_calls
+               GROUP BY 1, 2, 3, 4";
+    each_row(conn, sql, [], |r| {
         let (window, clerk) = (window_no(&r[0]), text(&r[1]));
         let reason = text(&r[2]).unwrap_or_default();
         let recall = count(&r[3]) > 0;

@@ -40,7 +40,7 @@ pub fn compute(
     let timeout = i64::from(hall.evaluation_timeout_seconds);
     timed("prepare", || base::prepare(conn, &first, &last, timeout))?;
     timed("tickets", || figures::tickets(conn, &mut acc))?;
-    timed("calls", || figures::calls(conn, &first, &last, &mut acc))?;
+    timed("calls", || figures::calls(conn, &mut acc))?;
     timed("transfers", || {
         figures::transfers(conn, &first, &last, &mut acc)
     })?;
@@ -82,7 +82,7 @@ pub fn compute(
     report.handoffs = timed("handoffs", || {
         lists::handoffs(conn, hall, &first, &last, options.unmasked)
     })?;
-    report.hourly = timed("hourly", || series::hourly(conn, hall, &first, &last))?;
+    report.hourly = timed("hourly", || series::hourly(conn, hall))?;
     report.days = timed("days", || series::days(conn, period, &first, &last))?;
     report.wait_distribution = timed("wait_bins", || series::wait_bins(conn, hall))?;
     acc.finish(&mut report);

@@ -14,12 +14,7 @@ use super::{HallInfo, ReportError};
 /// Arrivals and calls per local clock hour. SQLite counts per UTC quarter hour (every zone's
 /// offset is a multiple of 15 minutes); the hall's zone, with its DST rules, maps each quarter
 /// to its local hour here.
-pub(super) fn hourly(
-    conn: &Connection,
-    hall: &HallInfo,
-    first: &str,
-    last: &str,
-) -> Result<Vec<HourRow>, ReportError> {
+pub(super) fn hourly(conn: &Connection, hall: &HallInfo) -> Result<Vec<HourRow>, ReportError> {
     let mut rows: Vec<HourRow> = (0..24)
         .map(|hour| HourRow {
             hour,
@@ -43,9 +38,8 @@ pub(super) fn hourly(
     )?;
     each_row(
         conn,
-        "SELECT unixepoch(c.at) / 900, count(*) FROM tickets t JOIN calls c ON c.ticket_id = t.id
-         WHERE t.business_day BETWEEN ?1 AND ?2 AND c.recall = 0 GROUP BY 1",
-        params![first, last],
+        "SELECT quarter, count(*) FROM temp.report_calls WHERE recall = 0 GROUP BY 1",
+        [],
         |r| {
             rows[hour_of(int(&r[0]).unwrap_or(0))].calls += count(&r[1]);
             Ok(())

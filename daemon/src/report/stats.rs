@@ -2,10 +2,11 @@
 //! finish): count, mean and nearest-rank p50/p90 for the whole period and per service, class,
 //! window and clerk.
 //!
-//! SQLite groups the counts and sums, and sorts each measure once (`ORDER BY`); walking that
-//! sorted stream, each group's running count reaches its ranks ⌈50·n/100⌉ and ⌈90·n/100⌉ at
-//! its percentiles. Only per-group counters are kept, never the rows. (One sort per measure
-//! replaces a window-function ranking per group, which took seconds on a month.)
+//! The counts and sums come grouped from the tickets scan (`figures::tickets` adds them to a
+//! [`Tally`]); SQLite then sorts each measure once (`ORDER BY`), and walking that sorted stream,
+//! each group's running count reaches its ranks ⌈50·n/100⌉ and ⌈90·n/100⌉ at its percentiles.
+//! Only per-group counters are kept, never the rows. (One sort per measure replaces a
+//! window-function ranking per group, which took seconds on a month.)
 
 use std::collections::HashMap;
 
@@ -13,7 +14,6 @@ use rusqlite::Connection;
 
 use super::figures::Acc;
 use super::model::Stats;
-use super::sql::{count, each_row, real, text};
 use super::ReportError;
 
 /// A measure of `temp.report_tickets` and the columns that group it, by dimension name.
@@ -22,6 +22,7 @@ struct Measure {
     dims: &'static [(&'static str, &'static str)],
 }
 
+/// Wait, then service time; [`Tally::add`] takes the keys in this order of dimensions.
 const MEASURES: [Measure; 2] = [
     Measure {
         column: "wait",
@@ -73,74 +74,109 @@ impl Group {
     }
 }
 
-/// Groups of one measure: index 0 is the whole period, then one map per dimension.
-fn measure_groups(
+/// Per measure: the whole period (index 0), then one map of groups per dimension.
+#[derive(Default)]
+pub(super) struct Tally {
+    measures: [Vec<HashMap<String, Group>>; 2],
+}
+
+impl Tally {
+    /// Add `n` values summing to `sum` of measure `measure` (0 wait, 1 service time) to the
+    /// whole period and to the groups named by `keys` (one per dimension, in [`MEASURES`]
+    /// order; None where the ticket has no such key).
+    pub(super) fn add(
+        &mut self,
+        measure: usize,
+        keys: &[Option<&String>],
+        n: u64,
+        sum: Option<f64>,
+    ) {
+        if n == 0 {
+            return;
+        }
+        let groups = &mut self.measures[measure];
+        if groups.is_empty() {
+            groups.resize_with(MEASURES[measure].dims.len() + 1, HashMap::new);
+        }
+        let whole = std::iter::once(Some(""));
+        for (dim, key) in whole
+            .chain(keys.iter().map(|k| k.map(String::as_str)))
+            .enumerate()
+        {
+            if let Some(key) = key {
+                let g = groups[dim].entry(key.to_string()).or_default();
+                g.n += n;
+                g.sum += sum.unwrap_or(0.0);
+            }
+        }
+    }
+}
+
+/// Walk measure `m`'s values in order, stepping every group a value belongs to. Keys are
+/// looked up as borrowed text (integers formatted into one reused buffer): nothing is
+/// allocated or kept per row.
+fn rank(
     conn: &Connection,
     m: &Measure,
-) -> Result<Vec<HashMap<String, Group>>, ReportError> {
+    groups: &mut [HashMap<String, Group>],
+) -> Result<(), ReportError> {
+    use rusqlite::types::ValueRef;
+    use std::fmt::Write;
     let col = m.column;
-    let mut groups: Vec<HashMap<String, Group>> =
-        (0..=m.dims.len()).map(|_| HashMap::new()).collect();
-    let mut sql = format!(
-        "SELECT 0, '', count(*), sum({col}) FROM temp.report_tickets WHERE {col} IS NOT NULL"
-    );
-    for (i, (_, key)) in m.dims.iter().enumerate() {
-        sql.push_str(&format!(
-            " UNION ALL SELECT {}, {key}, count(*), sum({col}) FROM temp.report_tickets
-               WHERE {col} IS NOT NULL AND {key} IS NOT NULL GROUP BY {key}",
-            i + 1
-        ));
-    }
-    each_row(conn, &sql, [], |r| {
-        let n = count(&r[2]);
-        if n > 0 {
-            let dim = usize::try_from(count(&r[0])).unwrap_or(0);
-            groups[dim].insert(
-                text(&r[1]).unwrap_or_default(),
-                Group {
-                    n,
-                    sum: real(&r[3]).unwrap_or(0.0),
-                    ..Group::default()
-                },
-            );
-        }
-        Ok(())
-    })?;
     let keys: Vec<&str> = m.dims.iter().map(|(_, k)| *k).collect();
     let sql = format!(
         "SELECT {col}, {} FROM temp.report_tickets WHERE {col} IS NOT NULL ORDER BY {col}",
         keys.join(", ")
     );
-    each_row(conn, &sql, [], |r| {
-        let v = real(&r[0]).unwrap_or(0.0);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut number = String::new();
+    while let Some(row) = rows.next()? {
+        let v = match row.get_ref(0)? {
+            ValueRef::Real(f) => f,
+            ValueRef::Integer(i) => i as f64,
+            _ => continue,
+        };
         if let Some(g) = groups[0].get_mut("") {
             g.step(v);
         }
-        for (i, key) in r[1..].iter().enumerate() {
-            if let Some(g) = text(key).and_then(|k| groups[i + 1].get_mut(&k)) {
+        for dim in 1..=keys.len() {
+            let key = match row.get_ref(dim)? {
+                ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
+                ValueRef::Integer(i) => {
+                    number.clear();
+                    let _ = write!(number, "{i}");
+                    number.as_str()
+                }
+                _ => continue,
+            };
+            if let Some(g) = groups[dim].get_mut(key) {
                 g.step(v);
             }
         }
-        Ok(())
-    })?;
-    Ok(groups)
+    }
+    Ok(())
 }
 
-/// Fill every wait and service-time figure of `acc`.
+/// Fill every wait and service-time figure of `acc` from its tally.
 pub(super) fn stats(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), ReportError> {
     for (mi, m) in MEASURES.iter().enumerate() {
+        let mut groups = std::mem::take(&mut acc.tally.measures[mi]);
+        if groups.is_empty() {
+            continue;
+        }
+        rank(conn, m, &mut groups)?;
         let wait = mi == 0;
-        let groups = measure_groups(conn, m)?;
         if let Some(g) = groups[0].get("") {
-            if wait {
-                acc.summary.wait = g.stats();
+            let target = if wait {
+                &mut acc.summary.wait
             } else {
-                acc.summary.service_time = g.stats();
-            }
+                &mut acc.summary.service_time
+            };
+            *target = g.stats();
         }
         for ((dim, _), by_key) in m.dims.iter().zip(&groups[1..]) {
             for (key, g) in by_key {
-                let stats = g.stats();
                 let target = match *dim {
                     "service" => {
                         let row = acc.service(key);
@@ -162,7 +198,7 @@ pub(super) fn stats(conn: &Connection, acc: &mut Acc<'_>) -> Result<(), ReportEr
                         None => continue,
                     },
                 };
-                *target = stats;
+                *target = g.stats();
             }
         }
     }

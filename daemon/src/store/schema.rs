@@ -121,7 +121,7 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 4: reports (`hallq report`) read a period's events of one kind (issued with their printed
-    // estimate, transfers, holds, tidal advice) by business day, and a ticket's calls in order;
+    // estimate, transfers, holds, tidal advice) by business day, and a ticket's first call;
     // both by index rather than by scanning the log.
     r#"
     CREATE INDEX events_kind_day ON events (kind, business_day);
