@@ -140,7 +140,7 @@ fn rank(
         if let Some(g) = groups[0].get_mut("") {
             g.step(v);
         }
-        for dim in 1..=keys.len() {
+        for (dim, by_key) in groups.iter_mut().enumerate().skip(1) {
             let key = match row.get_ref(dim)? {
                 ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
                 ValueRef::Integer(i) => {
@@ -150,7 +150,7 @@ fn rank(
                 }
                 _ => continue,
             };
-            if let Some(g) = groups[dim].get_mut(key) {
+            if let Some(g) = by_key.get_mut(key) {
                 g.step(v);
             }
         }
