@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
         Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
+        Sub::Report(args) => report(&cli, args),
         _ => client(&cli),
     } as u8)
 }
@@ -76,6 +77,21 @@ fn doctor(cli: &Cli) -> i32 {
         hallq::doctor::Verdict::Fail => exit::REFUSED,
         _ => exit::OK,
     }
+}
+
+/// `hallq report`: read from the store named by the config, not through the socket.
+fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
+    if cli.socket.is_some() {
+        let message = "report reads the store: give --config, not --socket";
+        cli::print_error("usage", message, cli.json);
+        return exit::USAGE;
+    }
+    let config = match load_config(&config_path(cli)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.logging.filter.as_deref());
+    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
 }
 
 fn check_config(cli: &Cli) -> i32 {
@@ -211,7 +227,7 @@ fn client(cli: &Cli) -> i32 {
     let request = cli
         .command
         .request()
-        .expect("run, check-config, doctor and simulate are handled before");
+        .expect("run, check-config, doctor, simulate and report are handled before");
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

@@ -120,6 +120,14 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
+    // 4: reports (`hallq report`) read a period's events of one kind (issued with their printed
+    // estimate, transfers, holds, tidal advice) by business day, and a ticket's first call;
+    // both by index rather than by scanning the log.
+    r#"
+    CREATE INDEX events_kind_day ON events (kind, business_day);
+    DROP INDEX calls_ticket;
+    CREATE INDEX calls_ticket ON calls (ticket_id, recall, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,5 +6,6 @@ mod displays;
 mod input;
 mod operations;
 mod printers;
+mod reports;
 mod restart;
 mod simulate;
