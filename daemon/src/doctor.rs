@@ -17,9 +17,10 @@ use hallq_drivers::transport::{SerialConfig, UsblpConfig};
 use hallq_drivers::HealthState;
 
 use crate::command::{Query, Request};
-use crate::config::{Config, Device, Transport};
+use crate::config::{Config, Device, Transport, Voice, VoiceClips, VOICE_DEVICE_ID};
 use crate::runtime::disk::{free_bytes, human_bytes};
 use crate::runtime::queries::StatusView;
+use crate::runtime::snapshot::HallSnapshot;
 use crate::store::Store;
 
 /// How long a network probe may take.
@@ -124,6 +125,9 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
     });
     for device in &config.devices {
         out.push(device_check(device, daemon.as_ref().map(|s| &s.snapshot)));
+    }
+    if let Some(voice) = &config.voice {
+        out.push(voice_check(voice, &config, daemon.as_ref()));
     }
     if let Some(mqtt) = &config.mqtt {
         out.push(tcp_probe(
@@ -340,6 +344,68 @@ fn device_check(
     problem(verdict, name, detail, cause_hint(cause))
 }
 
+/// `[voice]`: the build can play to the output, the clips load in one format, none the hall
+/// needs is missing, and the running daemon does not report the output offline. Voice that is
+/// off because it is optional and has no clips is OK, with a hint.
+fn voice_check(voice: &Voice, config: &Config, daemon: Option<&HallSnapshot>) -> Finding {
+    use hallq_drivers::voice::{OutputConfig, ALSA_SUPPORTED};
+    let output = voice.output.describe();
+    if matches!(voice.output, OutputConfig::Alsa { .. }) && !ALSA_SUPPORTED {
+        return problem(
+            Verdict::Fail,
+            "voice",
+            format!("output {output}, but this hallq was built without ALSA support"),
+            "install a hallq built with `--features hallq-drivers/alsa` (docs/voice.md)",
+        );
+    }
+    let (clips, missing) = match voice.load_clips(&config.windows, &config.services) {
+        Err(e) => {
+            let hint = "every clip must be 16-bit PCM in one rate and channel count (docs/voice.md, Recording)";
+            return problem(Verdict::Fail, "voice", e.to_string(), hint);
+        }
+        Ok(VoiceClips::Off { reason }) => {
+            // `optional = true` says the hall runs without voice when there are no clips: that
+            // is a state, not a fault (the daemon logs one WARN line at start).
+            let hint =
+                "record the clips (docs/voice.md); for the demo hall run scripts/make-voice-clips";
+            return problem(Verdict::Ok, "voice", reason, hint);
+        }
+        Ok(VoiceClips::Ready { clips, missing }) => (clips, missing),
+    };
+    let summary = format!(
+        "{} clips ({}) in {}, output {output}",
+        clips.len(),
+        clips.format(),
+        clips.dir().display()
+    );
+    let health = daemon.and_then(|s| s.devices.get(VOICE_DEVICE_ID));
+    if health.map(|h| h.health.state) == Some(HealthState::Offline) {
+        let cause = health.and_then(|h| h.health.cause.as_deref()).unwrap_or("");
+        let detail = format!("{summary}; hallq reports the output offline: {cause}");
+        let hint = "check the speaker's cable and `aplay -L`; `journalctl -u hallq DEVICE=voice`";
+        return problem(Verdict::Fail, "voice", detail, hint);
+    }
+    let mut gaps: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{} ({})", m.file, m.needed_for.join(", ")))
+        .collect();
+    gaps.extend(
+        clips
+            .ignored()
+            .iter()
+            .map(|f| format!("{f} ignored (not an ASCII clip name)")),
+    );
+    match gaps.is_empty() {
+        true => ok("voice", summary),
+        false => problem(
+            Verdict::Warn,
+            "voice",
+            format!("{summary}; missing: {}", gaps.join(", ")),
+            "record the missing clips (docs/voice.md); until then announcements leave them out",
+        ),
+    }
+}
+
 fn cause_hint(cause: &str) -> &'static str {
     match cause {
         "paper_out" => "load a new paper roll",
@@ -534,6 +600,100 @@ mod tests {
             Some("127.0.0.1:8080")
         );
         assert_eq!(url_authority("nonsense"), None);
+    }
+
+    #[test]
+    fn voice_is_checked_for_its_clips_and_what_the_hall_lacks() {
+        use hallq_drivers::voice::wav::encode_wav;
+        use hallq_drivers::voice::{Audio, Format};
+        let dir = tempfile::tempdir().unwrap();
+        let text = |output: &str| {
+            format!(
+                "[hall]\nid = \"t\"\nname = \"t\"\n\n[[services]]\ncode = \"A\"\nname = \"a\"\nminutes = 5\n\n\
+                 [[windows]]\nnumber = 1\nserves = [[\"A\"]]\n\n[voice]\nclips_dir = \"clips\"\noptional = true\n\
+                 output = {output}\n"
+            )
+        };
+        let config = crate::config::parse(
+            &text("{ type = \"sim\", dir = \"out\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let check = || voice_check(config.voice.as_ref().unwrap(), &config, None);
+        let f = check();
+        assert_eq!(
+            f.result,
+            Verdict::Ok,
+            "optional: off is a state, not a fault"
+        );
+        assert!(f
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("scripts/make-voice-clips"));
+        assert!(
+            f.detail.starts_with("voice is off: clip folder"),
+            "{}",
+            f.detail
+        );
+
+        let clips = dir.path().join("clips");
+        std::fs::create_dir(&clips).unwrap();
+        let write = |stem: &str, rate: u32| {
+            let format = Format {
+                channels: 1,
+                sample_rate: rate,
+            };
+            let audio = Audio {
+                format,
+                samples: vec![5; 10],
+            };
+            std::fs::write(clips.join(format!("{stem}.wav")), encode_wav(&audio)).unwrap();
+        };
+        for stem in ["chime", "qing", "hao", "dao", "chuangkou", "banli", "a"] {
+            write(stem, 16000);
+        }
+        for d in 0..9 {
+            write(&d.to_string(), 16000);
+        }
+        let f = check();
+        assert_eq!(f.result, Verdict::Warn);
+        assert!(
+            f.detail.ends_with("missing: 9.wav (ticket numbers)"),
+            "{}",
+            f.detail
+        );
+        write("9", 16000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Ok, "{f:?}");
+        assert!(f
+            .detail
+            .starts_with("17 clips (16-bit PCM, 16000 Hz, mono) in "));
+        write("9", 8000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Fail);
+        assert!(
+            f.detail.contains("9.wav is 16-bit PCM, 8000 Hz, mono"),
+            "{}",
+            f.detail
+        );
+
+        let alsa = crate::config::parse(
+            &text("{ type = \"alsa\", device = \"default\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let f = voice_check(alsa.voice.as_ref().unwrap(), &alsa, None);
+        if !hallq_drivers::voice::ALSA_SUPPORTED {
+            assert_eq!(f.result, Verdict::Fail);
+            assert!(
+                f.detail.contains("built without ALSA support"),
+                "{}",
+                f.detail
+            );
+        } else {
+            assert_eq!(f.result, Verdict::Fail, "the clip in another format");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod control;
 pub mod doctor;
 pub mod engine;
 pub mod privacy;
+pub mod report;
 pub mod runtime;
+pub mod simulate;
 pub mod store;
 pub mod sync;

@@ -45,6 +45,8 @@ fn main() -> ExitCode {
         Sub::Run => run_daemon(&cli),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
+        Sub::Report(args) => report(&cli, args),
         _ => client(&cli),
     } as u8)
 }
@@ -77,10 +79,28 @@ fn doctor(cli: &Cli) -> i32 {
     }
 }
 
+/// `hallq report`: read from the store named by the config, not through the socket.
+fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
+    if cli.socket.is_some() {
+        let message = "report reads the store: give --config, not --socket";
+        cli::print_error("usage", message, cli.json);
+        return exit::USAGE;
+    }
+    let config = match load_config(&config_path(cli)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.logging.filter.as_deref());
+    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
+}
+
 fn check_config(cli: &Cli) -> i32 {
     let path = config_path(cli);
     match load_config(&path) {
         Ok(c) => {
+            if let Some(code) = check_voice_clips(&c) {
+                return code;
+            }
             println!(
                 "{}: ok: hall {} ({}), {} services, {} windows, {} devices",
                 path.display(),
@@ -93,6 +113,28 @@ fn check_config(cli: &Cli) -> i32 {
             exit::OK
         }
         Err(code) => code,
+    }
+}
+
+/// The `[voice]` clip check: a clip set that cannot be used is an error (exit 2); voice turned
+/// off (optional) and missing clips are warnings on stderr.
+fn check_voice_clips(c: &Config) -> Option<i32> {
+    let voice = c.voice.as_ref()?;
+    match voice.load_clips(&c.windows, &c.services) {
+        Err(e) => {
+            eprintln!("{e}");
+            Some(exit::USAGE)
+        }
+        Ok(config::VoiceClips::Off { reason }) => {
+            eprintln!("warning: {reason}");
+            None
+        }
+        Ok(config::VoiceClips::Ready { missing, .. }) => {
+            for line in config::voice_missing_lines(&missing) {
+                eprintln!("warning: {line}");
+            }
+            None
+        }
     }
 }
 
@@ -185,7 +227,7 @@ fn client(cli: &Cli) -> i32 {
     let request = cli
         .command
         .request()
-        .expect("run, check-config and doctor are handled before");
+        .expect("run, check-config, doctor, simulate and report are handled before");
     let socket = match &cli.socket {
         Some(s) => s.clone(),
         None => match load_config(&config_path(cli)) {

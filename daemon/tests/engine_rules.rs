@@ -607,8 +607,9 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     let cfg = config(HALL);
     let now = local(9, 0);
     let mut e = engine(&cfg, now);
-    // No window open: the configured windows serving A are assumed — 1, 2 and 4 for a normal
-    // ticket (green window 5 never calls it), all four for a green one.
+    // No window open: the configured windows that can call A are expected to open now — 1, 2
+    // and 4 (green window 5 never calls a normal ticket). The walk: window 1 calls the green
+    // A003, 2 calls A001 and 4 calls A002 at once; A004 goes to the first free one, in 8 min.
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     let g = e
@@ -630,9 +631,9 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     assert_eq!(
         n.outcome.data()["estimated_wait_minutes"],
         8,
-        "3 x 8 min / 3 windows"
+        "the second round of three windows"
     );
-    // One window open: 3 x 8 / 1.
+    // Only window 1 open: it calls A003, A001, A002 and then A004, 8 minutes each.
     e.handle(
         &Command::Login {
             window: 1,
@@ -643,11 +644,15 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     .unwrap();
     let t = e.find_number("A004").unwrap().clone();
     assert_eq!(e.estimate(&t), (3, 24));
-    // The average follows measured service: a 2-minute service pulls it down.
+    // The average follows measured service, counted with the configured 8 minutes as three
+    // services already seen: (3 x 8 + 2) / 4 = 6.5 min. Window 1 calls A001 at once and A002
+    // after 6.5 minutes; a green ticket is expected by then (one came in the last 7.5 minutes,
+    // half that rate is expected: one in 15 minutes, the first after 7.5) and goes first, so
+    // A004 follows after 19.5.
     call(&mut e, 1, now);
     e.handle(&Command::Start { window: 1 }, now).unwrap();
     finish(&mut e, 1, now + SignedDuration::from_mins(2));
-    assert_eq!(e.estimate(&t), (2, 4), "2 ahead x 2.0 min");
+    assert_eq!(e.estimate(&t), (2, 20), "three services of 6.5 min ahead");
 }
 
 #[test]

@@ -55,13 +55,19 @@ pub enum Sub {
         #[command(subcommand)]
         what: SyncCli,
     },
+    /// Replay days through the queue engine (no daemon needed): waits, rules, tidal advice
+    /// and the accuracy of the printed estimates, for what-if questions.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Reports for the hall manager, read from the store (needs --config, not --socket).
+    Report(crate::report::cli::ReportArgs),
 }
 
 impl Sub {
-    /// The socket request of a client command; `None` for `run`, `check-config` and `doctor`.
+    /// The socket request of a client command; `None` for the commands that do not talk to
+    /// the daemon (`run`, `check-config`, `doctor`, `simulate`, `report`).
     pub fn request(&self) -> Option<Request> {
         match self {
-            Sub::Run | Sub::CheckConfig | Sub::Doctor => None,
+            Sub::Run | Sub::CheckConfig | Sub::Doctor | Sub::Simulate(_) | Sub::Report(_) => None,
             Sub::Query(q) => Some(Request::Query(q.clone())),
             Sub::Command(c) => Some(Request::Command(c.clone())),
             Sub::Handoff { what } => Some(what.request()),

@@ -12,6 +12,7 @@ mod resolve;
 mod sync_keys;
 #[cfg(test)]
 mod tests;
+mod voice;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use jiff::tz::TimeZone;
 
 pub use error::{ConfigError, ConfigErrors};
 pub use resolve::parse;
+pub use voice::{missing_lines as voice_missing_lines, Voice, VoiceClips, VOICE_DEVICE_ID};
 
 /// Read and resolve a config file; errors carry `file:line:col`.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -51,6 +53,8 @@ pub struct Config {
     /// The county platform the event log syncs to; `None` runs the hall offline.
     pub upstream: Option<Upstream>,
     pub logging: Logging,
+    /// `[voice]`: announcements from recorded clips; `None` when the hall has no voice.
+    pub voice: Option<Voice>,
 }
 
 impl Config {

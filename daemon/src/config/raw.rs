@@ -39,6 +39,7 @@ pub struct RawConfig {
     pub upstream: Option<Spanned<RawUpstream>>,
     #[serde(default)]
     pub logging: RawLogging,
+    pub voice: Option<Spanned<super::voice::RawVoice>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,8 +21,8 @@ use super::raw::{
     RawTidal, RawUpstream, RawWindow,
 };
 use super::{
-    devices, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal, Upstream,
-    Window, WindowKind,
+    devices, voice, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal,
+    Upstream, Window, WindowKind,
 };
 use crate::config::sync_keys;
 
@@ -92,6 +92,10 @@ impl Checker<'_> {
             reservations: self.reservations(&raw.reservations),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
+            voice: raw
+                .voice
+                .as_ref()
+                .map(|v| voice::resolve(self, v, &devices)),
             hall,
             numbering,
             services,

@@ -9,8 +9,9 @@ use jiff::civil::Time;
 
 use super::*;
 
-/// A minimal valid hall; text appended to it starts at line 18.
-const BASE: &str = r#"[hall]
+/// A minimal valid hall; text appended to it starts at line 18. (Also used by the tests of
+/// `voice`.)
+pub(super) const BASE: &str = r#"[hall]
 id = "demo"
 name = "示范大厅"
 
@@ -34,7 +35,7 @@ fn ok(text: &str) -> Config {
 }
 
 /// The errors of `text`, one `file:line:col: message` string each.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, Path::new("hall.toml")) {
         Ok(_) => panic!("expected errors, config was accepted:\n{text}"),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),

@@ -321,7 +321,7 @@ pub fn spawn(
                         for c in &committed {
                             log_committed(c, &envelope.origin);
                             if c.event_seq.is_some() {
-                                publisher.publish(&hall.engine, &c.outcome);
+                                publisher.publish(&hall.engine, &c.outcome, now);
                             }
                         }
                         let result = match result {
@@ -346,7 +346,7 @@ pub fn spawn(
                     Request::Reload(config, reply) => {
                         let result = hall.engine.reconfigure(config);
                         if result.is_ok() {
-                            publisher.refresh(&hall.engine);
+                            publisher.refresh(&hall.engine, hall.clock.now());
                         }
                         let _ = reply.send(result);
                     }

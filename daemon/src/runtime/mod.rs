@@ -155,7 +155,7 @@ pub async fn run(
     let notifier = Notifier::new();
     let (hall, _lock) = open_hall(&config, options.clock.clone())?;
     let business_day = hall.engine().state().business_day;
-    let (publisher, feeds, health) = Publisher::new(hall.engine());
+    let (publisher, feeds, health) = Publisher::new(hall.engine(), options.clock.now());
     let listener = server::bind(&config.socket_path())?;
     let (handle, thread) = hall::spawn(hall, publisher);
 

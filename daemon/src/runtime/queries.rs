@@ -55,11 +55,8 @@ pub fn answer(
 ) -> Result<Answer, HallError> {
     Ok(match query {
         Query::Status => {
-            let (publisher, feeds, _) = super::snapshot::Publisher::new(engine);
-            drop(publisher);
-            let snapshot = feeds.snapshot.borrow().clone();
             Answer::Status(Box::new(StatusView {
-                snapshot,
+                snapshot: HallSnapshot::of(engine, now),
                 sync: None,
             }))
         }

@@ -120,7 +120,15 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
-    // 4: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
+    // 4: reports (`hallq report`) read a period's events of one kind (issued with their printed
+    // estimate, transfers, holds, tidal advice) by business day, and a ticket's first call;
+    // both by index rather than by scanning the log.
+    r#"
+    CREATE INDEX events_kind_day ON events (kind, business_day);
+    DROP INDEX calls_ticket;
+    CREATE INDEX calls_ticket ON calls (ticket_id, recall, id);
+    "#,
+    // 6: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
     // event seq it stored) is one row that never moves backwards; reservations can be cancelled
     // (by an operator, or because they disappeared upstream), and codes are looked up across
     // dates.

@@ -272,13 +272,31 @@ pub fn spawn_printer<C: Connect>(
 const MIN_DELAY: Duration = Duration::from_millis(10);
 
 fn new_backoff(config: &PrinterConfig) -> ExponentialBackoff {
-    let min = config.backoff_min.max(MIN_DELAY);
+    capped_backoff(config.backoff_min, config.backoff_max)
+}
+
+/// Reconnect delays doubling from `min` (at least 10 ms, so a zero cannot spin) up to `max`,
+/// forever. Shared by the device tasks.
+pub(crate) fn capped_backoff(min: Duration, max: Duration) -> ExponentialBackoff {
+    let min = min.max(MIN_DELAY);
     ExponentialBuilder::new()
         .with_min_delay(min)
-        .with_max_delay(config.backoff_max.max(min))
+        .with_max_delay(max.max(min))
         .with_factor(2.0)
         .without_max_times()
         .build()
+}
+
+/// Sets `health` on the watch channel if it differs; returns whether it changed. Shared by the
+/// device tasks, whose callers log changes at debug level (the daemon reports them).
+pub(crate) fn publish_health(channel: &watch::Sender<Health>, health: &Health) -> bool {
+    channel.send_if_modified(|current| {
+        let changed = current != health;
+        if changed {
+            *current = health.clone();
+        }
+        changed
+    })
 }
 
 /// Why a link was dropped.
@@ -503,14 +521,7 @@ impl<C: Connect> Task<C> {
     }
 
     fn set_health(&self, health: Health) {
-        let changed = self.health.send_if_modified(|current| {
-            let changed = *current != health;
-            if changed {
-                *current = health.clone();
-            }
-            changed
-        });
-        if !changed {
+        if !publish_health(&self.health, &health) {
             return;
         }
         let device = &self.config.device_id;

@@ -6,6 +6,8 @@ mod displays;
 mod input;
 mod operations;
 mod printers;
+mod reports;
 mod restart;
 mod sync;
 mod sync_clock;
+mod simulate;

@@ -7,6 +7,7 @@
 
 pub mod displays;
 pub mod printers;
+pub mod voice;
 
 use std::sync::Arc;
 
@@ -14,9 +15,9 @@ use hallq_drivers::Health;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::snapshot::{DeviceHealthTable, Feeds};
+use super::snapshot::{DeviceClass, DeviceHealthTable, Feeds};
 use super::watchdog::Check;
-use crate::config::{Config, DeviceKind};
+use crate::config::Config;
 
 /// Why the device tasks could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,8 @@ pub enum DeviceError {
 pub struct Devices {
     pub printers: Arc<printers::Printers>,
     pub displays: displays::Displays,
+    /// The voice task, when `[voice]` is configured and its clips are there.
+    pub voice: Option<hallq_drivers::voice::VoiceHandle>,
 }
 
 impl Devices {
@@ -43,16 +46,25 @@ impl Devices {
         let mut checks = Vec::new();
         let printers = printers::Printers::start(config, health, &mut checks, shutdown).await?;
         let displays = displays::Displays::start(config, feeds, health, &mut checks, shutdown)?;
+        let voice = voice::start(config, feeds, health, &mut checks, shutdown)?;
         let devices = Devices {
             printers: Arc::new(printers),
             displays,
+            voice,
         };
         Ok((devices, checks))
     }
 
-    /// Let device queues drain, at most `within`.
+    /// Let device queues drain, at most `within`: the boards draw the last snapshot, the voice
+    /// finishes what it was told to say.
     pub async fn drain(&self, within: std::time::Duration) {
-        let _ = tokio::time::timeout(within, self.displays.drain()).await;
+        let voice = async {
+            if let Some(v) = &self.voice {
+                v.idle().await;
+            }
+        };
+        let _ = tokio::time::timeout(within, async { tokio::join!(self.displays.drain(), voice) })
+            .await;
     }
 }
 
@@ -61,12 +73,15 @@ pub async fn forward_health(
     mut rx: watch::Receiver<Health>,
     table: DeviceHealthTable,
     device: String,
-    kind: DeviceKind,
+    kind: impl Into<DeviceClass> + Copy,
     shutdown: CancellationToken,
 ) {
     loop {
         let health = rx.borrow_and_update().clone();
-        table.set(&device, kind, health);
+        // A driver's first attempt is not a state worth reporting.
+        if health.cause.as_deref() != Some("connecting") {
+            table.set(&device, kind, health);
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             r = rx.changed() => if r.is_err() { return },
