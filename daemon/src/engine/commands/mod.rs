@@ -176,5 +176,18 @@ fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
             "case number must be 1 to 64 characters without spaces or control characters".into(),
         ));
     }
+    // A case number reaches the journal: refuse what is a resident ID or mobile number typed
+    // into the wrong field (digits counted across separators), shown masked.
+    let personal = crate::privacy::numbers_in(c).iter().any(|n| {
+        crate::engine::handoff::looks_like_resident_id(n)
+            || (n.len() == 11 && crate::engine::handoff::valid_phone(n))
+    });
+    if personal {
+        return Err(Refusal::InvalidArgument(format!(
+            "case number {} looks like a resident ID or phone number; enter the case number \
+             (办件编号) from the case system",
+            crate::privacy::echo(c)
+        )));
+    }
     Ok(c.to_string())
 }
