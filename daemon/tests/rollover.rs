@@ -32,7 +32,7 @@ fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config:
 }
 
 fn cli(command: Command) -> Envelope {
-    Envelope::new(command, Origin::Cli { uid: 0 })
+    Envelope::new(command, Origin::Cli { uid: 0, gid: 0 })
 }
 
 fn issue(hall: &mut Hall, now: Timestamp) -> String {

@@ -3,7 +3,9 @@
 mod cli_contract;
 mod concurrency;
 mod displays;
+mod hardening;
 mod input;
 mod operations;
 mod printers;
 mod restart;
+mod socket;
