@@ -145,8 +145,11 @@ fn run_daemon(cli: &Cli, new_store: bool) -> i32 {
     };
     init_logging(config.logging.filter.as_deref());
     abort_on_panic();
+    // At most 64 blocking threads (file writes of simulated devices): within the unit's
+    // TasksMax=, so a burst never makes the runtime fail to start a thread.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()
     {
         Ok(rt) => rt,

@@ -881,8 +881,19 @@ fn demo_config_parses() {
     );
     assert_eq!(c.window(5).unwrap().kind, WindowKind::Green);
     assert_eq!(c.window(6).unwrap().kind, WindowKind::Pickup);
-    assert_eq!(c.devices.len(), 9);
+    assert_eq!(c.devices.len(), 15);
     assert!(c.devices.iter().all(|d| d.transport.kind() == "sim"));
+    let evaluators: Vec<Option<u32>> = c
+        .devices
+        .iter()
+        .filter(|d| d.kind == DeviceKind::Evaluator)
+        .map(|d| d.window)
+        .collect();
+    assert_eq!(
+        evaluators,
+        (1..=6).map(Some).collect::<Vec<_>>(),
+        "every window of the demo has an evaluator to rate with"
+    );
     assert!(
         c.hall.data_dir.ends_with("var/demo"),
         "{:?}",
