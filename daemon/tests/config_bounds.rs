@@ -13,19 +13,10 @@ use hallq::runtime::clock::ManualClock;
 use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
 use jiff::SignedDuration;
-use support::{local, HALL};
+use support::local;
 
 fn hall_with(dir: &std::path::Path, change: impl FnOnce(&mut hallq::config::Config)) -> Hall {
-    let text = HALL
-        .replace(
-            "data_dir = \"data\"",
-            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
-        );
-    let mut config = (*support::config(&text)).clone();
+    let mut config = (*support::config(&support::hall_in(dir))).clone();
     change(&mut config);
     let clock = ManualClock::new(local(9, 0));
     open_hall(&Arc::new(config), Arc::new(clock)).unwrap().0

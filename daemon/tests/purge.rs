@@ -12,7 +12,7 @@ use hallq::runtime::clock::ManualClock;
 use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
 use jiff::SignedDuration;
-use support::{local, HALL};
+use support::local;
 
 /// Everything personal the day records; none of it may survive the purge.
 const NAMES: [&str; 3] = ["王小明", "欧阳*娜", "李建国"];
@@ -104,21 +104,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[test]
 fn a_rolled_over_day_leaves_no_personal_byte_in_the_db_or_the_wal() {
     let dir = tempfile::tempdir().unwrap();
-    let text =
-        HALL.replace(
-            "data_dir = \"data\"",
-            &format!(
-                "data_dir = {:?}",
-                dir.path().join("data").display().to_string()
-            ),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!(
-                "runtime_dir = {:?}",
-                dir.path().join("run").display().to_string()
-            ),
-        ) + "\n[retention]\npersonal_data_days = 30\n";
+    let text = support::hall_in(dir.path()) + "\n[retention]\npersonal_data_days = 30\n";
     let cfg = support::config(&text);
     let clock = ManualClock::new(local(9, 0));
     let (mut hall, _lock) = open_hall(&cfg, Arc::new(clock.clone())).unwrap();

@@ -13,21 +13,14 @@ use hallq::runtime::clock::{Clock, ManualClock};
 use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
 use jiff::{SignedDuration, Timestamp};
-use support::{local, HALL};
+use support::local;
 
 fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config::Config> {
-    let text = HALL
-        .replace(
-            "data_dir = \"data\"",
-            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!(
-                "runtime_dir = {:?}\nday_starts_at = {day_starts_at:?}",
-                dir.join("run").display().to_string()
-            ),
-        );
+    let text = support::hall_in(dir).replacen(
+        "\n[policy]",
+        &format!("day_starts_at = {day_starts_at:?}\n\n[policy]"),
+        1,
+    );
     support::config(&text)
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::tests::BASE as HALL;
 use super::*;
 use crate::command::Role;
 
@@ -80,20 +81,6 @@ fn control_limits_have_defaults_and_bounds() {
     );
 }
 
-const HALL: &str = r#"[hall]
-id = "demo"
-name = "示范大厅"
-
-[[services]]
-code = "A"
-name = "综合受理"
-minutes = 8
-
-[[windows]]
-number = 1
-serves = [["A"]]
-"#;
-
 #[test]
 fn without_roles_every_socket_peer_holds_all_but_evaluator() {
     let c = parse(HALL, Path::new("hall.toml")).unwrap();
@@ -137,10 +124,10 @@ fn unknown_roles_groups_and_users_are_errors_at_their_place() {
     assert_eq!(
         errors,
         [
-            "hall.toml:15:12: roles.groups: no group \"no-such-group-hallq\" on this machine (create it with `groupadd`, see docs/install.md)",
-            "hall.toml:15:53: roles.groups.root: unknown role \"admin\" (expected kiosk, clerk, supervisor, evaluator or operator)",
-            "hall.toml:16:11: roles.users: no user \"no-such-user-hallq\" on this machine",
-            "hall.toml:16:52: roles.users.7: must name at least one role",
+            "hall.toml:20:12: roles.groups: no group \"no-such-group-hallq\" on this machine (create it with `groupadd`, see docs/install.md)",
+            "hall.toml:20:53: roles.groups.root: unknown role \"admin\" (expected kiosk, clerk, supervisor, evaluator or operator)",
+            "hall.toml:21:11: roles.users: no user \"no-such-user-hallq\" on this machine",
+            "hall.toml:21:52: roles.users.7: must name at least one role",
         ]
     );
 }

@@ -10,7 +10,7 @@ use jiff::civil::Time;
 use super::*;
 
 /// A minimal valid hall; text appended to it starts at line 18.
-const BASE: &str = r#"[hall]
+pub(super) const BASE: &str = r#"[hall]
 id = "demo"
 name = "示范大厅"
 

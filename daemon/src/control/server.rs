@@ -243,6 +243,8 @@ enum Read {
     Idle,
     /// A line started but did not end within the line timeout.
     Slow,
+    /// Closed to make room for another connection.
+    Evicted,
 }
 
 async fn read_line(
@@ -282,40 +284,38 @@ async fn connection<H: Handler>(
     let mut line = Vec::new();
     loop {
         line.clear();
-        let stop_now = tokio::select! {
+        let read = tokio::select! {
             biased;
-            _ = shutdown.cancelled() => true,
-            _ = slot.evicted.cancelled() => true,
-            read = read_line(&mut reader, &mut line, limits) => {
-                match read? {
-                    Read::Line => false,
-                    Read::Eof => return Ok(()),
-                    Read::Idle => {
-                        let r = Response::error("idle", format!(
-                            "closing a connection without a request for {} s (control.idle_timeout_seconds)",
-                            limits.idle_timeout.as_secs()));
-                        let _ = send(&mut write, &r, limits).await;
-                        return Ok(());
-                    }
-                    Read::Slow => {
-                        let r = Response::error("bad_request", format!(
-                            "request line did not end within {} s (control.line_timeout_seconds)",
-                            limits.line_timeout.as_secs()));
-                        let _ = send(&mut write, &r, limits).await;
-                        return Ok(());
-                    }
-                }
-            }
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = slot.evicted.cancelled() => Read::Evicted,
+            read = read_line(&mut reader, &mut line, limits) => read?,
         };
-        if stop_now {
-            if slot.evicted.is_cancelled() {
-                let r = Response::error(
-                    "idle",
-                    "closing this idle connection to make room for another client \
-                     (control.max_connections)",
-                );
-                let _ = send(&mut write, &r, limits).await;
-            }
+        let closing = match read {
+            Read::Line => None,
+            Read::Eof => return Ok(()),
+            Read::Evicted => Some(Response::error(
+                "idle",
+                "closing this idle connection to make room for another client \
+                 (control.max_connections)",
+            )),
+            Read::Idle => Some(Response::error(
+                "idle",
+                format!(
+                    "closing a connection without a request for {} s \
+                     (control.idle_timeout_seconds)",
+                    limits.idle_timeout.as_secs()
+                ),
+            )),
+            Read::Slow => Some(Response::error(
+                "bad_request",
+                format!(
+                    "request line did not end within {} s (control.line_timeout_seconds)",
+                    limits.line_timeout.as_secs()
+                ),
+            )),
+        };
+        if let Some(response) = closing {
+            let _ = send(&mut write, &response, limits).await;
             return Ok(());
         }
         slot.set_idle(false);

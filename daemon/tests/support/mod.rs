@@ -71,6 +71,18 @@ serves = [["A", "B", "C"]]
 kind = "green"
 "#;
 
+/// [`HALL`] with its data and runtime folders inside `dir`.
+pub fn hall_in(dir: &Path) -> String {
+    HALL.replace(
+        "data_dir = \"data\"",
+        &format!("data_dir = {:?}", dir.join("data").display().to_string()),
+    )
+    .replace(
+        "runtime_dir = \"run\"",
+        &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
+    )
+}
+
 pub fn config(text: &str) -> Arc<Config> {
     Arc::new(
         hallq::config::parse(text, Path::new("/etc/hallq/test.toml")).expect("test config parses"),

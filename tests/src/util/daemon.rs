@@ -151,33 +151,8 @@ impl Daemon {
     /// Start with extra `hallq run` arguments (`--new-store`) and wait until it serves.
     pub fn start_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none(), "already running");
-        let mut command = Command::new(hallq_bin());
-        command
-            .args(["run", "--config"])
-            .arg(&self.config)
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(n) = self.open_files {
-            use std::os::unix::process::CommandExt;
-            let limit = libc::rlimit {
-                rlim_cur: n as libc::rlim_t,
-                rlim_max: n as libc::rlim_t,
-            };
-            // SAFETY: setrlimit is async-signal-safe and only reads `limit`, copied in.
-            unsafe {
-                command.pre_exec(move || {
-                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
-                        Ok(())
-                    } else {
-                        Err(std::io::Error::last_os_error())
-                    }
-                });
-            }
-        }
+        let mut command = self.run_command(extra);
+        command.stdout(Stdio::null());
         let mut child = command.spawn().expect("hallq starts");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -199,6 +174,38 @@ impl Daemon {
                 self.logs.lock().unwrap()
             );
         }
+    }
+
+    /// `hallq run --config <this hall> <extra>` with the environment and limits set for it;
+    /// stderr piped, stdin closed.
+    fn run_command(&self, extra: &[&str]) -> Command {
+        let mut command = Command::new(hallq_bin());
+        command
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(n) = self.open_files {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe and only reads `limit`, copied in.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        command
     }
 
     /// Power cut: SIGKILL, no chance to clean up.
@@ -226,15 +233,9 @@ impl Daemon {
 
     /// `hallq run` that must not start: its exit code and what it logged (bounded wait).
     pub fn run_refused(&self, extra: &[&str]) -> CliOutput {
-        let mut child = Command::new(hallq_bin())
-            .args(["run", "--config"])
-            .arg(&self.config)
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+        let mut child = self
+            .run_command(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("hallq starts");
         let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -43,6 +43,11 @@ fn refusals_name_the_problem_and_change_nothing() {
             &["login", "2", "someone"],
             "already open for clerk clerk-02",
         ),
+        (&["login", "4", "王小明"], "must be a staff number"),
+        (
+            &["login", "4", "139-1234-5678"],
+            "looks like a resident ID or phone number",
+        ),
         (&["finish", "2", "--case", "has space"], "case number"),
         (
             &["finish", "2", "--case", "150102-19900101-1230"],
