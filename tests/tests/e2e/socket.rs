@@ -29,7 +29,7 @@ fn ask(socket: &Path, line: &str) -> String {
 }
 
 /// Raise this test process's own open-file limit to at least `n` (up to its hard limit).
-fn allow_open_files(n: u64) {
+fn allow_open_files(n: libc::rlim_t) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -37,12 +37,12 @@ fn allow_open_files(n: u64) {
     // SAFETY: getrlimit/setrlimit read and write the struct we own.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        if (limit.rlim_cur as u64) < n {
-            limit.rlim_cur = (n as libc::rlim_t).min(limit.rlim_max);
+        if limit.rlim_cur < n {
+            limit.rlim_cur = n.min(limit.rlim_max);
             assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
         }
         assert!(
-            limit.rlim_cur as u64 >= n,
+            limit.rlim_cur >= n,
             "this test needs {n} open files; the hard limit is {}",
             limit.rlim_max
         );
@@ -70,7 +70,7 @@ fn status_latency(socket: &Path, n: usize) -> Duration {
 fn a_flood_of_clients_does_not_starve_the_watchdog() {
     const CLIENTS: usize = 600;
     const REQUESTS: usize = 600;
-    allow_open_files(CLIENTS as u64 + 200);
+    allow_open_files((CLIENTS + 200) as libc::rlim_t);
     let mut d = Daemon::new(&hall_with("[control]\nmax_connections = 1000\n"));
     let (notify, path) = NotifySocket::bind(d.dir.path());
     d.env("NOTIFY_SOCKET", &path);
