@@ -85,7 +85,18 @@ pub async fn serve<H: Handler>(
             accepted = listener.accept() => accepted,
         };
         let stream = match accepted {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                if let Some(r) = accept_errors.flush(Instant::now()) {
+                    tracing::warn!(
+                        cause = "accept_failed",
+                        count = r.count,
+                        total = r.total,
+                        "control socket: accept failed {} more time(s) before it recovered",
+                        r.count
+                    );
+                }
+                stream
+            }
             Err(e) => {
                 if let Some(r) = accept_errors.record(Instant::now()) {
                     tracing::error!(
