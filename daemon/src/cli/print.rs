@@ -10,7 +10,7 @@ use crate::command::{Query, Request};
 use crate::control::protocol::Response;
 use crate::engine::outcome::HandoffHow;
 use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
-use crate::runtime::snapshot::{problems, HallSnapshot};
+use crate::runtime::snapshot::{problems, HallSnapshot, StoreState};
 
 /// Print a successful response.
 pub fn print_response(request: &Request, response: &Response, as_json: bool) {
@@ -62,6 +62,9 @@ fn print_status(s: &HallSnapshot) {
     let parts: Vec<String> = h.waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("waiting: {}", parts.join(", "));
     println!("issued {}, done {}, voided {}", h.issued, h.done, h.voided);
+    if s.store.state == StoreState::Fail {
+        println!("store: FAIL: {}", s.store.detail);
+    }
     let troubles = problems(&s.devices);
     match (s.devices.len(), troubles.is_empty()) {
         (0, _) => {}

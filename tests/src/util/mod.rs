@@ -5,6 +5,7 @@ mod daemon;
 pub mod emupos;
 mod hall;
 pub mod modbus_sim;
+pub mod notify;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
-pub use hall::{HallSpec, WindowSpec};
+pub use hall::{own_id, HallSpec, WindowSpec, ALL_ROLES};

@@ -3,9 +3,11 @@
 mod cli_contract;
 mod concurrency;
 mod displays;
+mod hardening;
 mod input;
 mod operations;
 mod printers;
 mod reports;
 mod restart;
 mod simulate;
+mod socket;

@@ -11,6 +11,20 @@ pub(super) fn issue(
     now: Timestamp,
 ) -> Result<Change, Refusal> {
     let svc = check_service(e, service)?;
+    if let Some(kiosk) = kiosk {
+        // Only a configured kiosk goes into the ticket, its event and the reply.
+        if !e
+            .config
+            .devices
+            .iter()
+            .any(|d| d.kiosk.as_deref() == Some(kiosk))
+        {
+            return Err(Refusal::InvalidArgument(format!(
+                "no kiosk {} in this hall's [[devices]]",
+                crate::privacy::echo(kiosk)
+            )));
+        }
+    }
     let day = e.state.business_day;
     let issued = e
         .state
@@ -155,10 +169,15 @@ fn check_in(
     }
     let policy = &e.config.policy;
     let tz = &e.config.hall.timezone;
-    let opens =
-        res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
-    let closes =
-        res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
+    let minutes = |m: u32| jiff::SignedDuration::from_mins(i64::from(m));
+    let opens = res
+        .slot
+        .checked_sub(minutes(policy.reservation_early_minutes))
+        .unwrap_or(Timestamp::MIN);
+    let closes = res
+        .slot
+        .checked_add(minutes(policy.reservation_late_minutes))
+        .unwrap_or(Timestamp::MAX);
     if now < opens {
         return Err(not_allowed(format!(
             "reservation {code} is for {}: check-in opens at {}",

@@ -8,6 +8,7 @@
 pub mod displays;
 pub mod printers;
 pub mod voice;
+pub mod sim_inputs;
 
 use std::sync::Arc;
 
