@@ -20,7 +20,7 @@ use crate::command::{Query, Request};
 use crate::config::{Config, Device, Transport, Voice, VoiceClips, VOICE_DEVICE_ID};
 use crate::runtime::disk::{free_bytes, human_bytes};
 use crate::runtime::queries::StatusView;
-use crate::runtime::snapshot::HallSnapshot;
+use crate::runtime::snapshot::{HallSnapshot, StoreState};
 use crate::store::Store;
 
 /// How long a network probe may take.
@@ -103,10 +103,10 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             config.devices.len()
         ),
     )];
-    let (store_finding, last_event) = store(&config);
+    let daemon = daemon_status(&config);
+    let (store_finding, last_event) = store(&config, daemon.as_ref().map(|s| &s.snapshot));
     out.push(store_finding);
     out.push(disk(&config));
-    let daemon = daemon_status(&config);
     out.push(match &daemon {
         Some(status) => ok(
             "daemon",
@@ -127,7 +127,11 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         out.push(device_check(device, daemon.as_ref().map(|s| &s.snapshot)));
     }
     if let Some(voice) = &config.voice {
-        out.push(voice_check(voice, &config, daemon.as_ref()));
+        out.push(voice_check(
+            voice,
+            &config,
+            daemon.as_ref().map(|s| &s.snapshot),
+        ));
     }
     if let Some(mqtt) = &config.mqtt {
         out.push(tcp_probe(
@@ -214,8 +218,22 @@ fn sync_check(
     }
 }
 
-fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
+fn store(config: &Config, daemon: Option<&HallSnapshot>) -> (Finding, Option<jiff::Timestamp>) {
     let path = config.store_path();
+    if let Some(s) = daemon.filter(|s| s.store.state == StoreState::Fail) {
+        let hint = "hallq writes to a file that is no longer at its path: do not stop it before \
+                    saving what it holds (docs/install.md, Troubleshooting: store deleted or \
+                    replaced)";
+        return (
+            problem(Verdict::Fail, "store", s.store.detail.clone(), hint),
+            None,
+        );
+    }
+    if let Err(e) = std::fs::File::open(&path) {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            return (unreadable_store(&path, daemon.is_some()), None);
+        }
+    }
     if !path.exists() {
         return (
             problem(
@@ -261,6 +279,28 @@ fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
             ),
             None,
         ),
+    }
+}
+
+/// The store is the service user's alone (0600 in a 0700 folder): another user's doctor
+/// relies on the running daemon's own check.
+fn unreadable_store(path: &Path, daemon_ok: bool) -> Finding {
+    if daemon_ok {
+        ok(
+            "store",
+            format!(
+                "{}: the running daemon reports it intact (readable by the service user only)",
+                path.display()
+            ),
+        )
+    } else {
+        problem(
+            Verdict::Warn,
+            "store",
+            format!("{}: not readable by this user", path.display()),
+            "the store is for the service user only; start hallq, or run `sudo -u hallq hallq \
+             doctor` for a check of the file itself",
+        )
     }
 }
 

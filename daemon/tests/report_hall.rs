@@ -44,7 +44,7 @@ kind = "tidal"
 }
 
 fn cli(command: Command) -> Envelope {
-    Envelope::new(command, Origin::Cli { uid: 0 })
+    Envelope::new(command, Origin::Cli { uid: 0, gid: 0 })
 }
 
 fn run(hall: &mut Hall, command: Command, at: Timestamp) -> serde_json::Value {

@@ -16,11 +16,16 @@ use jiff::{SignedDuration, Timestamp};
 use support::local;
 
 fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config::Config> {
-    support::hall_in(dir, day_starts_at)
+    let text = support::hall_in(dir).replacen(
+        "\n[policy]",
+        &format!("day_starts_at = {day_starts_at:?}\n\n[policy]"),
+        1,
+    );
+    support::config(&text)
 }
 
 fn cli(command: Command) -> Envelope {
-    Envelope::new(command, Origin::Cli { uid: 0 })
+    Envelope::new(command, Origin::Cli { uid: 0, gid: 0 })
 }
 
 fn issue(hall: &mut Hall, now: Timestamp) -> String {

@@ -199,7 +199,7 @@ fn accuracy(config: &Config, records: &DayRecords) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_serves_a_simulated_morning_as_simulate_does() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = support::hall_in(dir.path(), "00:00");
+    let cfg = support::hall_starting_at(dir.path(), "00:00");
     let arrivals = morning(&cfg, 18);
     assert!(arrivals.len() > 100, "a busy morning: {}", arrivals.len());
     let simulated = play(&cfg, &arrivals, None);

@@ -16,6 +16,7 @@
 pub mod error;
 pub mod escpos;
 pub mod modbus;
+pub mod noise;
 pub mod transport;
 pub mod voice;
 
@@ -26,4 +27,5 @@ pub use escpos::task::{
 };
 pub use escpos::ticket::{encode_ticket, PaperWidth, Profile, TicketClass, TicketPrint};
 pub use escpos::url_template::{UrlTemplate, UrlTemplateError, UrlValues};
+pub use noise::{Noise, NoiseReport, NOISE_INTERVAL};
 pub use transport::{open as open_transport, BoxedLink, TransportConfig};

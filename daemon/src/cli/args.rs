@@ -31,7 +31,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Run the daemon in the foreground.
-    Run,
+    Run {
+        /// Start even on a store that lacks numbers or events the runtime folder's state.json
+        /// says this hall already recorded (the store was deleted or replaced by an older
+        /// copy); today's numbers may then repeat ones already handed out.
+        #[arg(long)]
+        new_store: bool,
+    },
     /// Validate a config file; errors as file:line:col: message.
     CheckConfig,
     /// Check config, store, disk, daemon, devices, broker, upstream and clock.
@@ -67,7 +73,11 @@ impl Sub {
     /// the daemon (`run`, `check-config`, `doctor`, `simulate`, `report`).
     pub fn request(&self) -> Option<Request> {
         match self {
-            Sub::Run | Sub::CheckConfig | Sub::Doctor | Sub::Simulate(_) | Sub::Report(_) => None,
+            Sub::Run { .. }
+            | Sub::CheckConfig
+            | Sub::Doctor
+            | Sub::Simulate(_)
+            | Sub::Report(_) => None,
             Sub::Query(q) => Some(Request::Query(q.clone())),
             Sub::Command(c) => Some(Request::Command(c.clone())),
             Sub::Handoff { what } => Some(what.request()),

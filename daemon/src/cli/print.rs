@@ -11,7 +11,7 @@ use crate::control::protocol::Response;
 use crate::engine::outcome::HandoffHow;
 use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
 use crate::runtime::queries::StatusView;
-use crate::runtime::snapshot::problems;
+use crate::runtime::snapshot::{problems, StoreState};
 use crate::sync::SyncReport;
 
 /// Print a successful response.
@@ -70,6 +70,9 @@ fn print_status(view: &StatusView) {
     let parts: Vec<String> = h.waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("waiting: {}", parts.join(", "));
     println!("issued {}, done {}, voided {}", h.issued, h.done, h.voided);
+    if s.store.state == StoreState::Fail {
+        println!("store: FAIL: {}", s.store.detail);
+    }
     let troubles = problems(&s.devices);
     match (s.devices.len(), troubles.is_empty()) {
         (0, _) => {}

@@ -13,6 +13,7 @@
 
 pub mod args;
 mod origin;
+pub mod roles;
 
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
@@ -23,6 +24,7 @@ use crate::privacy::{Address, IdNumber, PersonName, Phone};
 use args::{masked, Hhmm};
 
 pub use origin::{InputMark, Origin};
+pub use roles::{Role, RoleSet};
 
 /// Something that changes the hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Subcommand)]

@@ -40,6 +40,9 @@ pub struct RawConfig {
     #[serde(default)]
     pub logging: RawLogging,
     pub voice: Option<Spanned<super::voice::RawVoice>>,
+    #[serde(default)]
+    pub control: RawControl,
+    pub roles: Option<Spanned<RawRoles>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,4 +204,24 @@ pub struct RawReservations {
 pub struct RawLogging {
     /// A `RUST_LOG`-style filter such as `info,hallq::sync=debug`.
     pub filter: Option<Str>,
+}
+
+/// `[control]`: the control socket's limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControl {
+    pub max_connections: Option<Int>,
+    pub line_timeout_seconds: Option<Int>,
+    pub idle_timeout_seconds: Option<Int>,
+}
+
+/// `[roles]`: Unix groups and users (by name or number) and the roles they hold on the control
+/// socket: `groups = { hallq-clerk = ["clerk"] }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoles {
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<Str, Spanned<Vec<Str>>>,
+    #[serde(default)]
+    pub users: std::collections::BTreeMap<Str, Spanned<Vec<Str>>>,
 }

@@ -54,12 +54,10 @@ pub fn answer(
     now: jiff::Timestamp,
 ) -> Result<Answer, HallError> {
     Ok(match query {
-        Query::Status => {
-            Answer::Status(Box::new(StatusView {
-                snapshot: HallSnapshot::of(engine, now),
-                sync: None,
-            }))
-        }
+        Query::Status => Answer::Status(Box::new(StatusView {
+            snapshot: HallSnapshot::of(engine, now),
+            sync: None,
+        })),
         Query::SyncStatus => {
             return Err(crate::engine::Refusal::InvalidArgument(
                 "sync status is answered by the sync task, not the hall".into(),

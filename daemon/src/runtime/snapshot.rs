@@ -30,6 +30,26 @@ pub struct HallSnapshot {
     pub recent_calls: Vec<RecentCall>,
     /// Every device's health, by device id.
     pub devices: BTreeMap<String, DeviceHealth>,
+    /// Whether the store file the daemon writes is still the one at the store's path.
+    #[serde(default)]
+    pub store: StoreHealth,
+}
+
+/// The store's health as the hall thread sees it (`status`, `doctor`, STATUS=).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StoreHealth {
+    pub state: StoreState,
+    /// What is wrong, empty when ok.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreState {
+    #[default]
+    Ok,
+    Fail,
 }
 
 impl HallSnapshot {
@@ -60,6 +80,7 @@ impl HallSnapshot {
             hall,
             recent_calls,
             devices: BTreeMap::new(),
+            store: StoreHealth::default(),
         }
     }
 }
@@ -219,6 +240,20 @@ impl Publisher {
         }
     }
 
+    /// The store's health as last published.
+    pub fn store(&self) -> StoreHealth {
+        self.snapshot.borrow().store.clone()
+    }
+
+    /// The store's health, when it changed (logged once per change by the hall thread).
+    pub fn set_store(&mut self, health: StoreHealth) {
+        self.snapshot.send_if_modified(|s| {
+            let changed = s.store != health;
+            s.store = health.clone();
+            changed
+        });
+    }
+
     /// After a reload: windows may have been added or renamed.
     pub fn refresh(&mut self, engine: &Engine, now: Timestamp) {
         let hall = engine.hall_view(now);
@@ -252,6 +287,7 @@ impl DeviceHealthTable {
             hall: view,
             recent_calls: Vec::new(),
             devices: BTreeMap::new(),
+            store: StoreHealth::default(),
         });
         DeviceHealthTable { snapshot }
     }

@@ -149,6 +149,7 @@ impl QueueSystem for EngineQueue<'_> {
             slot: crate::command::args::Hhmm(slot),
             name: PersonName::new("模拟".to_string()),
             phone: Phone::new("13800138000".to_string()),
+            code: None,
         };
         let change = self
             .engine

@@ -128,6 +128,13 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX calls_ticket;
     CREATE INDEX calls_ticket ON calls (ticket_id, recall, id);
     "#,
+    // 5 (hardening): the personal-data purge goes by date and marks what it purged, instead of
+    // guessing from the content (a `*` in a real name) which records were done.
+    r#"
+    ALTER TABLE reservations ADD COLUMN purged_at TEXT;
+    ALTER TABLE handoffs ADD COLUMN purged_at TEXT;
+    ALTER TABLE events ADD COLUMN purged_at TEXT;
+    CREATE INDEX events_unpurged ON events (business_day) WHERE purged_at IS NULL;
     // 6: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
     // event seq it stored) is one row that never moves backwards; reservations can be cancelled
     // (by an operator, or because they disappeared upstream), and codes are looked up across

@@ -71,22 +71,26 @@ serves = [["A", "B", "C"]]
 kind = "green"
 "#;
 
+/// [`HALL`] with its data and runtime folders inside `dir`.
+pub fn hall_in(dir: &Path) -> String {
+    HALL.replace(
+        "data_dir = \"data\"",
+        &format!("data_dir = {:?}", dir.join("data").display().to_string()),
+    )
+    .replace(
+        "runtime_dir = \"run\"",
+        &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
+    )
+}
+
 /// The test hall with its store and socket inside `dir`, the business day starting at
 /// `day_starts_at`.
-pub fn hall_in(dir: &Path, day_starts_at: &str) -> Arc<Config> {
-    let text = HALL
-        .replace(
-            "data_dir = \"data\"",
-            &format!("data_dir = {:?}", dir.join("data").display().to_string()),
-        )
-        .replace(
-            "runtime_dir = \"run\"",
-            &format!(
-                "runtime_dir = {:?}\nday_starts_at = {day_starts_at:?}",
-                dir.join("run").display().to_string()
-            ),
-        );
-    config(&text)
+pub fn hall_starting_at(dir: &Path, day_starts_at: &str) -> Arc<Config> {
+    config(&hall_in(dir).replacen(
+        "\n[policy]",
+        &format!("day_starts_at = {day_starts_at:?}\n\n[policy]"),
+        1,
+    ))
 }
 
 /// The daemon running in-process on `clock`, once it serves: its task, what it said when

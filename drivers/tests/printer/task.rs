@@ -45,6 +45,11 @@ impl Plug {
         self.links.send(near).unwrap();
         fake.attach(far)
     }
+
+    /// Plugs a link whose far end the test drives itself.
+    pub fn plug_link(&self, near: DuplexStream) {
+        self.links.send(near).unwrap();
+    }
 }
 
 pub fn start(config: PrinterConfig) -> (PrinterHandle, Plug, tokio::task::JoinHandle<()>) {

@@ -5,9 +5,9 @@ mod daemon;
 pub mod emupos;
 mod hall;
 pub mod modbus_sim;
-mod notify;
+pub mod notify;
 pub mod upstream;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
-pub use hall::{hall_tomorrow, HallSpec, WindowSpec};
+pub use hall::{hall_tomorrow, own_id, HallSpec, WindowSpec, ALL_ROLES};
 pub use notify::NotifySocket;

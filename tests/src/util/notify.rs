@@ -1,15 +1,15 @@
-//! A socket playing systemd's notify endpoint (`NOTIFY_SOCKET`): READY, STATUS, WATCHDOG.
+//! A socket playing systemd's notify endpoint (`NOTIFY_SOCKET`): what the daemon tells systemd.
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// A socket playing systemd's notify endpoint.
 pub struct NotifySocket {
     sock: UnixDatagram,
 }
 
 impl NotifySocket {
+    /// Bind `notify.sock` in `dir`; returns the socket and its path for `NOTIFY_SOCKET`.
     pub fn bind(dir: &Path) -> (NotifySocket, String) {
         let path = dir.join("notify.sock");
         let sock = UnixDatagram::bind(&path).unwrap();
@@ -45,4 +45,12 @@ impl NotifySocket {
         }
         None
     }
+}
+
+/// How many of `messages` have a line equal to `needle` (`WATCHDOG=1`).
+pub fn count(messages: &[String], needle: &str) -> usize {
+    messages
+        .iter()
+        .filter(|m| m.lines().any(|l| l == needle))
+        .count()
 }

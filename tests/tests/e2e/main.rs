@@ -3,11 +3,13 @@
 mod cli_contract;
 mod concurrency;
 mod displays;
+mod hardening;
 mod input;
 mod operations;
 mod printers;
 mod reports;
 mod restart;
+mod simulate;
+mod socket;
 mod sync;
 mod sync_clock;
-mod simulate;

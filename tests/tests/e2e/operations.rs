@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec, NotifySocket};
+use hallq_tests::util::notify::{count, NotifySocket};
+use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec};
 
 /// The default hall plus one printer `{kiosk}-printer` on `transport` (an inline TOML table).
 fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
@@ -13,13 +14,6 @@ fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
         ),
         ..HallSpec::default()
     }
-}
-
-fn count(messages: &[String], needle: &str) -> usize {
-    messages
-        .iter()
-        .filter(|m| m.lines().any(|l| l == needle))
-        .count()
 }
 
 #[test]
@@ -95,6 +89,7 @@ const SECRETS: &[&str] = &[
     "李建国",
     "建国",
     "13912345678",
+    "139-1234-5678",
     "13800138000",
     "150102199001011234",
     "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
@@ -302,6 +297,10 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
     }
     run(&d, &["login", "1", "clerk-01"]);
     run(&d, &["call", "1"]);
+    // An ID number typed as the case number, and a phone as the kiosk: refused, masked.
+    run(&d, &["finish", "1", "--case", "150102199001011234"]);
+    run(&d, &["finish", "1", "--case", "139-1234-5678"]);
+    run(&d, &["issue", "A", "--kiosk", "13912345678", "--json"]);
     run(&d, &["finish", "1", "--case", "ZW-2026-001"]);
     d.stop();
     outputs.extend(run_raw);

@@ -12,6 +12,20 @@ pub(super) fn issue(
     now: Timestamp,
 ) -> Result<Change, Refusal> {
     let svc = check_service(e, service)?;
+    if let Some(kiosk) = kiosk {
+        // Only a configured kiosk goes into the ticket, its event and the reply.
+        if !e
+            .config
+            .devices
+            .iter()
+            .any(|d| d.kiosk.as_deref() == Some(kiosk))
+        {
+            return Err(Refusal::InvalidArgument(format!(
+                "no kiosk {} in this hall's [[devices]]",
+                crate::privacy::echo(kiosk)
+            )));
+        }
+    }
     let day = e.state.business_day;
     let issued = e
         .state

@@ -179,6 +179,15 @@ fn check_person(what: &str, name: &PersonName, phone: &Phone) -> Result<(), Refu
     Ok(())
 }
 
+/// Whether free text holds a number shaped like a resident ID or a phone number (digits
+/// counted across separators): such text must not reach the journal.
+fn looks_personal(text: &str) -> bool {
+    crate::privacy::numbers_in(text).iter().any(|n| {
+        crate::engine::handoff::looks_like_resident_id(n)
+            || (n.len() == 11 && crate::engine::handoff::valid_phone(n))
+    })
+}
+
 fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
     let c = case_no.trim();
     if c.is_empty()
@@ -188,6 +197,15 @@ fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
         return Err(Refusal::InvalidArgument(
             "case number must be 1 to 64 characters without spaces or control characters".into(),
         ));
+    }
+    // A case number reaches the journal: refuse what is a resident ID or mobile number typed
+    // into the wrong field (digits counted across separators), shown masked.
+    if looks_personal(c) {
+        return Err(Refusal::InvalidArgument(format!(
+            "case number {} looks like a resident ID or phone number; enter the case number \
+             (办件编号) from the case system",
+            crate::privacy::echo(c)
+        )));
     }
     Ok(c.to_string())
 }

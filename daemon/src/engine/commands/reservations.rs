@@ -235,10 +235,15 @@ pub(super) fn check_in(
     }
     let policy = &e.config.policy;
     let tz = &e.config.hall.timezone;
-    let opens =
-        res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
-    let closes =
-        res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
+    let minutes = |m: u32| jiff::SignedDuration::from_mins(i64::from(m));
+    let opens = res
+        .slot
+        .checked_sub(minutes(policy.reservation_early_minutes))
+        .unwrap_or(Timestamp::MIN);
+    let closes = res
+        .slot
+        .checked_add(minutes(policy.reservation_late_minutes))
+        .unwrap_or(Timestamp::MAX);
     if now < opens {
         return Err(not_allowed(format!(
             "reservation {code} is for {}: check-in opens at {}",

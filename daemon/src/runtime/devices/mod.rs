@@ -7,6 +7,7 @@
 
 pub mod displays;
 pub mod printers;
+pub mod sim_inputs;
 pub mod voice;
 
 use std::sync::Arc;

@@ -37,6 +37,11 @@ use crate::runtime::watchdog::{self, Check, ProbeReceiver};
 /// Environment variable that enables test hooks (`1`).
 pub const TEST_HOOKS_ENV: &str = "HALLQ_TEST_HOOKS";
 
+/// Whether the test hooks are on (`HALLQ_TEST_HOOKS=1`).
+pub fn test_hooks_enabled() -> bool {
+    std::env::var(TEST_HOOKS_ENV).is_ok_and(|v| v == "1")
+}
+
 /// How long start-up waits for the printers' first connection attempts, all together.
 const FIRST_CONTACT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -74,7 +79,7 @@ impl Printers {
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Result<Printers, DeviceError> {
-        let hooks = std::env::var(TEST_HOOKS_ENV).is_ok_and(|v| v == "1");
+        let hooks = test_hooks_enabled();
         let mut kiosks = Vec::new();
         for device in &config.devices {
             let Some(settings) = device.printer() else {
