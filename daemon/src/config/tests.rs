@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use super::*;
 
-/// A minimal valid hall; text appended to it starts at line 18.
-const BASE: &str = r#"[hall]
+/// A minimal valid hall; text appended to it starts at line 18. (Also used by the tests of
+/// `voice`.)
+pub(super) const BASE: &str = r#"[hall]
 id = "demo"
 name = "示范大厅"
 
@@ -35,7 +36,7 @@ fn ok(text: &str) -> Config {
 }
 
 /// The errors of `text`, one `file:line:col: message` string each.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, Path::new("hall.toml")) {
         Ok(_) => panic!("expected errors, config was accepted:\n{text}"),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
@@ -442,7 +443,7 @@ fn several_errors_are_reported_together_in_file_order() {
         [
             r#"hall.toml:2:6: hall.id: may only hold lowercase letters a-z, digits and '-', got "Demo Hall""#,
             r#"hall.toml:11:8: services[1].code: must be one or two capital letters A-Z, got "b""#,
-            "hall.toml:13:11: services[1].minutes: must be at least 1, got 0",
+            "hall.toml:13:11: services[1].minutes: must be between 1 and 480, got 0",
             r#"hall.toml:17:19: windows[0].serves: service code "A" listed more than once"#,
             r#"hall.toml:17:24: windows[0].serves: unknown service code "Q""#,
             r#"hall.toml:18:8: windows[0].kind: unknown window kind "greenish" (expected standard, green, tidal or pickup)"#,
@@ -460,8 +461,8 @@ fn errors_display_one_per_line() {
     let e = parse(&text, Path::new("/etc/hallq/hall.toml")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "/etc/hallq/hall.toml:8:11: services[0].minutes: must be at least 1, got 0\n\
-         /etc/hallq/hall.toml:13:11: services[1].minutes: must be at least 1, got -2"
+        "/etc/hallq/hall.toml:8:11: services[0].minutes: must be between 1 and 480, got 0\n\
+         /etc/hallq/hall.toml:13:11: services[1].minutes: must be between 1 and 480, got -2"
     );
     assert_eq!((e.0[1].line, e.0[1].col), (13, 11));
 }
@@ -502,7 +503,7 @@ fn unknown_keys_are_refused_with_their_path() {
     assert_eq!(
         e,
         "hall.toml:9:1: services[0].minuets: unknown key `minuets`, expected one of `code`, `name`, \
-         `minutes`, `daily_limit`"
+         `minutes`, `daily_limit`, `slot_capacity`"
     );
     let e = errors(&format!("{BASE}[polcy]\nrecall_limit = 2\n"));
     assert_eq!(e.len(), 1);
@@ -577,7 +578,7 @@ fn numbering_and_service_limits() {
     let e = error_replacing("minutes = 6", "minutes = 6\ndaily_limit = 0");
     assert_eq!(
         e,
-        "hall.toml:14:15: services[1].daily_limit: must be at least 1, got 0"
+        "hall.toml:14:15: services[1].daily_limit: must be between 1 and 999999, got 0"
     );
     let e = error_replacing("minutes = 6", "minutes = 6\ndaily_limit = 1000");
     assert_eq!(
@@ -608,7 +609,7 @@ fn window_rules() {
     let e = error_replacing("number = 1", "number = 0");
     assert_eq!(
         e,
-        "hall.toml:16:10: windows[0].number: must be at least 1, got 0"
+        "hall.toml:16:10: windows[0].number: must be between 1 and 9999, got 0"
     );
     let e = error_replacing("number = 1", "number = 1\nname = \"\"");
     assert_eq!(e, "hall.toml:17:8: windows[0].name: must not be empty");
@@ -621,12 +622,12 @@ fn policy_tidal_and_retention_ranges() {
     let e = error_after_base("\n[policy]\nmax_wait_minutes = 0\n");
     assert_eq!(
         e,
-        "hall.toml:20:20: policy.max_wait_minutes: must be at least 1, got 0"
+        "hall.toml:20:20: policy.max_wait_minutes: must be between 1 and 1440, got 0"
     );
     let e = error_after_base("\n[policy]\nrecall_limit = 99999999999\n");
     assert_eq!(
         e,
-        "hall.toml:20:16: policy.recall_limit: must be at most 4294967295, got 99999999999"
+        "hall.toml:20:16: policy.recall_limit: must be between 0 and 100, got 99999999999"
     );
     let e = error_after_base("\n[tidal]\nclose_below = 15\n");
     assert_eq!(
@@ -641,7 +642,7 @@ fn policy_tidal_and_retention_ranges() {
     let e = error_after_base("\n[retention]\nevents_days = 0\n");
     assert_eq!(
         e,
-        "hall.toml:20:15: retention.events_days: must be at least 1, got 0"
+        "hall.toml:20:15: retention.events_days: must be between 1 and 3650, got 0"
     );
     let c = ok(&format!("{BASE}\n[policy]\npriority_streak_limit = 0\n"));
     assert_eq!(
@@ -1066,6 +1067,17 @@ fn demo_config_parses() {
         "a call pad and an evaluator per window, keys on each kiosk"
     );
     assert!(c.devices.iter().all(|d| d.transport.kind() == "sim"));
+    let evaluators: Vec<Option<u32>> = c
+        .devices
+        .iter()
+        .filter(|d| d.kind == DeviceKind::Evaluator)
+        .map(|d| d.window)
+        .collect();
+    assert_eq!(
+        evaluators,
+        (1..=6).map(Some).collect::<Vec<_>>(),
+        "every window of the demo has an evaluator to rate with"
+    );
     assert!(
         c.hall.data_dir.ends_with("var/demo"),
         "{:?}",

@@ -315,6 +315,27 @@ pub fn valid_resident_id(id: &str) -> bool {
     CHECK[(sum % 11) as usize] == b[17].to_ascii_uppercase()
 }
 
+/// Whether `n` (digits, maybe a final X) has the shape of a resident ID number, checksum or
+/// not: 18 characters (17 digits and a digit or X) or 15 digits (first generation), with a
+/// plausible birth date in place. A mistyped ID is personal data all the same.
+pub fn looks_like_resident_id(n: &str) -> bool {
+    let b = n.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let number = |r: std::ops::Range<usize>| -> u32 { n[r].parse().unwrap_or(0) };
+    let date_at = |at: usize, year_digits: usize| {
+        let year = number(at..at + year_digits);
+        let month = number(at + year_digits..at + year_digits + 2);
+        let day = number(at + year_digits + 2..at + year_digits + 4);
+        let year_ok = year_digits == 2 || (1900..=2099).contains(&year);
+        year_ok && (1..=12).contains(&month) && (1..=31).contains(&day)
+    };
+    match b.len() {
+        18 => digits(0..17) && (b[17].is_ascii_digit() || b[17] == b'X') && date_at(6, 4),
+        15 => digits(0..15) && date_at(6, 2),
+        _ => false,
+    }
+}
+
 /// The last four characters of an ID as kept for verification: 3 digits and a digit or X.
 pub fn check_id_last4(s: &str) -> Result<String, String> {
     let s = s.trim().to_ascii_uppercase();
@@ -349,6 +370,23 @@ pub fn valid_phone(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_shapes_with_or_without_a_valid_checksum() {
+        assert!(looks_like_resident_id("150102199001011230"));
+        assert!(
+            looks_like_resident_id("150102199001011234"),
+            "bad checksum, still an ID"
+        );
+        assert!(looks_like_resident_id("15010219900101123X"));
+        assert!(looks_like_resident_id("150102900101123"));
+        assert!(
+            !looks_like_resident_id("202611260000000001"),
+            "no birth date in place"
+        );
+        assert!(!looks_like_resident_id("15010219901301123X"), "month 13");
+        assert!(!looks_like_resident_id("13912345678"));
+    }
 
     #[test]
     fn resident_id_checksum_per_gb_11643() {

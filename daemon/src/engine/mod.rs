@@ -346,38 +346,46 @@ impl Engine {
         counts
     }
 
-    /// People ahead of a ticket and the estimated wait in minutes.
+    /// People ahead of a ticket and the estimated wait in minutes, as of the latest thing that
+    /// happened in the hall (for a ticket being issued: its issue time). Callers that know the
+    /// time should use [`Engine::estimate_at`] or, for many tickets, [`Engine::estimates_at`].
     pub fn estimate(&self, ticket: &Ticket) -> (u32, u32) {
-        let ahead = estimate::ahead(ticket, self.state.tickets.values());
-        let service = &ticket.current_service;
-        let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
-            self.config
-                .service(service)
-                .map(|s| f64::from(s.minutes))
-                .unwrap_or(5.0)
-        });
-        // Green-channel windows take green tickets only, so they shorten only green waits.
-        let serving: Vec<_> = self
-            .config
-            .windows
-            .iter()
-            .filter(|w| w.serves_service(service))
-            .filter(|w| {
-                w.kind != crate::config::WindowKind::Green
-                    || ticket.class == model::TicketClass::Green
-            })
-            .collect();
-        let open = serving
-            .iter()
-            .filter(|w| {
-                self.state
-                    .windows
-                    .get(&w.number)
-                    .is_some_and(|s| s.status == model::WindowStatus::Open)
-            })
-            .count();
-        let windows = if open > 0 { open } else { serving.len() };
-        (ahead, estimate::wait_minutes(ahead, average, windows))
+        let now = self.latest_activity().max(ticket.issued_at);
+        let e = self.estimate_at(ticket, now);
+        (e.ahead, e.minutes)
+    }
+
+    /// The estimate printed for a waiting ticket (or one being issued) at `now`.
+    pub fn estimate_at(&self, ticket: &Ticket, now: Timestamp) -> estimate::Estimate {
+        estimate::estimate(
+            &self.config,
+            &self.state,
+            ticket,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// Estimates for every waiting ticket at `now` from one forward walk (`hallq queue`, the
+    /// hall board's waiting line): monotone in `ahead` within a service.
+    pub fn estimates_at(&self, now: Timestamp) -> BTreeMap<TicketId, estimate::Estimate> {
+        estimate::estimates(
+            &self.config,
+            &self.state,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// The latest time any ticket was issued, called, started or finished.
+    fn latest_activity(&self) -> Timestamp {
+        self.state
+            .tickets
+            .values()
+            .flat_map(|t| [Some(t.issued_at), t.called_at, t.started_at, t.finished_at])
+            .flatten()
+            .max()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }
 

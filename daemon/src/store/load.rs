@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use rusqlite::Row;
 
 use super::{Store, StoreError};
-use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::model::{Cancellation, Reservation, Ticket, WindowState};
 use crate::engine::HallState;
 use crate::privacy::{PersonName, Phone};
 
@@ -137,7 +137,6 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
 }
 
 impl Store {
-    /// Reservations of one date, from the store (for past dates the engine no longer holds).
     /// Per input device, the epoch and sequence number of the last key event applied.
     pub fn input_marks(&self) -> Result<std::collections::HashMap<String, (u16, u16)>, StoreError> {
         let mut stmt = self
@@ -158,8 +157,18 @@ impl Store {
         Ok(marks)
     }
 
+    /// Reservations of one date, from the store (for past dates the engine no longer holds).
     pub fn reservations_on(&self, date: Date) -> Result<Vec<Reservation>, StoreError> {
         reservations_where(self, "date = ?1", &date.to_string())
+    }
+
+    /// Whether any reservation of any date has this code (a new code must be unused).
+    pub fn reservation_code_used(&self, code: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM reservations WHERE code = ?1)",
+            [code],
+            |r| r.get(0),
+        )?)
     }
 }
 
@@ -169,7 +178,8 @@ fn reservations_where(
     arg: &str,
 ) -> Result<Vec<Reservation>, StoreError> {
     let mut stmt = store.conn().prepare(&format!(
-        "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at
+        "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at,
+                cancelled_at, cancel_reason
          FROM reservations WHERE {filter}"
     ))?;
     let rows = stmt.query_map([arg], |r| {
@@ -184,11 +194,23 @@ fn reservations_where(
             r.get::<_, String>(7)?,
             r.get::<_, Option<String>>(8)?,
             r.get::<_, Option<String>>(9)?,
+            (
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
+            ),
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (date, code, service, slot, name, phone, source, created, ticket, checked) = row?;
+        let (date, code, service, slot, name, phone, source, created, ticket, checked, cancel) =
+            row?;
+        let cancelled = match cancel {
+            (Some(at), reason) => Some(Cancellation {
+                at: parse("reservations.cancelled_at", &at)?,
+                reason: reason.unwrap_or_default(),
+            }),
+            (None, _) => None,
+        };
         let r = Reservation {
             date: parse("reservations.date", &date)?,
             code,
@@ -200,6 +222,7 @@ fn reservations_where(
             created_at: parse("reservations.created_at", &created)?,
             ticket,
             checked_in_at: parse_opt("reservations.checked_in_at", checked)?,
+            cancelled,
         };
         out.push(r);
     }

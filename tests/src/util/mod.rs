@@ -1,10 +1,14 @@
 //! Helpers: locating the binary, writing hall configs, running the daemon and the CLI.
 
+pub mod chromium;
 mod daemon;
 pub mod emupos;
 pub mod frames;
 mod hall;
 pub mod modbus_sim;
+pub mod notify;
+pub mod upstream;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
-pub use hall::{HallSpec, WindowSpec};
+pub use hall::{hall_tomorrow, own_id, HallSpec, WindowSpec, ALL_ROLES};
+pub use notify::NotifySocket;

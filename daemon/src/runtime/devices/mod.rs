@@ -11,6 +11,7 @@ pub mod displays;
 pub mod keys;
 pub mod printers;
 pub mod scanners;
+pub mod voice;
 
 use std::sync::Arc;
 
@@ -20,9 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::inputs::Inputs;
 use super::services::Services;
-use super::snapshot::{DeviceHealthTable, Feeds};
+use super::snapshot::{DeviceClass, DeviceHealthTable, Feeds};
 use super::watchdog::Check;
-use crate::config::{Config, DeviceKind};
+use crate::config::Config;
 
 /// Why the device tasks could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub struct Devices {
     pub printers: Arc<printers::Printers>,
     pub displays: displays::Displays,
     buses: bus::Buses,
+    /// The voice task, when `[voice]` is configured and its clips are there.
+    pub voice: Option<hallq_drivers::voice::VoiceHandle>,
 }
 
 impl Devices {
@@ -53,10 +56,12 @@ impl Devices {
         let buses = bus::Buses::start(config, health, &mut checks, shutdown)?;
         let displays =
             displays::Displays::start(config, &buses, feeds, health, &mut checks, shutdown)?;
+        let voice = voice::start(config, feeds, health, &mut checks, shutdown)?;
         let devices = Devices {
             printers: Arc::new(printers),
             displays,
             buses,
+            voice,
         };
         Ok((devices, checks))
     }
@@ -77,9 +82,16 @@ impl Devices {
         scanners::start(config, services, health, checks, shutdown)
     }
 
-    /// Let device queues drain, at most `within`.
+    /// Let device queues drain, at most `within`: the boards draw the last snapshot, the voice
+    /// finishes what it was told to say.
     pub async fn drain(&self, within: std::time::Duration) {
-        let _ = tokio::time::timeout(within, self.displays.drain()).await;
+        let voice = async {
+            if let Some(v) = &self.voice {
+                v.idle().await;
+            }
+        };
+        let _ = tokio::time::timeout(within, async { tokio::join!(self.displays.drain(), voice) })
+            .await;
     }
 }
 
@@ -88,12 +100,15 @@ pub async fn forward_health(
     mut rx: watch::Receiver<Health>,
     table: DeviceHealthTable,
     device: String,
-    kind: DeviceKind,
+    kind: impl Into<DeviceClass> + Copy,
     shutdown: CancellationToken,
 ) {
     loop {
         let health = rx.borrow_and_update().clone();
-        table.set(&device, kind, health);
+        // A driver's first attempt is not a state worth reporting.
+        if health.cause.as_deref() != Some("connecting") {
+            table.set(&device, kind, health);
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             r = rx.changed() => if r.is_err() { return },

@@ -265,7 +265,9 @@ impl Scanner {
                     service,
                     green: false,
                     reservation: Some(code),
+                    phone_last4: None,
                     kiosk: Some(kiosk.clone()),
+                    scanned: true,
                 },
                 None => {
                     let code = crate::privacy::echo(&code);

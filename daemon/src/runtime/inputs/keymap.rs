@@ -116,7 +116,9 @@ pub fn command(
                 service: b.service.clone(),
                 green: b.green,
                 reservation: None,
+                phone_last4: None,
                 kiosk: Some(kiosk.clone()),
+                scanned: false,
             })
         }
         _ => Err(KeyError::UnknownKey { key }),
@@ -173,6 +175,7 @@ mod tests {
                 name: String::new(),
                 minutes: 5,
                 daily_limit: None,
+                slot_capacity: None,
             })
             .collect()
     }
@@ -274,7 +277,9 @@ mod tests {
             service: "A".into(),
             green,
             reservation: None,
+            phone_last4: None,
             kiosk: Some("kiosk-2".into()),
+            scanned: false,
         };
         assert_eq!(command(&keys, &services(), 1, 0), Ok(issue(false)));
         assert_eq!(command(&keys, &services(), 2, 7), Ok(issue(true)));

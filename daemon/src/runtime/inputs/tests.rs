@@ -69,15 +69,23 @@ fn hall() -> Hall {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::config::parse(HALL, &dir.path().join("hall.toml")).unwrap();
     let config = Arc::new(config);
-    let clock = Arc::new(ManualClock::new("2026-11-26T02:00:00Z".parse().unwrap()));
-    let (hall, lock) = open_hall(&config, clock).unwrap();
+    let now = "2026-11-26T02:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(now));
+    let (hall, lock) = open_hall(&config, clock.clone()).unwrap();
     std::mem::forget(lock);
-    let (publisher, feeds, _) = Publisher::new(hall.engine());
-    let (handle, _thread) = hall::spawn(hall, publisher);
+    let (publisher, feeds, _) = Publisher::new(hall.engine(), now);
+    let (handle, _thread) = hall::spawn(hall, publisher, hall::ThreadOptions::default());
+    // No [upstream]: the sync handle only reports the backlog.
+    let tasks = tokio_util::task::TaskTracker::new();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let sync = crate::sync::start(&config, clock, handle.clone(), &feeds, &tasks, &stop).unwrap();
+    let disk = crate::runtime::disk::DiskGuard::new(config.hall.data_dir.clone(), 0);
     let services = Services {
         hall: handle.clone(),
-        issuing: IssuingService::new(handle.clone(), Arc::new(Printers::default())),
+        issuing: IssuingService::new(handle.clone(), Arc::new(Printers::default()), disk),
         feeds,
+        sync,
+        access: crate::runtime::services::Access::new(config.clone()),
     };
     Hall {
         inputs: Inputs::new(config.clone(), services),
@@ -89,7 +97,7 @@ fn hall() -> Hall {
 
 impl Hall {
     async fn cli(&self, command: Command) -> Outcome {
-        let envelope = Envelope::new(command, Origin::Cli { uid: 0 });
+        let envelope = Envelope::new(command, Origin::Cli { uid: 0, gid: 0 });
         self.handle.execute(envelope).await.unwrap()
     }
 
