@@ -135,6 +135,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE handoffs ADD COLUMN purged_at TEXT;
     ALTER TABLE events ADD COLUMN purged_at TEXT;
     CREATE INDEX events_unpurged ON events (business_day) WHERE purged_at IS NULL;
+    "#,
     // 6: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
     // event seq it stored) is one row that never moves backwards; reservations can be cancelled
     // (by an operator, or because they disappeared upstream), and codes are looked up across
