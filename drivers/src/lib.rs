@@ -17,8 +17,8 @@
 pub mod error;
 pub mod escpos;
 pub mod modbus;
-pub mod scanner;
 pub mod noise;
+pub mod scanner;
 pub mod transport;
 pub mod voice;
 

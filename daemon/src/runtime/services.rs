@@ -122,7 +122,7 @@ impl Access {
                 .devices
                 .iter()
                 .find(|d| &d.id == id)
-                .map_or(RoleSet::NONE, |d| roles::of_device(d)),
+                .map_or(RoleSet::NONE, roles::of_device),
             Origin::Hall => RoleSet::all(),
             // The sync task applies the platform's reservations and nothing else.
             Origin::Upstream => [Role::Operator].into_iter().collect(),

@@ -84,7 +84,11 @@ fn bar_calling(number: &str) -> [AnyFrame; 2] {
 /// The hall board with these calls (newest first) and waiting counts for A, B, C.
 fn hall_board(calls: &[(&str, u32)], waiting: [u32; 3]) -> [AnyFrame; 2] {
     let [a, b, c] = waiting;
-    let waiting = [("A", "综合受理", a), ("B", "社保医保", b), ("C", "不动产登记", c)];
+    let waiting = [
+        ("A", "综合受理", a),
+        ("B", "社保医保", b),
+        ("C", "不动产登记", c),
+    ];
     frames::hall_board(hall_spec(), calls, &waiting)
 }
 

@@ -51,9 +51,23 @@ fn exactly_once_hall(path: &str) -> HallSpec {
     let mut extra = String::from("[numbering]\ndigits = 4\n\n[policy]\nrecall_limit = 100000\n\n");
     for unit in 1..=KIOSK_UNITS {
         let keys = "buttons = [\"A\", \"B\", \"C\"]\npoll_ms = 20";
-        extra += &on_bus(&format!("keys-{unit}"), "kiosk_keys", "kiosk = \"k\"", unit, path, keys);
+        extra += &on_bus(
+            &format!("keys-{unit}"),
+            "kiosk_keys",
+            "kiosk = \"k\"",
+            unit,
+            path,
+            keys,
+        );
     }
-    extra += &on_bus("pad-1", "caller", "window = 1", PAD_UNIT, path, "poll_ms = 20");
+    extra += &on_bus(
+        "pad-1",
+        "caller",
+        "window = 1",
+        PAD_UNIT,
+        path,
+        "poll_ms = 20",
+    );
     HallSpec {
         windows: vec![WindowSpec {
             number: 1,
@@ -176,13 +190,20 @@ fn presses_are_applied_exactly_once(events: &[(usize, Event)], seed: u64) {
         .map(|(_, _, body)| body["recall_count"].as_u64().unwrap())
         .collect();
     let wanted: Vec<u64> = (1..=expected(PAD_UNIT).len() as u64).collect();
-    assert_eq!(recalls, wanted, "pad-1: every recall once, counted in order");
+    assert_eq!(
+        recalls, wanted,
+        "pad-1: every recall once, counted in order"
+    );
     applied += recalls.len();
     assert!(applied >= 1000, "{applied} presses applied");
     assert_eq!(applied + lost.len(), PRESSES);
     let status = d.status();
     let garbage: u64 = (1..=KIOSK_UNITS)
-        .map(|u| status["devices"][format!("keys-{u}")]["garbage"].as_u64().unwrap())
+        .map(|u| {
+            status["devices"][format!("keys-{u}")]["garbage"]
+                .as_u64()
+                .unwrap()
+        })
         .sum();
     assert!(garbage > 0, "corrupted frames are counted per device");
 }
@@ -253,12 +274,33 @@ fn start_hall() -> (ModbusBus, Daemon) {
     let path = bus.path.display().to_string();
     let mut extra = String::new();
     let w3 = "window = 3";
-    extra += &on_bus("window-3-display", "window_display", w3, BAR, &path, "size = \"128x32\"");
-    extra += &on_bus("hall-board", "hall_board", "", BOARD, &path, "size = \"256x64\"\ncolors = 2");
+    extra += &on_bus(
+        "window-3-display",
+        "window_display",
+        w3,
+        BAR,
+        &path,
+        "size = \"128x32\"",
+    );
+    extra += &on_bus(
+        "hall-board",
+        "hall_board",
+        "",
+        BOARD,
+        &path,
+        "size = \"256x64\"\ncolors = 2",
+    );
     extra += &on_bus("pad-3", "caller", w3, PAD, &path, "size = \"128x64\"");
     extra += &on_bus("rate-3", "evaluator", w3, RATE, &path, "");
     let buttons = "buttons = [\"A\", \"green:B\", \"C\"]";
-    extra += &on_bus("keys-2", "kiosk_keys", "kiosk = \"kiosk-2\"", KEYS, &path, buttons);
+    extra += &on_bus(
+        "keys-2",
+        "kiosk_keys",
+        "kiosk = \"kiosk-2\"",
+        KEYS,
+        &path,
+        buttons,
+    );
     extra += &on_bus("pad-4", "caller", "window = 4", TEXT_PAD, &path, "");
     for kiosk in [1, 2] {
         extra += &format!(
@@ -331,7 +373,11 @@ fn a_pad_press_calls_the_next_ticket_and_the_bar_the_board_and_the_pad_show_it()
         "window bar shows:\n{}",
         bus.frame(BAR).unwrap().to_ascii()
     );
-    let waiting = [("A", "综合受理", 1), ("B", "社保医保", 0), ("C", "不动产登记", 0)];
+    let waiting = [
+        ("A", "综合受理", 1),
+        ("B", "社保医保", 0),
+        ("C", "不动产登记", 0),
+    ];
     let board = frames::hall_board(board_spec(), &[("B001", 3)], &waiting);
     assert!(
         bus.wait_until(WAIT, |s| s.frame(BOARD).is_some_and(|f| board.contains(&f))),
@@ -358,16 +404,27 @@ fn a_pad_press_calls_the_next_ticket_and_the_bar_the_board_and_the_pad_show_it()
     assert!(bus.wait_until(WAIT, |s| s.device(PAD).unwrap().leds == 0b00011));
     let pad = events_from(&d, "pad-3");
     let kinds: Vec<&str> = pad.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(kinds, ["clerk_login", "ticket_called"], "the refused press left nothing");
+    assert_eq!(
+        kinds,
+        ["clerk_login", "ticket_called"],
+        "the refused press left nothing"
+    );
     let called = &pad[1].1;
     assert_eq!(
-        (called["number"].as_str(), called["reason"].as_str(), called["clerk"].as_str()),
+        (
+            called["number"].as_str(),
+            called["reason"].as_str(),
+            called["clerk"].as_str()
+        ),
         (Some("B001"), Some("green"), Some("1024"))
     );
     // The same as the CLI's call: the next one by the same rules at the same window.
     d.ok(&["finish", "3"]);
     let by_cli = d.ok(&["call", "3"]);
-    assert_eq!((by_cli["number"].as_str(), by_cli["reason"].as_str()), (Some("A001"), Some("fifo")));
+    assert_eq!(
+        (by_cli["number"].as_str(), by_cli["reason"].as_str()),
+        (Some("A001"), Some("fifo"))
+    );
 }
 
 #[test]
@@ -449,9 +506,19 @@ fn refused_presses_change_nothing_and_the_pad_says_why() {
     assert!(text_shows(&bus, TEXT_PAD, &["4号窗口 暂停", "暂停中"]));
     bus.press(TEXT_PAD, 42, 0).unwrap(); // no such key
     assert!(text_shows(&bus, TEXT_PAD, &["4号窗口 暂停", "无效按键"]));
-    assert!(bus.wait_until(WAIT, |s| s.waiting(TEXT_PAD) == 0), "all acked");
-    let kinds: Vec<String> = d.events()[before..].iter().map(|(k, _, _)| k.clone()).collect();
-    assert_eq!(kinds, ["ticket_issued", "window_paused"], "refusals change nothing");
+    assert!(
+        bus.wait_until(WAIT, |s| s.waiting(TEXT_PAD) == 0),
+        "all acked"
+    );
+    let kinds: Vec<String> = d.events()[before..]
+        .iter()
+        .map(|(k, _, _)| k.clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ticket_issued", "window_paused"],
+        "refusals change nothing"
+    );
     let status = d.status();
     assert_eq!(status["waiting"]["C"], 1);
     assert_eq!(status["windows"][1]["state"], "paused");
@@ -513,5 +580,8 @@ fn garbage_from_one_device_is_counted_and_logged_once_while_the_others_are_serve
     assert_eq!(lines.len(), 1, "one line per burst: {lines:#?}");
     assert!(lines[0].contains("device=rate-3"), "{}", lines[0]);
     assert_eq!(d.status()["devices"]["pad-4"]["garbage"], 0);
-    assert!(events_from(&d, "rate-3").is_empty(), "garbage applies nothing");
+    assert!(
+        events_from(&d, "rate-3").is_empty(),
+        "garbage applies nothing"
+    );
 }

@@ -56,8 +56,7 @@ pub(super) fn issue(
         IssueClass::Normal => (TicketClass::Normal, None, None),
         IssueClass::Green => (TicketClass::Green, None, None),
         IssueClass::Reservation(code) => {
-            let (class, res, note) =
-                super::reservations::check_in(e, &svc.code, code, proof, now)?;
+            let (class, res, note) = super::reservations::check_in(e, &svc.code, code, proof, now)?;
             (class, Some(res), note)
         }
     };
