@@ -17,14 +17,15 @@ use hallq_drivers::transport::{SerialConfig, UsblpConfig};
 use hallq_drivers::HealthState;
 
 use crate::command::{Query, Request};
-use crate::config::{Config, Device, Transport};
-use crate::runtime::snapshot::HallSnapshot;
+use crate::config::{Config, Device, Transport, Voice, VoiceClips, VOICE_DEVICE_ID};
+use crate::runtime::disk::{free_bytes, human_bytes};
+use crate::runtime::queries::StatusView;
+use crate::runtime::snapshot::{HallSnapshot, StoreState};
 use crate::store::Store;
 
 /// How long a network probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Free space below which the store is at risk.
-const DISK_FAIL_BYTES: u64 = 100 * 1024 * 1024;
+/// Free space below which a warning is given (or five times `[store] min_free_mb`, if more).
 const DISK_WARN_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -102,17 +103,17 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             config.devices.len()
         ),
     )];
-    let (store_finding, last_event) = store(&config);
+    let daemon = daemon_status(&config);
+    let (store_finding, last_event) = store(&config, daemon.as_ref().map(|s| &s.snapshot));
     out.push(store_finding);
     out.push(disk(&config));
-    let daemon = daemon_status(&config);
     out.push(match &daemon {
         Some(status) => ok(
             "daemon",
             format!(
                 "serving at {}; business day {}",
                 config.socket_path().display(),
-                status.hall.business_day
+                status.snapshot.hall.business_day
             ),
         ),
         None => problem(
@@ -123,7 +124,14 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ),
     });
     for device in &config.devices {
-        out.push(device_check(device, daemon.as_ref()));
+        out.push(device_check(device, daemon.as_ref().map(|s| &s.snapshot)));
+    }
+    if let Some(voice) = &config.voice {
+        out.push(voice_check(
+            voice,
+            &config,
+            daemon.as_ref().map(|s| &s.snapshot),
+        ));
     }
     if let Some(mqtt) = &config.mqtt {
         out.push(tcp_probe(
@@ -133,6 +141,11 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ));
     }
     if let Some(upstream) = &config.upstream {
+        out.push(sync_check(
+            upstream,
+            daemon.as_ref().and_then(|s| s.sync.as_ref()),
+            &config.store_path(),
+        ));
         out.push(match url_authority(&upstream.url) {
             Some(addr) => tcp_probe(
                 "upstream",
@@ -151,8 +164,76 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
     out
 }
 
-fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
+/// The sync's backlog and credential, from the daemon's report or else the store itself.
+fn sync_check(
+    upstream: &crate::config::Upstream,
+    report: Option<&crate::sync::SyncReport>,
+    store_path: &Path,
+) -> Finding {
+    use crate::sync::report::human_age;
+    let limit = i64::from(upstream.warn_backlog_minutes) * 60;
+    if let Some(r) = report {
+        if r.credential_problem {
+            let cause = r.last_error.as_ref().map_or("", |e| e.cause.as_str());
+            return problem(
+                Verdict::Fail,
+                "sync",
+                format!("credential problem: {cause}"),
+                "check [upstream] token_file (readable by hallq, the token the platform issued)",
+            );
+        }
+    }
+    let backlog = match report {
+        Some(r) => Some((r.waiting, r.oldest_waiting_age_seconds, r.acked_through)),
+        None => Store::open_read_only(store_path).ok().and_then(|s| {
+            let (acked, _) = s.acked_through().ok()?;
+            let b = s.backlog(acked).ok()?;
+            let age = b
+                .oldest_at
+                .map(|t| jiff::Timestamp::now().as_second() - t.as_second());
+            Some((b.waiting, age, acked))
+        }),
+    };
+    let Some((waiting, age, acked)) = backlog else {
+        return ok("sync", "no events recorded yet");
+    };
+    let failing = report
+        .and_then(|r| r.last_error.as_ref())
+        .map(|e| format!("; last error: {}", e.cause))
+        .unwrap_or_default();
+    let detail = format!(
+        "acknowledged through event {acked}; {waiting} waiting{}{failing}",
+        age.map(|a| format!(", oldest {} old", human_age(a)))
+            .unwrap_or_default()
+    );
+    if age.is_some_and(|a| a > limit) {
+        problem(
+            Verdict::Warn,
+            "sync",
+            detail,
+            "the platform has not taken events for longer than [upstream] warn_backlog_minutes: `hallq sync status`, `journalctl -u hallq -g upstream`",
+        )
+    } else {
+        ok("sync", detail)
+    }
+}
+
+fn store(config: &Config, daemon: Option<&HallSnapshot>) -> (Finding, Option<jiff::Timestamp>) {
     let path = config.store_path();
+    if let Some(s) = daemon.filter(|s| s.store.state == StoreState::Fail) {
+        let hint = "hallq writes to a file that is no longer at its path: do not stop it before \
+                    saving what it holds (docs/install.md, Troubleshooting: store deleted or \
+                    replaced)";
+        return (
+            problem(Verdict::Fail, "store", s.store.detail.clone(), hint),
+            None,
+        );
+    }
+    if let Err(e) = std::fs::File::open(&path) {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            return (unreadable_store(&path, daemon.is_some()), None);
+        }
+    }
     if !path.exists() {
         return (
             problem(
@@ -201,20 +282,26 @@ fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
     }
 }
 
-/// Free bytes on the file system holding `dir`.
-fn free_bytes(dir: &Path) -> std::io::Result<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::other("path contains a NUL byte"))?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return Err(std::io::Error::last_os_error());
+/// The store is the service user's alone (0600 in a 0700 folder): another user's doctor
+/// relies on the running daemon's own check.
+fn unreadable_store(path: &Path, daemon_ok: bool) -> Finding {
+    if daemon_ok {
+        ok(
+            "store",
+            format!(
+                "{}: the running daemon reports it intact (readable by the service user only)",
+                path.display()
+            ),
+        )
+    } else {
+        problem(
+            Verdict::Warn,
+            "store",
+            format!("{}: not readable by this user", path.display()),
+            "the store is for the service user only; start hallq, or run `sudo -u hallq hallq \
+             doctor` for a check of the file itself",
+        )
     }
-    // The field types differ by platform (u32 on some 32-bit targets).
-    #[allow(clippy::useless_conversion)]
-    let (avail, frsize) = (u64::from(st.f_bavail), u64::from(st.f_frsize));
-    Ok(avail * frsize)
 }
 
 fn disk(config: &Config) -> Finding {
@@ -224,17 +311,18 @@ fn disk(config: &Config) -> Finding {
         .ancestors()
         .find(|p| p.exists())
         .unwrap_or(Path::new("/"));
+    let fail_below = u64::from(config.store.min_free_mb) * 1024 * 1024;
     match free_bytes(probe) {
         Ok(free) => {
             let detail = format!("{} free at {}", human_bytes(free), dir.display());
-            if free < DISK_FAIL_BYTES {
+            if free < fail_below {
                 problem(
                     Verdict::Fail,
                     "disk",
                     detail,
-                    "free space now: the store cannot record tickets on a full disk",
+                    "free space now: below [store] min_free_mb hallq refuses to issue tickets",
                 )
-            } else if free < DISK_WARN_BYTES {
+            } else if free < DISK_WARN_BYTES.max(fail_below.saturating_mul(5)) {
                 problem(
                     Verdict::Warn,
                     "disk",
@@ -254,16 +342,7 @@ fn disk(config: &Config) -> Finding {
     }
 }
 
-fn human_bytes(b: u64) -> String {
-    const GIB: u64 = 1024 * 1024 * 1024;
-    if b >= GIB {
-        format!("{:.1} GiB", b as f64 / GIB as f64)
-    } else {
-        format!("{} MiB", b / (1024 * 1024))
-    }
-}
-
-fn daemon_status(config: &Config) -> Option<HallSnapshot> {
+fn daemon_status(config: &Config) -> Option<StatusView> {
     let request = Request::Query(Query::Status);
     let response = crate::cli::request(&config.socket_path(), &request).ok()?;
     if !response.ok {
@@ -272,7 +351,10 @@ fn daemon_status(config: &Config) -> Option<HallSnapshot> {
     serde_json::from_value(Value::Object(response.data)).ok()
 }
 
-fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
+fn device_check(
+    device: &Device,
+    daemon: Option<&crate::runtime::snapshot::HallSnapshot>,
+) -> Finding {
     let name = format!("device {}", device.id);
     let reach = reachable(device);
     if reach.result != Verdict::Ok {
@@ -300,6 +382,68 @@ fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
         state.map_or_else(|| "?".to_string(), |s| s.to_string())
     );
     problem(verdict, name, detail, cause_hint(cause))
+}
+
+/// `[voice]`: the build can play to the output, the clips load in one format, none the hall
+/// needs is missing, and the running daemon does not report the output offline. Voice that is
+/// off because it is optional and has no clips is OK, with a hint.
+fn voice_check(voice: &Voice, config: &Config, daemon: Option<&HallSnapshot>) -> Finding {
+    use hallq_drivers::voice::{OutputConfig, ALSA_SUPPORTED};
+    let output = voice.output.describe();
+    if matches!(voice.output, OutputConfig::Alsa { .. }) && !ALSA_SUPPORTED {
+        return problem(
+            Verdict::Fail,
+            "voice",
+            format!("output {output}, but this hallq was built without ALSA support"),
+            "install a hallq built with `--features hallq-drivers/alsa` (docs/voice.md)",
+        );
+    }
+    let (clips, missing) = match voice.load_clips(&config.windows, &config.services) {
+        Err(e) => {
+            let hint = "every clip must be 16-bit PCM in one rate and channel count (docs/voice.md, Recording)";
+            return problem(Verdict::Fail, "voice", e.to_string(), hint);
+        }
+        Ok(VoiceClips::Off { reason }) => {
+            // `optional = true` says the hall runs without voice when there are no clips: that
+            // is a state, not a fault (the daemon logs one WARN line at start).
+            let hint =
+                "record the clips (docs/voice.md); for the demo hall run scripts/make-voice-clips";
+            return problem(Verdict::Ok, "voice", reason, hint);
+        }
+        Ok(VoiceClips::Ready { clips, missing }) => (clips, missing),
+    };
+    let summary = format!(
+        "{} clips ({}) in {}, output {output}",
+        clips.len(),
+        clips.format(),
+        clips.dir().display()
+    );
+    let health = daemon.and_then(|s| s.devices.get(VOICE_DEVICE_ID));
+    if health.map(|h| h.health.state) == Some(HealthState::Offline) {
+        let cause = health.and_then(|h| h.health.cause.as_deref()).unwrap_or("");
+        let detail = format!("{summary}; hallq reports the output offline: {cause}");
+        let hint = "check the speaker's cable and `aplay -L`; `journalctl -u hallq DEVICE=voice`";
+        return problem(Verdict::Fail, "voice", detail, hint);
+    }
+    let mut gaps: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{} ({})", m.file, m.needed_for.join(", ")))
+        .collect();
+    gaps.extend(
+        clips
+            .ignored()
+            .iter()
+            .map(|f| format!("{f} ignored (not an ASCII clip name)")),
+    );
+    match gaps.is_empty() {
+        true => ok("voice", summary),
+        false => problem(
+            Verdict::Warn,
+            "voice",
+            format!("{summary}; missing: {}", gaps.join(", ")),
+            "record the missing clips (docs/voice.md); until then announcements leave them out",
+        ),
+    }
 }
 
 fn cause_hint(cause: &str) -> &'static str {
@@ -496,6 +640,100 @@ mod tests {
             Some("127.0.0.1:8080")
         );
         assert_eq!(url_authority("nonsense"), None);
+    }
+
+    #[test]
+    fn voice_is_checked_for_its_clips_and_what_the_hall_lacks() {
+        use hallq_drivers::voice::wav::encode_wav;
+        use hallq_drivers::voice::{Audio, Format};
+        let dir = tempfile::tempdir().unwrap();
+        let text = |output: &str| {
+            format!(
+                "[hall]\nid = \"t\"\nname = \"t\"\n\n[[services]]\ncode = \"A\"\nname = \"a\"\nminutes = 5\n\n\
+                 [[windows]]\nnumber = 1\nserves = [[\"A\"]]\n\n[voice]\nclips_dir = \"clips\"\noptional = true\n\
+                 output = {output}\n"
+            )
+        };
+        let config = crate::config::parse(
+            &text("{ type = \"sim\", dir = \"out\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let check = || voice_check(config.voice.as_ref().unwrap(), &config, None);
+        let f = check();
+        assert_eq!(
+            f.result,
+            Verdict::Ok,
+            "optional: off is a state, not a fault"
+        );
+        assert!(f
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("scripts/make-voice-clips"));
+        assert!(
+            f.detail.starts_with("voice is off: clip folder"),
+            "{}",
+            f.detail
+        );
+
+        let clips = dir.path().join("clips");
+        std::fs::create_dir(&clips).unwrap();
+        let write = |stem: &str, rate: u32| {
+            let format = Format {
+                channels: 1,
+                sample_rate: rate,
+            };
+            let audio = Audio {
+                format,
+                samples: vec![5; 10],
+            };
+            std::fs::write(clips.join(format!("{stem}.wav")), encode_wav(&audio)).unwrap();
+        };
+        for stem in ["chime", "qing", "hao", "dao", "chuangkou", "banli", "a"] {
+            write(stem, 16000);
+        }
+        for d in 0..9 {
+            write(&d.to_string(), 16000);
+        }
+        let f = check();
+        assert_eq!(f.result, Verdict::Warn);
+        assert!(
+            f.detail.ends_with("missing: 9.wav (ticket numbers)"),
+            "{}",
+            f.detail
+        );
+        write("9", 16000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Ok, "{f:?}");
+        assert!(f
+            .detail
+            .starts_with("17 clips (16-bit PCM, 16000 Hz, mono) in "));
+        write("9", 8000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Fail);
+        assert!(
+            f.detail.contains("9.wav is 16-bit PCM, 8000 Hz, mono"),
+            "{}",
+            f.detail
+        );
+
+        let alsa = crate::config::parse(
+            &text("{ type = \"alsa\", device = \"default\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let f = voice_check(alsa.voice.as_ref().unwrap(), &alsa, None);
+        if !hallq_drivers::voice::ALSA_SUPPORTED {
+            assert_eq!(f.result, Verdict::Fail);
+            assert!(
+                f.detail.contains("built without ALSA support"),
+                "{}",
+                f.detail
+            );
+        } else {
+            assert_eq!(f.result, Verdict::Fail, "the clip in another format");
+        }
     }
 
     #[test]

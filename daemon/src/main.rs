@@ -42,9 +42,11 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(match &cli.command {
-        Sub::Run => run_daemon(&cli),
+        Sub::Run { new_store } => run_daemon(&cli, *new_store),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
+        Sub::Report(args) => report(&cli, args),
         _ => client(&cli),
     } as u8)
 }
@@ -77,10 +79,28 @@ fn doctor(cli: &Cli) -> i32 {
     }
 }
 
+/// `hallq report`: read from the store named by the config, not through the socket.
+fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
+    if cli.socket.is_some() {
+        let message = "report reads the store: give --config, not --socket";
+        cli::print_error("usage", message, cli.json);
+        return exit::USAGE;
+    }
+    let config = match load_config(&config_path(cli)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(config.logging.filter.as_deref());
+    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
+}
+
 fn check_config(cli: &Cli) -> i32 {
     let path = config_path(cli);
     match load_config(&path) {
         Ok(c) => {
+            if let Some(code) = check_voice_clips(&c) {
+                return code;
+            }
             println!(
                 "{}: ok: hall {} ({}), {} services, {} windows, {} devices",
                 path.display(),
@@ -93,6 +113,28 @@ fn check_config(cli: &Cli) -> i32 {
             exit::OK
         }
         Err(code) => code,
+    }
+}
+
+/// The `[voice]` clip check: a clip set that cannot be used is an error (exit 2); voice turned
+/// off (optional) and missing clips are warnings on stderr.
+fn check_voice_clips(c: &Config) -> Option<i32> {
+    let voice = c.voice.as_ref()?;
+    match voice.load_clips(&c.windows, &c.services) {
+        Err(e) => {
+            eprintln!("{e}");
+            Some(exit::USAGE)
+        }
+        Ok(config::VoiceClips::Off { reason }) => {
+            eprintln!("warning: {reason}");
+            None
+        }
+        Ok(config::VoiceClips::Ready { missing, .. }) => {
+            for line in config::voice_missing_lines(&missing) {
+                eprintln!("warning: {line}");
+            }
+            None
+        }
     }
 }
 
@@ -133,15 +175,23 @@ fn init_logging(filter: Option<&str>) {
     registry.with(stderr).init();
 }
 
-fn run_daemon(cli: &Cli) -> i32 {
+fn run_daemon(cli: &Cli, new_store: bool) -> i32 {
+    // Everything the daemon creates (the store, its WAL, state.json before its chmod) is for
+    // the service user only, whatever umask it was started with.
+    // SAFETY: umask(2) cannot fail and touches no memory.
+    unsafe { libc::umask(0o077) };
     let path = config_path(cli);
     let config = match load_config(&path) {
         Ok(c) => c,
         Err(code) => return code,
     };
     init_logging(config.logging.filter.as_deref());
+    abort_on_panic();
+    // At most 64 blocking threads (file writes of simulated devices): within the unit's
+    // TasksMax=, so a burst never makes the runtime fail to start a thread.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()
     {
         Ok(rt) => rt,
@@ -151,7 +201,10 @@ fn run_daemon(cli: &Cli) -> i32 {
         }
     };
     let shutdown = CancellationToken::new();
-    let options = RunOptions::default();
+    let options = RunOptions {
+        new_store,
+        ..RunOptions::default()
+    };
     rt.block_on(async {
         let (stop, reload) = (shutdown.clone(), options.reload.clone());
         tokio::spawn(async move { handle_signals(stop, reload).await });
@@ -163,6 +216,36 @@ fn run_daemon(cli: &Cli) -> i32 {
             }
         }
     })
+}
+
+/// A panic anywhere in the daemon (the hall thread, a device task) is a bug that leaves it in
+/// an unknown state: log it and abort, so the process exits non-zero and systemd restarts it,
+/// instead of a daemon that answers "shutting down" forever. Release builds also set
+/// `panic = "abort"`; this hook covers debug builds and logs the panic to the journal first.
+fn abort_on_panic() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        let location = info
+            .location()
+            .map_or_else(String::new, |l| format!("{}:{}", l.file(), l.line()));
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        // Personal data has no business in a panic message, but mask digit runs in case.
+        let message = hallq::privacy::mask_digit_runs(&message);
+        tracing::error!(
+            thread,
+            location,
+            cause = "panic",
+            "panic: {message}; aborting so that systemd restarts hallq"
+        );
+        eprintln!("hallq: thread '{thread}' panicked at {location}: {message}; aborting");
+        std::process::abort();
+    }));
 }
 
 /// SIGTERM/SIGINT stop the daemon; SIGHUP asks it to reload its config.

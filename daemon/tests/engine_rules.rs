@@ -54,19 +54,35 @@ fn open_all(e: &mut Engine, now: jiff::Timestamp) {
 }
 
 fn reserve(e: &mut Engine, service: &str, hh: i8, mm: i8, now: jiff::Timestamp) -> String {
-    let c = e
-        .handle(
-            &Command::Reserve {
-                service: service.into(),
-                date: None,
-                slot: hallq::command::args::Hhmm(jiff::civil::time(hh, mm, 0, 0)),
-                name: PersonName::new("李四"),
-                phone: Phone::new("13800001111"),
-            },
-            now,
-        )
-        .unwrap();
-    c.outcome.data()["code"].as_str().unwrap().to_string()
+    reserve_as(e, service, hh, mm, now).unwrap()
+}
+
+/// Book `service` at hh:mm with a code of the test's own (the hall draws random ones).
+fn reserve_as(
+    e: &mut Engine,
+    service: &str,
+    hh: i8,
+    mm: i8,
+    now: jiff::Timestamp,
+) -> Result<String, String> {
+    let code = format!("{}", 500_000 + e.state().reservations.len() * 37);
+    e.handle(
+        &Command::Reserve {
+            service: service.into(),
+            date: None,
+            slot: hallq::command::args::Hhmm(jiff::civil::time(hh, mm, 0, 0)),
+            name: PersonName::new("李四"),
+            phone: Phone::new("13800001111"),
+            code: Some(code),
+        },
+        now,
+    )
+    .map(|c| c.outcome.data()["code"].as_str().unwrap().to_string())
+    .map_err(|e| e.to_string())
+}
+
+fn check_in(code: &str) -> Command {
+    Command::check_in("A", code, Some("1111"))
 }
 
 #[test]
@@ -76,42 +92,39 @@ fn reservation_check_in_window_early_on_time_and_late() {
     let mut e = engine(&cfg, now);
     let r1 = reserve(&mut e, "A", 10, 0, now);
     let r2 = reserve(&mut e, "A", 10, 0, now);
-    assert_eq!((r1.as_str(), r2.as_str()), ("R001", "R002"));
+    assert_ne!(r1, r2);
 
-    let early = refusal(
-        &mut e,
-        Command::issue("A", IssueClass::Reservation(r1.clone())),
-        local(9, 29),
-    );
+    let early = refusal(&mut e, check_in(&r1), local(9, 29));
     assert!(early.contains("check-in opens at 09:30"), "{early}");
     let wrong = refusal(
         &mut e,
-        Command::issue("B", IssueClass::Reservation(r1.clone())),
+        Command::check_in("B", &r1, Some("1111")),
         local(9, 45),
     );
     assert!(wrong.contains("is for service A"), "{wrong}");
 
-    let c = e
-        .handle(
-            &Command::issue("A", IssueClass::Reservation(r1.to_lowercase())),
-            local(9, 30),
-        )
-        .unwrap();
+    let c = e.handle(&check_in(&r1), local(9, 30)).unwrap();
     assert_eq!(c.outcome.data()["class"], "reservation");
-    let again = refusal(
-        &mut e,
-        Command::issue("A", IssueClass::Reservation(r1)),
-        local(9, 31),
+    assert_eq!(
+        c.outcome.data()["slot"],
+        "10:00",
+        "the ticket prints its slot"
     );
+    let again = refusal(&mut e, check_in(&r1), local(9, 31));
     assert!(again.contains("already checked in as A001"), "{again}");
 
+    // Checked in early: the queue shows it waiting for its slot.
+    let queue = e.queue_view(local(9, 31));
+    let a = &queue.services[0].waiting[0];
+    assert_eq!(
+        (a.number.as_str(), a.slot.as_deref()),
+        ("A001", Some("10:00"))
+    );
+    assert!(a.waiting_for_slot);
+    assert!(!e.queue_view(local(10, 0)).services[0].waiting[0].waiting_for_slot);
+
     // Late (after slot + 15 min): a normal ticket, and the reply says why.
-    let late = e
-        .handle(
-            &Command::issue("A", IssueClass::Reservation(r2)),
-            local(10, 16),
-        )
-        .unwrap();
+    let late = e.handle(&check_in(&r2), local(10, 16)).unwrap();
     assert_eq!(late.outcome.data()["class"], "normal");
     assert!(
         late.outcome.message().contains("issued as a normal ticket"),
@@ -137,6 +150,183 @@ fn reservation_check_in_window_early_on_time_and_late() {
     );
     let (n, why) = call(&mut e, 1, local(10, 0));
     assert_eq!((n.as_str(), why.as_str()), ("A001", "reservation"));
+}
+
+#[test]
+fn check_in_needs_the_phone_digits_and_a_live_code() {
+    let cfg = config(HALL);
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    let code = reserve(&mut e, "A", 9, 0, now);
+    let missing = refusal(&mut e, Command::check_in("A", &code, None), local(8, 45));
+    assert!(missing.contains("last four digits"), "{missing}");
+    let wrong = refusal(
+        &mut e,
+        Command::check_in("A", &code, Some("2222")),
+        local(8, 45),
+    );
+    assert!(
+        wrong.contains("do not match") && !wrong.contains("1111"),
+        "{wrong}"
+    );
+    let unknown = refusal(&mut e, check_in("999999"), local(8, 45));
+    assert!(unknown.contains("no reservation 999999"), "{unknown}");
+
+    // Cancelled by the hall, with a reason: recorded, then refused at the kiosk.
+    let cancelled = e
+        .handle(
+            &Command::CancelReservation {
+                code: code.clone(),
+                reason: Some("本人来电取消".into()),
+            },
+            local(8, 10),
+        )
+        .unwrap();
+    let event = cancelled.event.unwrap();
+    assert_eq!(event.kind, "reservation_cancelled");
+    assert_eq!(event.body["reason"], "本人来电取消");
+    let refused = refusal(&mut e, check_in(&code), local(8, 45));
+    assert!(
+        refused.contains(&format!("reservation {code} was cancelled (本人来电取消)")),
+        "{refused}"
+    );
+    let twice = refusal(
+        &mut e,
+        Command::CancelReservation {
+            code: code.clone(),
+            reason: None,
+        },
+        local(8, 50),
+    );
+    assert!(twice.contains("already cancelled"), "{twice}");
+    // A checked-in reservation cannot be cancelled.
+    let other = reserve(&mut e, "A", 9, 0, now);
+    e.handle(&check_in(&other), local(8, 50)).unwrap();
+    let late = refusal(
+        &mut e,
+        Command::CancelReservation {
+            code: other,
+            reason: None,
+        },
+        local(8, 55),
+    );
+    assert!(late.contains("already checked in as A001"), "{late}");
+}
+
+#[test]
+fn a_full_slot_is_refused_with_the_next_free_one() {
+    let cfg = config(&format!(
+        "{HALL}\n[reservations]\nslot_minutes = 30\nslot_capacity = 2\n"
+    ));
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    reserve(&mut e, "A", 9, 0, now);
+    reserve(&mut e, "A", 9, 20, now); // the same 09:00 slot
+    let full = reserve_as(&mut e, "A", 9, 10, now).unwrap_err();
+    assert!(
+        full.contains("the 09:00 slot of service A")
+            && full.contains("is full (2 of 2 booked)")
+            && full.contains("the next free slot is 09:30"),
+        "{full}"
+    );
+    // Another service has its own capacity; a cancelled booking frees its place.
+    reserve(&mut e, "B", 9, 0, now);
+    let first = e.state().reservations.values().next().unwrap().code.clone();
+    e.handle(
+        &Command::CancelReservation {
+            code: first,
+            reason: None,
+        },
+        now,
+    )
+    .unwrap();
+    reserve(&mut e, "A", 9, 10, now);
+    // Fill 09:30 too: the hint moves on.
+    reserve(&mut e, "A", 9, 30, now);
+    reserve(&mut e, "A", 9, 45, now);
+    let full = reserve_as(&mut e, "A", 9, 0, now).unwrap_err();
+    assert!(full.contains("the next free slot is 10:00"), "{full}");
+}
+
+#[test]
+fn upstream_reservations_are_added_updated_and_cancelled_when_gone() {
+    use hallq::command::UpstreamReservation;
+    let cfg = config(HALL);
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    let day = e.state().business_day;
+    let listed = |code: &str, hh: i8, phone: Option<&str>| UpstreamReservation {
+        code: code.into(),
+        service: "A".into(),
+        slot: local(hh, 0),
+        name: PersonName::new("王小明"),
+        phone: phone.map(Phone::new),
+    };
+    let sync = |e: &mut Engine, list: Vec<UpstreamReservation>, at| {
+        e.handle(
+            &Command::SyncReservations {
+                date: day,
+                reservations: list,
+            },
+            at,
+        )
+        .unwrap()
+    };
+    let first = sync(
+        &mut e,
+        vec![
+            listed("Y0001", 9, Some("13912345678")),
+            listed("Y0002", 10, None),
+            UpstreamReservation {
+                service: "Z".into(),
+                ..listed("Y0003", 9, None)
+            },
+        ],
+        now,
+    );
+    let data = first.outcome.data();
+    assert_eq!(data["added"], serde_json::json!(["Y0001", "Y0002"]));
+    assert_eq!(data["skipped"][0][0], "Y0003");
+    assert_eq!(first.event.as_ref().unwrap().kind, "reservations_synced");
+    assert!(
+        !first.event.unwrap().body.to_string().contains("王小明"),
+        "no personal data in the event"
+    );
+    // The same list again: nothing to record.
+    let again = sync(
+        &mut e,
+        vec![
+            listed("Y0001", 9, Some("13912345678")),
+            listed("Y0002", 10, None),
+        ],
+        now,
+    );
+    assert!(again.event.is_none());
+
+    // Y0001 checks in with its phone digits; Y0002 (no phone known) with its code alone.
+    e.handle(&Command::check_in("A", "y0001", Some("5678")), local(8, 40))
+        .unwrap();
+    // Y0002 disappears upstream: cancelled; Y0001 (checked in) disappears too but stays.
+    let gone = sync(&mut e, vec![], local(8, 45));
+    assert_eq!(
+        gone.outcome.data()["cancelled"],
+        serde_json::json!(["Y0002"])
+    );
+    let refused = refusal(&mut e, Command::check_in("A", "Y0002", None), local(9, 40));
+    assert!(
+        refused.contains("reservation Y0002 was cancelled (cancelled upstream)"),
+        "{refused}"
+    );
+    // Listed again before check-in: reinstated, and it checks in by code alone.
+    let back = sync(&mut e, vec![listed("Y0002", 10, None)], local(9, 41));
+    assert_eq!(
+        back.outcome.data()["reinstated"],
+        serde_json::json!(["Y0002"])
+    );
+    let c = e
+        .handle(&Command::check_in("A", "Y0002", None), local(9, 42))
+        .unwrap();
+    assert_eq!(c.outcome.data()["class"], "reservation");
 }
 
 #[test]
@@ -312,6 +502,42 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
 }
 
 #[test]
+fn a_call_pad_calls_back_a_held_ticket_by_its_seq_or_the_latest() {
+    let cfg = config(HALL);
+    let now = local(9, 0);
+    let later = now + SignedDuration::from_mins(1);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    let held = |e: &mut Engine, seq| refusal(e, Command::CallHeld { window: 1, seq }, now);
+    assert!(held(&mut e, None).contains("no ticket is held at window 1"));
+    for _ in 0..3 {
+        issue(&mut e, "A", IssueClass::Normal, now);
+    }
+    call(&mut e, 1, now);
+    e.handle(&Command::Hold { window: 1 }, now).unwrap();
+    call(&mut e, 1, later);
+    e.handle(&Command::Hold { window: 1 }, later).unwrap();
+    assert!(held(&mut e, Some(3)).contains("no ticket number 3 is held at window 1"));
+    let back = |e: &mut Engine, seq| {
+        let c = e
+            .handle(&Command::CallHeld { window: 1, seq }, later)
+            .unwrap();
+        let data = c.outcome.data();
+        assert_eq!(data["reason"], "explicit");
+        data["number"].as_str().unwrap().to_string()
+    };
+    assert_eq!(back(&mut e, None), "A002", "the most recently held");
+    assert!(
+        held(&mut e, Some(1)).contains("still has A002"),
+        "busy, as for any call"
+    );
+    finish(&mut e, 1, later);
+    assert_eq!(back(&mut e, Some(1)), "A001");
+    finish(&mut e, 1, later);
+    assert!(held(&mut e, None).contains("no ticket is held"));
+}
+
+#[test]
 fn recall_up_to_the_limit_then_skip_is_suggested() {
     let cfg = config(HALL); // recall_limit = 2
     let now = local(9, 0);
@@ -417,8 +643,9 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     let cfg = config(HALL);
     let now = local(9, 0);
     let mut e = engine(&cfg, now);
-    // No window open: the configured windows serving A are assumed — 1, 2 and 4 for a normal
-    // ticket (green window 5 never calls it), all four for a green one.
+    // No window open: the configured windows that can call A are expected to open now — 1, 2
+    // and 4 (green window 5 never calls a normal ticket). The walk: window 1 calls the green
+    // A003, 2 calls A001 and 4 calls A002 at once; A004 goes to the first free one, in 8 min.
     issue(&mut e, "A", IssueClass::Normal, now);
     issue(&mut e, "A", IssueClass::Normal, now);
     let g = e
@@ -440,9 +667,9 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     assert_eq!(
         n.outcome.data()["estimated_wait_minutes"],
         8,
-        "3 x 8 min / 3 windows"
+        "the second round of three windows"
     );
-    // One window open: 3 x 8 / 1.
+    // Only window 1 open: it calls A003, A001, A002 and then A004, 8 minutes each.
     e.handle(
         &Command::Login {
             window: 1,
@@ -453,11 +680,15 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     .unwrap();
     let t = e.find_number("A004").unwrap().clone();
     assert_eq!(e.estimate(&t), (3, 24));
-    // The average follows measured service: a 2-minute service pulls it down.
+    // The average follows measured service, counted with the configured 8 minutes as three
+    // services already seen: (3 x 8 + 2) / 4 = 6.5 min. Window 1 calls A001 at once and A002
+    // after 6.5 minutes; a green ticket is expected by then (one came in the last 7.5 minutes,
+    // half that rate is expected: one in 15 minutes, the first after 7.5) and goes first, so
+    // A004 follows after 19.5.
     call(&mut e, 1, now);
     e.handle(&Command::Start { window: 1 }, now).unwrap();
     finish(&mut e, 1, now + SignedDuration::from_mins(2));
-    assert_eq!(e.estimate(&t), (2, 4), "2 ahead x 2.0 min");
+    assert_eq!(e.estimate(&t), (2, 20), "three services of 6.5 min ahead");
 }
 
 #[test]

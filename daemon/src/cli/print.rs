@@ -10,7 +10,9 @@ use crate::command::{Query, Request};
 use crate::control::protocol::Response;
 use crate::engine::outcome::HandoffHow;
 use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView};
-use crate::runtime::snapshot::{problems, HallSnapshot};
+use crate::runtime::queries::StatusView;
+use crate::runtime::snapshot::{problems, StoreState};
+use crate::sync::SyncReport;
 
 /// Print a successful response.
 pub fn print_response(request: &Request, response: &Response, as_json: bool) {
@@ -31,6 +33,11 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
         }
         Request::Query(Query::Handoffs { .. }) => view(response).map(|h| print_handoffs(&h)),
         Request::Query(Query::Clerks) => view(response).map(|c| print_clerks(&c)),
+        Request::Query(Query::SyncStatus) => view(response).map(|r: SyncReport| {
+            for line in r.lines(None) {
+                println!("{line}");
+            }
+        }),
         Request::Command(_) => {
             println!("{}", response.message);
             Ok(())
@@ -57,17 +64,32 @@ fn or_dash(s: Option<&str>) -> &str {
     s.unwrap_or("-")
 }
 
-fn print_status(s: &HallSnapshot) {
+fn print_status(view: &StatusView) {
+    let s = &view.snapshot;
     let h = &s.hall;
     println!("{} ({}), business day {}", h.name, h.hall, h.business_day);
     let parts: Vec<String> = h.waiting.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("waiting: {}", parts.join(", "));
     println!("issued {}, done {}, voided {}", h.issued, h.done, h.voided);
+    if s.store.state == StoreState::Fail {
+        println!("store: FAIL: {}", s.store.detail);
+    }
     let troubles = problems(&s.devices);
     match (s.devices.len(), troubles.is_empty()) {
         (0, _) => {}
         (n, true) => println!("devices: all {n} online"),
         (_, false) => println!("devices: {}", troubles.join("; ")),
+    }
+    let garbage: Vec<String> = s
+        .devices
+        .iter()
+        .filter_map(|(id, d)| d.garbage.filter(|n| *n > 0).map(|n| format!("{id} {n}")))
+        .collect();
+    if !garbage.is_empty() {
+        println!("garbage from devices: {}", garbage.join(", "));
+    }
+    if let Some(sync) = &view.sync {
+        println!("{}", sync.summary());
     }
     for t in &h.tidal {
         println!(
@@ -101,8 +123,13 @@ fn print_queue(q: &QueueView) {
             svc.waiting.len()
         );
         for t in &svc.waiting {
+            let slot = match (&t.slot, t.waiting_for_slot) {
+                (Some(slot), true) => format!(" (waits for its {slot} slot)"),
+                (Some(slot), false) => format!(" (slot {slot})"),
+                _ => String::new(),
+            };
             println!(
-                "  {:<6} {:<12} {} ahead, ~{} min",
+                "  {:<6} {:<12} {} ahead, ~{} min{slot}",
                 t.number,
                 t.class.as_str(),
                 t.ahead,
@@ -119,18 +146,19 @@ fn print_queue(q: &QueueView) {
 fn print_reservations(r: &ReservationsView) {
     println!("reservations on {}: {}", r.date, r.reservations.len());
     for r in &r.reservations {
+        let state = match (&r.ticket, &r.cancelled) {
+            (Some(t), _) => format!("checked in as {t}"),
+            (None, Some(why)) => format!("cancelled: {why}"),
+            (None, None) => "not checked in".to_string(),
+        };
         println!(
-            "  {} {} {} {} {} {}",
+            "  {} {} {} {} {} {} {state}",
             r.code,
             r.slot,
             r.service,
             r.name,
             r.phone,
-            r.ticket
-                .as_ref()
-                .map_or("not checked in".to_string(), |t| format!(
-                    "checked in as {t}"
-                ))
+            r.source.as_str(),
         );
     }
 }
@@ -158,5 +186,18 @@ fn print_handoffs(h: &HandoffsView) {
             "  {} {} {} {} {} {how}",
             h.id, h.case_no, h.title, h.recipient, h.phone
         );
+    }
+    if !h.pending.is_empty() {
+        println!("scanned, waiting to be recorded: {}", h.pending.len());
+        for p in &h.pending {
+            println!(
+                "  {} at window {} since {}",
+                p.case_no,
+                p.window,
+                jiff::tz::TimeZone::system()
+                    .to_datetime(p.scanned_at)
+                    .strftime("%H:%M")
+            );
+        }
     }
 }

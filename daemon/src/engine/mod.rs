@@ -82,6 +82,8 @@ pub struct Change {
     pub calls: Vec<CallRecord>,
     pub handoffs: Vec<handoff::Handoff>,
     pub clerks: Vec<ClerkWrite>,
+    /// Case numbers scanned at the pickup window, opened or completed.
+    pub pending: Vec<handoff::PendingChange>,
     /// A new business day (rollover).
     pub day: Option<Date>,
     pub next_order: Option<i64>,
@@ -100,6 +102,7 @@ impl Change {
             || !self.reservations.is_empty()
             || !self.handoffs.is_empty()
             || !self.clerks.is_empty()
+            || !self.pending.is_empty()
             || self.day.is_some()
     }
 }
@@ -122,6 +125,8 @@ pub struct HallState {
     pub handed_over: BTreeMap<String, (Date, &'static str)>,
     /// Clerks who may log in on the web call pad, by staff number.
     pub clerks: BTreeMap<String, Clerk>,
+    /// Case numbers scanned at the pickup window today whose handoff is not recorded yet.
+    pub pending_handoffs: BTreeMap<String, handoff::PendingHandoff>,
 }
 
 impl HallState {
@@ -137,6 +142,7 @@ impl HallState {
             tidal: BTreeMap::new(),
             handed_over: BTreeMap::new(),
             clerks: BTreeMap::new(),
+            pending_handoffs: BTreeMap::new(),
         }
     }
 
@@ -269,6 +275,7 @@ impl Engine {
             s.reservations.retain(|(date, _), _| *date >= day);
             s.ewma.clear();
             s.tidal.clear();
+            s.pending_handoffs.retain(|_, p| p.business_day >= day);
         }
         for w in &change.windows {
             s.windows.insert(w.number, w.clone());
@@ -292,6 +299,16 @@ impl Engine {
                 }
                 ClerkWrite::Remove(staff) => {
                     s.clerks.remove(staff);
+                }
+            }
+        }
+        for p in &change.pending {
+            match p {
+                handoff::PendingChange::Open(p) => {
+                    s.pending_handoffs.insert(p.case_no.clone(), p.clone());
+                }
+                handoff::PendingChange::Done(case_no) => {
+                    s.pending_handoffs.remove(case_no);
                 }
             }
         }
@@ -346,38 +363,46 @@ impl Engine {
         counts
     }
 
-    /// People ahead of a ticket and the estimated wait in minutes.
+    /// People ahead of a ticket and the estimated wait in minutes, as of the latest thing that
+    /// happened in the hall (for a ticket being issued: its issue time). Callers that know the
+    /// time should use [`Engine::estimate_at`] or, for many tickets, [`Engine::estimates_at`].
     pub fn estimate(&self, ticket: &Ticket) -> (u32, u32) {
-        let ahead = estimate::ahead(ticket, self.state.tickets.values());
-        let service = &ticket.current_service;
-        let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
-            self.config
-                .service(service)
-                .map(|s| f64::from(s.minutes))
-                .unwrap_or(5.0)
-        });
-        // Green-channel windows take green tickets only, so they shorten only green waits.
-        let serving: Vec<_> = self
-            .config
-            .windows
-            .iter()
-            .filter(|w| w.serves_service(service))
-            .filter(|w| {
-                w.kind != crate::config::WindowKind::Green
-                    || ticket.class == model::TicketClass::Green
-            })
-            .collect();
-        let open = serving
-            .iter()
-            .filter(|w| {
-                self.state
-                    .windows
-                    .get(&w.number)
-                    .is_some_and(|s| s.status == model::WindowStatus::Open)
-            })
-            .count();
-        let windows = if open > 0 { open } else { serving.len() };
-        (ahead, estimate::wait_minutes(ahead, average, windows))
+        let now = self.latest_activity().max(ticket.issued_at);
+        let e = self.estimate_at(ticket, now);
+        (e.ahead, e.minutes)
+    }
+
+    /// The estimate printed for a waiting ticket (or one being issued) at `now`.
+    pub fn estimate_at(&self, ticket: &Ticket, now: Timestamp) -> estimate::Estimate {
+        estimate::estimate(
+            &self.config,
+            &self.state,
+            ticket,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// Estimates for every waiting ticket at `now` from one forward walk (`hallq queue`, the
+    /// hall board's waiting line): monotone in `ahead` within a service.
+    pub fn estimates_at(&self, now: Timestamp) -> BTreeMap<TicketId, estimate::Estimate> {
+        estimate::estimates(
+            &self.config,
+            &self.state,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// The latest time any ticket was issued, called, started or finished.
+    fn latest_activity(&self) -> Timestamp {
+        self.state
+            .tickets
+            .values()
+            .flat_map(|t| [Some(t.issued_at), t.called_at, t.started_at, t.finished_at])
+            .flatten()
+            .max()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }
 

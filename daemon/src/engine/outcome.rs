@@ -18,6 +18,8 @@ use super::model::{CallReason, TicketClass, TicketState, WindowStatus};
 pub enum Outcome {
     Issued(Issued),
     Reserved(Reserved),
+    ReservationCancelled(ReservationCancelled),
+    ReservationsSynced(ReservationsSynced),
     Voided(Voided),
     Called(Called),
     Recalled(Recalled),
@@ -27,6 +29,8 @@ pub enum Outcome {
     Evaluated(Evaluated),
     HandedOver(HandoffView),
     Clerk(ClerkChanged),
+    /// A case number scanned at the pickup window, its handoff waiting for the clerk.
+    Scanned(super::handoff::PendingHandoff),
     DayStarted(DayStarted),
     Advised(Advised),
     /// A tick that found nothing to say.
@@ -47,6 +51,9 @@ pub struct Issued {
     pub issued_at: Timestamp,
     pub business_day: Date,
     pub kiosk: Option<String>,
+    /// A reservation ticket's slot, `HH:MM` local (printed as `预约 09:30`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
     /// Why a reservation was issued as a normal ticket (late check-in).
     pub note: Option<String>,
     /// The kiosk whose printer printed it.
@@ -70,6 +77,27 @@ pub struct Reserved {
     pub phone: String,
     #[serde(skip)]
     pub service_name: String,
+}
+
+/// A reservation cancelled before check-in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReservationCancelled {
+    pub code: String,
+    pub date: Date,
+    pub reason: String,
+}
+
+/// The upstream's reservations of one date applied: codes added, updated, reinstated,
+/// cancelled, and those skipped with why.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ReservationsSynced {
+    pub date: Date,
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub reinstated: Vec<String>,
+    pub cancelled: Vec<String>,
+    /// `(code, why)`.
+    pub skipped: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -237,6 +265,9 @@ impl Outcome {
                     "{} {} ({}): {} ahead, about {} min",
                     i.number, i.service_name, i.class, i.ahead, i.estimated_wait_minutes
                 );
+                if let Some(slot) = &i.slot {
+                    m.push_str(&format!("; slot {slot}"));
+                }
                 if let Some(note) = &i.note {
                     m.push_str("; ");
                     m.push_str(note);
@@ -249,6 +280,18 @@ impl Outcome {
             Outcome::Reserved(r) => format!(
                 "reservation {}: {} on {} at {} for {} {}",
                 r.code, r.service_name, r.date, r.slot, r.name, r.phone
+            ),
+            Outcome::ReservationCancelled(r) => {
+                format!("reservation {} of {} cancelled: {}", r.code, r.date, r.reason)
+            }
+            Outcome::ReservationsSynced(s) => format!(
+                "upstream reservations of {}: {} added, {} updated, {} reinstated, {} cancelled, {} skipped",
+                s.date,
+                s.added.len(),
+                s.updated.len(),
+                s.reinstated.len(),
+                s.cancelled.len(),
+                s.skipped.len()
             ),
             Outcome::Voided(v) => format!("{} voided: {}", v.number, v.cause),
             Outcome::Called(c) => format!("{} to {} ({})", c.number, c.window_name, c.reason),
@@ -317,6 +360,10 @@ impl Outcome {
                 ),
                 _ => format!("clerk {} removed; their web sessions have ended", c.staff),
             },
+            Outcome::Scanned(p) => format!(
+                "case {} scanned at window {}: record its handoff with `handoff pickup --case {}` (or `handoff mail`)",
+                p.case_no, p.window, p.case_no
+            ),
             Outcome::DayStarted(d) => format!(
                 "business day {} started; {} tickets of {} expired",
                 d.to, d.expired, d.from
@@ -349,6 +396,7 @@ impl Outcome {
             Outcome::Window(w) => Some(w.window),
             Outcome::Evaluated(e) => Some(e.window),
             Outcome::HandedOver(h) => h.window,
+            Outcome::Scanned(p) => Some(p.window),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Why a request to the hall did not go through, as every front end (socket, devices, web)
 //! reports it.
 
+use crate::command::{Role, RoleSet};
 use crate::engine::Refusal;
 use crate::store::StoreError;
 
@@ -27,6 +28,26 @@ pub enum HallError {
     /// restarted before acknowledging it): nothing was done again.
     #[error("key event {seq} of {device} was already applied")]
     AlreadyApplied { device: String, seq: u16 },
+    /// The store's disk is nearly full: issuing refuses before it could fail mid-write.
+    #[error(transparent)]
+    DiskFull(#[from] super::disk::DiskFull),
+    /// The caller does not hold the role the request needs (DESIGN §9, `docs/install.md`).
+    #[error("{what} needs the {role} role; {origin} holds {holds}{}", forbidden_hint(*.role))]
+    Forbidden {
+        what: &'static str,
+        role: Role,
+        origin: String,
+        holds: RoleSet,
+    },
+}
+
+fn forbidden_hint(role: Role) -> &'static str {
+    match role {
+        Role::Evaluator => {
+            " (the citizen rates on the window's evaluator; a clerk never rates their own service)"
+        }
+        _ => " (the [roles] section of the config grants roles; docs/install.md, Roles)",
+    }
 }
 
 impl HallError {
@@ -39,6 +60,8 @@ impl HallError {
             HallError::PrinterUnavailable { .. } => "printer_unavailable",
             HallError::PrintFailed { .. } => "print_failed",
             HallError::AlreadyApplied { .. } => "already_applied",
+            HallError::DiskFull(_) => "disk_full",
+            HallError::Forbidden { .. } => "forbidden",
         }
     }
 }

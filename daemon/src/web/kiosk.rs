@@ -96,6 +96,9 @@ pub async fn request(
 #[serde(deny_unknown_fields)]
 struct CheckIn {
     code: String,
+    /// The last four digits of the phone the reservation was booked with, when it has one.
+    #[serde(default)]
+    phone_last4: Option<String>,
 }
 
 /// `POST /api/kiosk/{id}/checkin`: a reservation's ticket, for its service.
@@ -107,11 +110,16 @@ pub async fn checkin(
 ) -> Result<Response, Refused> {
     let addr = client(&peer);
     let kiosk = kiosk_at(&web, &id, addr)?;
-    let code = serde_json::from_slice::<CheckIn>(&body)
-        .ok()
-        .map(|c| c.code.trim().to_ascii_uppercase())
+    let checkin = serde_json::from_slice::<CheckIn>(&body)
+        .map_err(|_| Refused::BadRequest("预约码应为 1 至 16 位字母或数字".into()))?;
+    let code = Some(checkin.code.trim().to_ascii_uppercase())
         .filter(|c| (1..=16).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()))
         .ok_or_else(|| Refused::BadRequest("预约码应为 1 至 16 位字母或数字".into()))?;
+    let phone_last4 = match checkin.phone_last4.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) if d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()) => Some(d.to_string()),
+        Some(_) => return Err(Refused::BadRequest("手机号后四位应为 4 位数字".into())),
+    };
     let today = web
         .services
         .hall
@@ -134,7 +142,9 @@ pub async fn checkin(
         service,
         green: false,
         reservation: Some(code),
+        phone_last4,
         kiosk: Some(kiosk.id.clone()),
+        scanned: false,
     };
     let result = web
         .services

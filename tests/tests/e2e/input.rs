@@ -1,12 +1,14 @@
 //! Bad input: every refusal names the problem, exits non-zero, changes nothing, and the daemon
 //! keeps serving.
 
-use hallq_tests::util::{Daemon, HallSpec};
+use hallq_tests::util::{Daemon, HallSpec, ALL_ROLES};
 
+/// A service no window serves, and every role for this test's user (the evaluator role too,
+/// so its refusals can be checked from the CLI).
 fn hall_with_unserved_service() -> HallSpec {
     let mut spec = HallSpec::default();
     spec.services.push(("E", "无人办理"));
-    spec
+    spec.granting_me(ALL_ROLES)
 }
 
 #[test]
@@ -41,7 +43,20 @@ fn refusals_name_the_problem_and_change_nothing() {
             &["login", "2", "someone"],
             "already open for clerk clerk-02",
         ),
+        (&["login", "4", "王小明"], "must be a staff number"),
+        (
+            &["login", "4", "139-1234-5678"],
+            "looks like a resident ID or phone number",
+        ),
         (&["finish", "2", "--case", "has space"], "case number"),
+        (
+            &["finish", "2", "--case", "150102-19900101-1230"],
+            "looks like a resident ID or phone number",
+        ),
+        (
+            &["finish", "2", "--case", "139-1234-5678"],
+            "looks like a resident ID or phone number",
+        ),
         (
             &["call", "2", "--ticket", "A001"],
             "window 2 still has B001",

@@ -3,8 +3,15 @@
 mod cli_contract;
 mod concurrency;
 mod displays;
+mod hardening;
 mod input;
+mod keys;
 mod operations;
 mod printers;
+mod reports;
 mod restart;
+mod simulate;
+mod socket;
+mod sync;
+mod sync_clock;
 mod web;

@@ -4,7 +4,8 @@
 use super::*;
 use crate::command::{Handoff as Request, HandoffCase};
 use crate::engine::handoff::{
-    check_id_last4, check_tracking, valid_resident_id, Carrier, Handoff, Method, Verification,
+    check_id_last4, check_tracking, valid_resident_id, Carrier, Handoff, Method, PendingChange,
+    PendingHandoff, Verification,
 };
 
 pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<Change, Refusal> {
@@ -15,13 +16,11 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         window,
         ..
     } = request.case();
-    let window = *window;
     check_person("recipient name", recipient, phone)?;
-    if let Some((day, method)) = e.state.handed_over.get(&case_no) {
-        return Err(not_allowed(format!(
-            "case {case_no} was already handed over on {day} ({method})"
-        )));
-    }
+    already_handed_over(e, &case_no)?;
+    // A scanned case: its window unless the clerk names another, and it is no longer pending.
+    let pending = e.state.pending_handoffs.get(&case_no);
+    let window = window.or(pending.map(|p| p.window));
     let clerk = match window {
         Some(w) => window_state(e, w)?.1.clerk,
         None => None,
@@ -49,9 +48,63 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         event: event(e, "handoff_recorded", now, h.event_body()),
         outcome: Outcome::HandedOver(h.view()),
         handoffs: vec![h],
+        pending: pending
+            .map(|p| PendingChange::Done(p.case_no.clone()))
+            .into_iter()
+            .collect(),
         ..Change::default()
     };
     Ok(change)
+}
+
+fn already_handed_over(e: &Engine, case_no: &str) -> Result<(), Refusal> {
+    match e.state.handed_over.get(case_no) {
+        Some((day, method)) => Err(not_allowed(format!(
+            "case {case_no} was already handed over on {day} ({method})"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A case number scanned at a pickup window opens its handoff, which the clerk completes.
+pub(super) fn scan_case(
+    e: &Engine,
+    window: u32,
+    case_no: &str,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let case_no = valid_case_no(case_no)?;
+    let (cfg, w) = window_state(e, window)?;
+    if cfg.kind != WindowKind::Pickup {
+        return Err(not_allowed(format!(
+            "window {window} is not a pickup window"
+        )));
+    }
+    already_handed_over(e, &case_no)?;
+    if let Some(p) = e.state.pending_handoffs.get(&case_no) {
+        let at = day::local_hhmm(p.scanned_at, &e.config.hall.timezone);
+        return Err(not_allowed(format!(
+            "case {case_no} was already scanned at window {} at {at}; record its handoff",
+            p.window
+        )));
+    }
+    let pending = PendingHandoff {
+        case_no: case_no.clone(),
+        window,
+        scanned_at: now,
+        business_day: e.state.business_day,
+    };
+    Ok(Change {
+        event: event(
+            e,
+            "handoff_scanned",
+            now,
+            json!({"case_no": case_no, "window": window, "clerk": w.clerk}),
+        ),
+        outcome: Outcome::Scanned(pending.clone()),
+        pending: vec![PendingChange::Open(pending)],
+        ..Change::default()
+    })
 }
 
 /// The case number, the title and how it was handed over, each checked.

@@ -1,5 +1,5 @@
-//! Issuing tickets (with reservation check-in), taking reservations, voiding a ticket
-//! that could not be printed.
+//! Issuing tickets (with reservation check-in, see `reservations`), voiding a ticket that
+//! could not be printed.
 
 use super::*;
 
@@ -8,9 +8,24 @@ pub(super) fn issue(
     service: &str,
     class: &IssueClass,
     kiosk: Option<&str>,
+    proof: super::reservations::Proof<'_>,
     now: Timestamp,
 ) -> Result<Change, Refusal> {
     let svc = check_service(e, service)?;
+    if let Some(kiosk) = kiosk {
+        // Only a configured kiosk goes into the ticket, its event and the reply.
+        if !e
+            .config
+            .devices
+            .iter()
+            .any(|d| d.kiosk.as_deref() == Some(kiosk))
+        {
+            return Err(Refusal::InvalidArgument(format!(
+                "no kiosk {} in this hall's [[devices]]",
+                crate::privacy::echo(kiosk)
+            )));
+        }
+    }
     let day = e.state.business_day;
     let issued = e
         .state
@@ -41,7 +56,7 @@ pub(super) fn issue(
         IssueClass::Normal => (TicketClass::Normal, None, None),
         IssueClass::Green => (TicketClass::Green, None, None),
         IssueClass::Reservation(code) => {
-            let (class, res, note) = check_in(e, &svc.code, code, now)?;
+            let (class, res, note) = super::reservations::check_in(e, &svc.code, code, proof, now)?;
             (class, Some(res), note)
         }
     };
@@ -108,142 +123,15 @@ pub(super) fn issue(
         issued_at: now,
         business_day: day,
         kiosk: kiosk.map(str::to_string),
+        slot: ticket
+            .slot
+            .map(|s| day::local_hhmm(s, &e.config.hall.timezone)),
         note,
         printed_at: None,
         printer: None,
     });
     change.tickets.push(ticket);
     change.next_order = Some(order + 1);
-    Ok(change)
-}
-
-/// Validate a reservation check-in; returns the class to issue and the reservation to update.
-fn check_in(
-    e: &Engine,
-    service: &str,
-    code: &str,
-    now: Timestamp,
-) -> Result<(TicketClass, Reservation, Option<String>), Refusal> {
-    let code = code.trim().to_ascii_uppercase();
-    let Some(res) = e
-        .state
-        .reservations
-        .get(&(e.state.business_day, code.clone()))
-    else {
-        // Booked for another day: say which, rather than "no such reservation".
-        let other = e.state.reservations.values().find(|r| r.code == code);
-        return Err(match other {
-            Some(r) => not_allowed(format!("reservation {code} is for {}, not today", r.date)),
-            None => Refusal::UnknownReservation(code.clone()),
-        });
-    };
-    if res.service != service {
-        return Err(not_allowed(format!(
-            "reservation {code} is for service {}, not {service}",
-            res.service
-        )));
-    }
-    if let Some(t) = &res.ticket {
-        let number = e
-            .state
-            .tickets
-            .get(t)
-            .map_or(t.as_str(), |t| t.number.as_str());
-        return Err(not_allowed(format!(
-            "reservation {code} has already checked in as {number}"
-        )));
-    }
-    let policy = &e.config.policy;
-    let tz = &e.config.hall.timezone;
-    let opens =
-        res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
-    let closes =
-        res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
-    if now < opens {
-        return Err(not_allowed(format!(
-            "reservation {code} is for {}: check-in opens at {}",
-            day::local_hhmm(res.slot, tz),
-            day::local_hhmm(opens, tz)
-        )));
-    }
-    if now > closes {
-        let note = format!(
-            "late for the {} slot (check-in closed at {}): issued as a normal ticket",
-            day::local_hhmm(res.slot, tz),
-            day::local_hhmm(closes, tz)
-        );
-        return Ok((TicketClass::Normal, res.clone(), Some(note)));
-    }
-    Ok((TicketClass::Reservation, res.clone(), None))
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn reserve(
-    e: &Engine,
-    service: &str,
-    date: Option<Date>,
-    slot: Time,
-    name: &PersonName,
-    phone: &Phone,
-    now: Timestamp,
-) -> Result<Change, Refusal> {
-    let svc = check_service(e, service)?;
-    let date = date.unwrap_or(e.state.business_day);
-    if date < e.state.business_day {
-        return Err(Refusal::InvalidArgument(format!(
-            "date {date} is in the past"
-        )));
-    }
-    check_person("name", name, phone)?;
-    let tz = &e.config.hall.timezone;
-    let slot_at = day::local_instant(date, slot, tz)
-        .ok_or_else(|| Refusal::InvalidArgument(format!("slot {date} {slot} does not exist")))?;
-    if slot_at < now {
-        return Err(Refusal::InvalidArgument(format!(
-            "slot {date} {:02}:{:02} has already passed",
-            slot.hour(),
-            slot.minute()
-        )));
-    }
-    let taken = |code: &str| e.state.reservations.contains_key(&(date, code.to_string()));
-    let code = (1..)
-        .map(|n| format!("R{n:03}"))
-        .find(|c| !taken(c))
-        .expect("an unbounded range always yields a free code");
-    let res = Reservation {
-        date,
-        code: code.clone(),
-        service: svc.code.clone(),
-        slot: slot_at,
-        name: name.clone(),
-        phone: phone.clone(),
-        source: ReservationSource::Local,
-        created_at: now,
-        ticket: None,
-        checked_in_at: None,
-    };
-    let mut change = Change {
-        event: event(
-            e,
-            "reservation_made",
-            now,
-            json!({
-                "code": code, "date": date.to_string(), "service": svc.code, "slot": slot_at.to_string(),
-                "name": name.expose(), "phone": phone.expose(), "source": "local",
-            }),
-        ),
-        ..Change::default()
-    };
-    change.outcome = Outcome::Reserved(outcome::Reserved {
-        code,
-        date,
-        slot: format!("{:02}:{:02}", slot.hour(), slot.minute()),
-        service: svc.code.clone(),
-        name: name.masked(),
-        phone: phone.masked(),
-        service_name: svc.name.clone(),
-    });
-    change.reservations.push(res);
     Ok(change)
 }
 

@@ -69,13 +69,24 @@ pub(super) fn login(
 ) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     let clerk = clerk.trim();
+    // The clerk id goes into every journal line of the window's day: a staff number, never a
+    // name or a phone number.
     if clerk.is_empty()
-        || clerk.chars().count() > 32
-        || clerk.chars().any(|c| c.is_control() || c.is_whitespace())
+        || clerk.len() > 32
+        || !clerk
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
         return Err(Refusal::InvalidArgument(
-            "clerk id must be 1 to 32 characters without spaces or control characters".into(),
+            "clerk id must be a staff number (工号) of 1 to 32 letters, digits, '-', '_' or '.'"
+                .into(),
         ));
+    }
+    if looks_personal(clerk) {
+        return Err(Refusal::InvalidArgument(format!(
+            "clerk id {} looks like a resident ID or phone number; use the staff number (工号)",
+            crate::privacy::echo(clerk)
+        )));
     }
     if w.status != WindowStatus::Closed {
         let who = w.clerk.as_deref().unwrap_or("?");

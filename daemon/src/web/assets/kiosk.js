@@ -86,6 +86,12 @@
     });
   }
 
+  // The keypad types into the field last touched: the code, or the phone's last four digits.
+  var target = "code";
+  ["code", "phone4"].forEach(function (id) {
+    $(id).addEventListener("focus", function () { target = id; });
+  });
+
   function buildKeypad() {
     var pad = $("keypad");
     var keys = "1234567890ABCDEFGHJKLMNPQRSTUVWXYZ".split("").concat(["退格"]);
@@ -93,8 +99,8 @@
       var b = hallq.el("button", null, k);
       b.type = "button";
       b.addEventListener("click", function () {
-        var code = $("code");
-        code.value = k === "退格" ? code.value.slice(0, -1) : (code.value + k).slice(0, 16);
+        var field = $(target);
+        field.value = k === "退格" ? field.value.slice(0, -1) : (field.value + k).slice(0, field.maxLength);
       });
       pad.appendChild(b);
     });
@@ -104,6 +110,8 @@
   $("result-close").addEventListener("click", closeResult);
   $("checkin-open").addEventListener("click", function () {
     $("code").value = "";
+    $("phone4").value = "";
+    target = "code";
     $("checkin").classList.remove("hidden");
     $("code").focus();
   });
@@ -113,7 +121,10 @@
     if (!code) return;
     $("checkin").classList.add("hidden");
     busy(true);
-    hallq.post(base + "/checkin", { code: code }).then(function (answer) {
+    var body = { code: code };
+    var phone4 = $("phone4").value.trim();
+    if (phone4) body.phone_last4 = phone4;
+    hallq.post(base + "/checkin", body).then(function (answer) {
       busy(false);
       showResult(answer);
     });
