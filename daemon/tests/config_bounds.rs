@@ -69,7 +69,7 @@ fn reservation_late_minutes_at_u32_max_does_not_kill_a_check_in() {
         .to_string();
     let issued = hall
         .execute(
-            &cli(Command::issue("A", IssueClass::Reservation(code))),
+            &cli(Command::check_in("A", &code, Some("5678"))),
             local(9, 5),
         )
         .expect("checked in without overflow");

@@ -123,9 +123,12 @@ impl QueueSystem for Daemon {
             IssueClass::Green => (true, None),
             IssueClass::Reservation(code) => (false, Some(code)),
         };
+        // The simulated citizen booked with 13800138000 and says its last four digits.
+        let phone_last4 = reservation.as_ref().map(|_| "8000");
         let data = self.send(
             now,
-            json!({"cmd": "issue", "service": service, "green": green, "reservation": reservation}),
+            json!({"cmd": "issue", "service": service, "green": green, "reservation": reservation,
+                   "phone_last4": phone_last4}),
         )?;
         let number = |key: &str| data[key].as_u64().expect(key) as u32;
         Ok(Issued {

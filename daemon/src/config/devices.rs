@@ -452,6 +452,14 @@ impl DeviceCheck<'_, '_, '_> {
             );
             self.error(protocol, "protocol", message);
         }
+        let kind = self.table.get_ref().kind.get_ref().as_str();
+        let key_device = ["caller", "evaluator", "kiosk_keys"].contains(&kind);
+        if key_device && protocol.get_ref() == "modbus" && !["serial", "sim"].contains(&ty) {
+            let message = format!(
+                "a modbus key device is read on an RS-485 bus (serial) or from a sim folder, got {ty:?}"
+            );
+            self.error(&t.kind, "transport.type", message);
+        }
         if protocol.get_ref() == "homie" && !["mqtt", "sim"].contains(&ty) {
             let message = format!("homie devices need an mqtt or sim transport, got {ty:?}");
             self.error(&t.kind, "transport.type", message);

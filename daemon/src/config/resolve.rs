@@ -162,7 +162,7 @@ impl Checker<'_> {
                 reservation_early_minutes in 0..=720
             ),
             reservation_late_minutes: knob!(self, "policy", raw, d, reservation_late_minutes in 0..=720),
-            recall_limit: knob!(self, "policy", raw, d, recall_limit in 0..=100),
+            recall_limit: knob!(self, "policy", raw, d, recall_limit in 0..=1000),
             requeue_after: knob!(self, "policy", raw, d, requeue_after in 0..=10000),
             evaluation_timeout_seconds: knob!(
                 self,

@@ -627,7 +627,7 @@ fn policy_tidal_and_retention_ranges() {
     let e = error_after_base("\n[policy]\nrecall_limit = 99999999999\n");
     assert_eq!(
         e,
-        "hall.toml:20:16: policy.recall_limit: must be between 0 and 100, got 99999999999"
+        "hall.toml:20:16: policy.recall_limit: must be between 0 and 1000, got 99999999999"
     );
     let e = error_after_base("\n[tidal]\nclose_below = 15\n");
     assert_eq!(
@@ -771,6 +771,11 @@ fn transport_rules() {
     assert_eq!(
         device_error("id = \"pad\"\nkind = \"caller\"\nwindow = 1\nprotocol = \"homie\"\ntransport = { type = \"serial\", path = \"/dev/ttyS0\" }"),
         [r#"hall.toml:24:22: devices[0].transport.type: homie devices need an mqtt or sim transport, got "serial""#]
+    );
+    // A Modbus key device is polled on an RS-485 bus; over TCP nothing would read it.
+    assert_eq!(
+        device_error("id = \"ev\"\nkind = \"evaluator\"\nwindow = 1\nprotocol = \"modbus\"\ntransport = { type = \"tcp\", addr = \"10.0.0.5:502\" }"),
+        [r#"hall.toml:24:22: devices[0].transport.type: a modbus key device is read on an RS-485 bus (serial) or from a sim folder, got "tcp""#]
     );
     // Only printers get a default TCP port.
     assert_eq!(

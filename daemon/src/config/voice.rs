@@ -303,12 +303,12 @@ output = { type = "speaker", dir = "x" }
     #[test]
     fn a_device_may_not_take_the_id_voice() {
         let got = errors(
-            "[[devices]]\nid = \"voice\"\nkind = \"scanner\"\nprotocol = \"lines\"\ntransport = { type = \"sim\", dir = \"s\" }\n\n[voice]\nclips_dir = \"v\"\noutput = { type = \"alsa\" }\n",
+            "[[devices]]\nid = \"voice\"\nkind = \"evaluator\"\nwindow = 1\nprotocol = \"modbus\"\ntransport = { type = \"sim\", dir = \"s\" }\n\n[voice]\nclips_dir = \"v\"\noutput = { type = \"alsa\" }\n",
         );
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(
             got[0]
-                .starts_with("hall.toml:24:1: voice: voice reports its health as device \"voice\""),
+                .starts_with("hall.toml:25:1: voice: voice reports its health as device \"voice\""),
             "{got:?}"
         );
     }

@@ -141,6 +141,9 @@ impl<'a> EngineQueue<'a> {
     }
 }
 
+/// The phone every simulated reservation is booked with.
+const SIM_PHONE: &str = "13800138000";
+
 impl QueueSystem for EngineQueue<'_> {
     fn reserve(&mut self, service: &str, slot: Time, now: Timestamp) -> Result<String, String> {
         let command = Command::Reserve {
@@ -148,8 +151,13 @@ impl QueueSystem for EngineQueue<'_> {
             date: None,
             slot: crate::command::args::Hhmm(slot),
             name: PersonName::new("模拟".to_string()),
-            phone: Phone::new("13800138000".to_string()),
-            code: None,
+            phone: Phone::new(SIM_PHONE.to_string()),
+            // The daemon draws random codes; a simulated day numbers them, so that one seed
+            // gives one report.
+            code: Some(format!(
+                "{}",
+                100_000 + self.engine.state().reservations.len()
+            )),
         };
         let change = self
             .engine
@@ -168,7 +176,13 @@ impl QueueSystem for EngineQueue<'_> {
         class: IssueClass,
         now: Timestamp,
     ) -> Result<Issued, String> {
-        let command = Command::issue(service, class);
+        // The simulated citizen booked with SIM_PHONE and says its last four digits.
+        let command = match class {
+            IssueClass::Reservation(code) => {
+                Command::check_in(service, &code, Some(&SIM_PHONE[SIM_PHONE.len() - 4..]))
+            }
+            class => Command::issue(service, class),
+        };
         let change = self
             .engine
             .handle(&command, now)

@@ -28,6 +28,7 @@ id = "kiosk-1-keys"
 kind = "kiosk_keys"
 kiosk = "kiosk-1"
 protocol = "modbus"
+buttons = ["A"]
 transport = { type = "sim", dir = "/tmp/unused/sim" }
 "#;
     Arc::new(crate::config::parse(text, Path::new("test.toml")).expect("test config parses"))

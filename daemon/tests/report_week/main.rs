@@ -129,9 +129,20 @@ fn every_figure_of_a_generated_week_matches_the_actions() {
             "/tmp"
         })
         .unwrap();
+    // The generated week rates on the socket, as a test rig would: this user holds every role,
+    // the evaluator's too ([roles], docs/install.md).
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap();
     let text = HALL
         .replace("DATA", &dir.path().join("data").display().to_string())
-        .replace("RUN", &dir.path().join("run").display().to_string());
+        .replace("RUN", &dir.path().join("run").display().to_string())
+        + &format!(
+            "\n[roles]\nusers = {{ \"{uid}\" = [\"kiosk\", \"clerk\", \"supervisor\", \"evaluator\", \"operator\"] }}\n"
+        );
     let config =
         hallq::config::parse(&text, &dir.path().join("hall.toml")).expect("the test hall parses");
     let start = date(2026, 6, 29)

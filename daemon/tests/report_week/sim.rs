@@ -128,6 +128,8 @@ pub struct Booking {
     pub code: String,
     pub service: String,
     pub slot: Timestamp,
+    /// The last four digits of the phone it was booked with, which the check-in asks.
+    pub phone_last4: String,
     /// When the citizen turns up at a kiosk, if at all.
     pub arrives: Option<Timestamp>,
 }
@@ -353,6 +355,7 @@ impl Week {
                     code: data["code"].as_str().unwrap().to_string(),
                     service: service.to_string(),
                     slot,
+                    phone_last4: phone[phone.len() - 4..].to_string(),
                     arrives,
                 });
             }
@@ -439,6 +442,7 @@ impl Week {
         let data = self.client.ok(json!({
             "cmd": "issue", "service": service, "green": green.is_some(),
             "reservation": booking.map(|b| b.code.clone()),
+            "phone_last4": booking.map(|b| b.phone_last4.clone()),
         }));
         let class = data["class"].as_str().unwrap().to_string();
         if let Some(b) = booking {

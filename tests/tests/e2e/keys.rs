@@ -48,7 +48,7 @@ const BUTTONS: [&str; 3] = ["A", "B", "C"];
 /// presses are recalls (each recorded with its count), so a press applied twice or lost shows
 /// in the event log, and so does one applied out of order.
 fn exactly_once_hall(path: &str) -> HallSpec {
-    let mut extra = String::from("[numbering]\ndigits = 4\n\n[policy]\nrecall_limit = 100000\n\n");
+    let mut extra = String::from("[numbering]\ndigits = 4\n\n[policy]\nrecall_limit = 1000\n\n");
     for unit in 1..=KIOSK_UNITS {
         let keys = "buttons = [\"A\", \"B\", \"C\"]\npoll_ms = 20";
         extra += &on_bus(
@@ -162,11 +162,13 @@ fn presses_are_applied_exactly_once(events: &[(usize, Event)], seed: u64) {
     );
 
     let log = d.events();
-    let expected = |unit: u8| -> Vec<u16> {
+    // Each press in order, and whether it was still in the FIFO when the device lost it. Such a
+    // press may have been applied all the same: the host read and applied it, and the power went
+    // before its acknowledgement reached the device.
+    let presses = |unit: u8| -> Vec<(u16, bool)> {
         pressed[&unit]
             .iter()
-            .filter(|(epoch, e)| !lost.contains(&(unit, *epoch, *e)))
-            .map(|(_, e)| e.key)
+            .map(|(epoch, e)| (e.key, lost.contains(&(unit, *epoch, *e))))
             .collect()
     };
     let mut applied = 0;
@@ -177,11 +179,14 @@ fn presses_are_applied_exactly_once(events: &[(usize, Event)], seed: u64) {
             .filter(|(kind, o, _)| kind == "ticket_issued" && o.as_deref() == Some(&origin))
             .map(|(_, _, body)| body["service"].as_str().unwrap().to_string())
             .collect();
-        let wanted: Vec<String> = expected(unit)
-            .iter()
-            .map(|k| BUTTONS[usize::from(*k) - 1].to_string())
+        let wanted: Vec<(String, bool)> = presses(unit)
+            .into_iter()
+            .map(|(k, lost)| (BUTTONS[usize::from(k) - 1].to_string(), lost))
             .collect();
-        assert_eq!(services, wanted, "keys-{unit}: once each, in press order");
+        assert!(
+            applied_in_order(&services, &wanted),
+            "keys-{unit}: once each, in press order: applied {services:?}, pressed {wanted:?}"
+        );
         applied += services.len();
     }
     let recalls: Vec<u64> = log
@@ -189,14 +194,21 @@ fn presses_are_applied_exactly_once(events: &[(usize, Event)], seed: u64) {
         .filter(|(kind, o, _)| kind == "ticket_recalled" && o.as_deref() == Some("device pad-1"))
         .map(|(_, _, body)| body["recall_count"].as_u64().unwrap())
         .collect();
-    let wanted: Vec<u64> = (1..=expected(PAD_UNIT).len() as u64).collect();
-    assert_eq!(
-        recalls, wanted,
-        "pad-1: every recall once, counted in order"
+    let kept = presses(PAD_UNIT).iter().filter(|(_, lost)| !lost).count();
+    let all = presses(PAD_UNIT).len();
+    assert!(
+        (kept..=all).contains(&recalls.len())
+            && recalls.iter().copied().eq(1..=recalls.len() as u64),
+        "pad-1: every recall once, counted in order: {} recalls of {kept}..={all}",
+        recalls.len()
     );
     applied += recalls.len();
     assert!(applied >= 1000, "{applied} presses applied");
-    assert_eq!(applied + lost.len(), PRESSES);
+    assert!(
+        (PRESSES - lost.len()..=PRESSES).contains(&applied),
+        "{applied} applied of {PRESSES} presses, {} of them lost in a power cycle",
+        lost.len()
+    );
     let status = d.status();
     let garbage: u64 = (1..=KIOSK_UNITS)
         .map(|u| {
@@ -206,6 +218,28 @@ fn presses_are_applied_exactly_once(events: &[(usize, Event)], seed: u64) {
         })
         .sum();
     assert!(garbage > 0, "corrupted frames are counted per device");
+}
+
+/// Whether `applied` is `pressed` in order with nothing twice, every press kept and any of the
+/// lost ones (`true`) left out. (Keys repeat, so which presses were left out is searched for:
+/// `fits[i][j]` says whether the first `i` presses can give the first `j` applied.)
+fn applied_in_order(applied: &[String], pressed: &[(String, bool)]) -> bool {
+    let mut fits = vec![vec![false; applied.len() + 1]; pressed.len() + 1];
+    fits[0][0] = true;
+    for (i, (key, lost)) in pressed.iter().enumerate() {
+        for j in 0..=applied.len() {
+            if !fits[i][j] {
+                continue;
+            }
+            if *lost {
+                fits[i + 1][j] = true;
+            }
+            if applied.get(j) == Some(key) {
+                fits[i + 1][j + 1] = true;
+            }
+        }
+    }
+    fits[pressed.len()][applied.len()]
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! and the HTML page rendered by headless Chromium with its charts and no request leaving it.
 
 use hallq_tests::util::chromium;
-use hallq_tests::util::{Daemon, HallSpec, WindowSpec};
+use hallq_tests::util::{Daemon, HallSpec, WindowSpec, ALL_ROLES};
 
 const NAME: &str = "王小明";
 const PHONE: &str = "13912345678";
@@ -16,6 +16,9 @@ fn busy_day() -> Daemon {
         serves: vec![vec!["A"]],
         kind: "pickup",
     });
+    // The day is played from the CLI, ratings too: this user holds the evaluator's role as a
+    // test rig would ([roles]).
+    let spec = spec.granting_me(ALL_ROLES);
     let d = Daemon::start_new(&spec);
     for (w, clerk) in [(1, "1001"), (2, "1002"), (5, "1005"), (6, "1006")] {
         d.ok(&["login", &w.to_string(), clerk]);

@@ -322,9 +322,18 @@ impl Inputs {
             Pressed::Refused { why, .. } => Some(Some(Note::Refused(why.clone()))),
         };
         let mut state = self.lock();
-        state
-            .marks
-            .insert(press.device.clone(), (press.epoch, press.seq));
+        // Only forward: a repeat of an older press (a FIFO read again after a restart) must not
+        // put the cache behind what the hall has applied.
+        let mark = InputMark {
+            device: press.device.clone(),
+            epoch: press.epoch,
+            seq: press.seq,
+        };
+        if mark.is_new(state.marks.get(&press.device).copied()) {
+            state
+                .marks
+                .insert(press.device.clone(), (press.epoch, press.seq));
+        }
         // A repeat leaves the note as it is; any other press replaces it (or clears it).
         let Some(note) = note else { return };
         match note {

@@ -11,7 +11,6 @@
 //!
 //! Does not own: what a press does (`runtime::inputs`), what the device shows (`super::show`).
 
-use std::hash::{Hash, Hasher};
 use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -170,10 +169,27 @@ pub fn parse_line(line: &[u8]) -> Option<(u16, u16)> {
 }
 
 /// A non-zero epoch drawn from the file's identity.
+/// FNV-1a over the file's identity: fixed by this code, not by the Rust release (the standard
+/// hasher may change between releases, which would make an old press file a "new device" whose
+/// lines are all applied again).
 fn epoch_of(id: FileId) -> u16 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    (h.finish() % 65_535) as u16 + 1
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let born = id
+        .born
+        .and_then(|b| b.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
+        .to_le_bytes();
+    for byte in id
+        .dev
+        .to_le_bytes()
+        .iter()
+        .chain(id.ino.to_le_bytes().iter())
+        .chain(born.iter())
+    {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 65_535) as u16 + 1
 }
 
 #[cfg(test)]
