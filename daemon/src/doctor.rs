@@ -21,14 +21,15 @@ use hallq_drivers::HealthState;
 use crate::catalogue::doctor::{Hint, Note};
 use crate::catalogue::{Lang, Words};
 use crate::command::{Query, Request};
-use crate::config::{Config, Device, Transport};
-use crate::runtime::snapshot::HallSnapshot;
+use crate::config::{Config, Device, Transport, Voice, VoiceClips, VOICE_DEVICE_ID};
+use crate::runtime::disk::{free_bytes, human_bytes};
+use crate::runtime::queries::StatusView;
+use crate::runtime::snapshot::{HallSnapshot, StoreState};
 use crate::store::Store;
 
 /// How long a network probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Free space below which the store is at risk.
-const DISK_FAIL_BYTES: u64 = 100 * 1024 * 1024;
+/// Free space below which a warning is given (or five times `[store] min_free_mb`, if more).
 const DISK_WARN_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -121,17 +122,17 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
             devices: config.devices.len(),
         },
     )];
-    let (store_finding, last_event) = store(&config);
+    let daemon = daemon_status(&config);
+    let (store_finding, last_event) = store(&config, daemon.as_ref().map(|s| &s.snapshot));
     out.push(store_finding);
     out.push(disk(&config));
-    let daemon = daemon_status(&config);
     let socket = config.socket_path();
     out.push(match &daemon {
         Some(status) => ok(
             "daemon",
             Note::DaemonServing {
                 socket,
-                day: status.hall.business_day.to_string(),
+                day: status.snapshot.hall.business_day.to_string(),
             },
         ),
         // Everything after this needs the daemon: a hall without it issues no ticket.
@@ -143,10 +144,17 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ),
     });
     if let Some(status) = &daemon {
-        out.extend(queue(status));
+        out.extend(queue(&status.snapshot));
     }
     for device in &config.devices {
-        out.push(device_check(device, daemon.as_ref()));
+        out.push(device_check(device, daemon.as_ref().map(|s| &s.snapshot)));
+    }
+    if let Some(voice) = &config.voice {
+        out.push(voice_check(
+            voice,
+            &config,
+            daemon.as_ref().map(|s| &s.snapshot),
+        ));
     }
     if let Some(mqtt) = &config.mqtt {
         out.push(tcp_probe(
@@ -156,6 +164,11 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ));
     }
     if let Some(upstream) = &config.upstream {
+        out.push(sync_check(
+            upstream,
+            daemon.as_ref().and_then(|s| s.sync.as_ref()),
+            &config.store_path(),
+        ));
         out.push(match url_authority(&upstream.url) {
             Some(addr) => tcp_probe("upstream", &addr, Hint::UpstreamRoute),
             None => problem(
@@ -213,8 +226,66 @@ fn queue(status: &HallSnapshot) -> Vec<Finding> {
     out
 }
 
-fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
+/// The sync's backlog and credential, from the daemon's report or else the store itself.
+fn sync_check(
+    upstream: &crate::config::Upstream,
+    report: Option<&crate::sync::SyncReport>,
+    store_path: &Path,
+) -> Finding {
+    use crate::sync::report::human_age;
+    let limit = i64::from(upstream.warn_backlog_minutes) * 60;
+    if let Some(r) = report {
+        if r.credential_problem {
+            let cause = r.last_error.as_ref().map_or("", |e| e.cause.as_str());
+            let note = Note::SyncCredential {
+                cause: cause.to_string(),
+            };
+            return problem(Verdict::Fail, "sync", note, Hint::TokenFile);
+        }
+    }
+    let backlog = match report {
+        Some(r) => Some((r.waiting, r.oldest_waiting_age_seconds, r.acked_through)),
+        None => Store::open_read_only(store_path).ok().and_then(|s| {
+            let (acked, _) = s.acked_through().ok()?;
+            let b = s.backlog(acked).ok()?;
+            let age = b
+                .oldest_at
+                .map(|t| jiff::Timestamp::now().as_second() - t.as_second());
+            Some((b.waiting, age, acked))
+        }),
+    };
+    let Some((waiting, age, acked)) = backlog else {
+        return ok("sync", Note::SyncNoEvents);
+    };
+    let note = Note::SyncBacklog {
+        acked,
+        waiting,
+        oldest: age.map(human_age),
+        last_error: report
+            .and_then(|r| r.last_error.as_ref())
+            .map(|e| e.cause.clone()),
+    };
+    if age.is_some_and(|a| a > limit) {
+        problem(Verdict::Warn, "sync", note, Hint::SyncBacklog)
+    } else {
+        ok("sync", note)
+    }
+}
+
+fn store(config: &Config, daemon: Option<&HallSnapshot>) -> (Finding, Option<jiff::Timestamp>) {
     let path = config.store_path();
+    if let Some(s) = daemon.filter(|s| s.store.state == StoreState::Fail) {
+        let note = Note::StoreBad {
+            detail: s.store.detail.clone(),
+        };
+        let finding = problem(Verdict::Fail, "store", note, Hint::StoreReplaced);
+        return (finding, None);
+    }
+    if let Err(e) = std::fs::File::open(&path) {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            return (unreadable_store(&path, daemon.is_some()), None);
+        }
+    }
     if !path.exists() {
         let note = Note::StoreMissing { path };
         let finding = problem(Verdict::Warn, "store", note, Hint::StoreCreatedOnStart);
@@ -237,20 +308,16 @@ fn store(config: &Config) -> (Finding, Option<jiff::Timestamp>) {
     }
 }
 
-/// Free bytes on the file system holding `dir`.
-fn free_bytes(dir: &Path) -> std::io::Result<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::other("path contains a NUL byte"))?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return Err(std::io::Error::last_os_error());
+/// The store is the service user's alone (0600 in a 0700 folder): another user's doctor
+/// relies on the running daemon's own check.
+fn unreadable_store(path: &Path, daemon_ok: bool) -> Finding {
+    let path = path.to_path_buf();
+    if daemon_ok {
+        ok("store", Note::StoreIntactPerDaemon { path })
+    } else {
+        let note = Note::StoreUnreadable { path };
+        problem(Verdict::Warn, "store", note, Hint::StoreServiceUser)
     }
-    // The field types differ by platform (u32 on some 32-bit targets).
-    #[allow(clippy::useless_conversion)]
-    let (avail, frsize) = (u64::from(st.f_bavail), u64::from(st.f_frsize));
-    Ok(avail * frsize)
 }
 
 fn disk(config: &Config) -> Finding {
@@ -260,15 +327,16 @@ fn disk(config: &Config) -> Finding {
         .ancestors()
         .find(|p| p.exists())
         .unwrap_or(Path::new("/"));
+    let fail_below = u64::from(config.store.min_free_mb) * 1024 * 1024;
     match free_bytes(probe) {
         Ok(free) => {
             let note = Note::DiskFree {
                 free: human_bytes(free),
                 dir: dir.clone(),
             };
-            if free < DISK_FAIL_BYTES {
+            if free < fail_below {
                 problem(Verdict::Fail, "disk", note, Hint::FreeSpaceNow)
-            } else if free < DISK_WARN_BYTES {
+            } else if free < DISK_WARN_BYTES.max(fail_below.saturating_mul(5)) {
                 problem(Verdict::Warn, "disk", note, Hint::FreeSpaceSoon)
             } else {
                 ok("disk", note)
@@ -286,16 +354,7 @@ fn disk(config: &Config) -> Finding {
     }
 }
 
-fn human_bytes(b: u64) -> String {
-    const GIB: u64 = 1024 * 1024 * 1024;
-    if b >= GIB {
-        format!("{:.1} GiB", b as f64 / GIB as f64)
-    } else {
-        format!("{} MiB", b / (1024 * 1024))
-    }
-}
-
-fn daemon_status(config: &Config) -> Option<HallSnapshot> {
+fn daemon_status(config: &Config) -> Option<StatusView> {
     let request = Request::Query(Query::Status);
     let response = crate::cli::request(&config.socket_path(), &request).ok()?;
     if !response.ok {
@@ -332,6 +391,64 @@ fn device_check(device: &Device, daemon: Option<&HallSnapshot>) -> Finding {
         cause: cause.to_string(),
     };
     problem(verdict, name, note, cause_hint(cause))
+}
+
+/// `[voice]`: the build can play to the output, the clips load in one format, none the hall
+/// needs is missing, and the running daemon does not report the output offline. Voice that is
+/// off because it is optional and has no clips is OK, with a hint.
+fn voice_check(voice: &Voice, config: &Config, daemon: Option<&HallSnapshot>) -> Finding {
+    use hallq_drivers::voice::{OutputConfig, ALSA_SUPPORTED};
+    let output = voice.output.describe();
+    if matches!(voice.output, OutputConfig::Alsa { .. }) && !ALSA_SUPPORTED {
+        let note = Note::VoiceWithoutAlsa { output };
+        return problem(Verdict::Fail, "voice", note, Hint::AlsaBuild);
+    }
+    let (clips, missing) = match voice.load_clips(&config.windows, &config.services) {
+        Err(e) => {
+            let note = Note::VoiceClipsBad {
+                error: e.to_string(),
+            };
+            return problem(Verdict::Fail, "voice", note, Hint::ClipFormat);
+        }
+        Ok(VoiceClips::Off { reason }) => {
+            // `optional = true` says the hall runs without voice when there are no clips: that
+            // is a state, not a fault (the daemon logs one WARN line at start).
+            let note = Note::VoiceOff { reason };
+            return problem(Verdict::Ok, "voice", note, Hint::RecordClips);
+        }
+        Ok(VoiceClips::Ready { clips, missing }) => (clips, missing),
+    };
+    let ready = Note::VoiceReady {
+        clips: clips.len(),
+        format: clips.format().to_string(),
+        dir: clips.dir().to_path_buf(),
+        output,
+    };
+    let health = daemon.and_then(|s| s.devices.get(VOICE_DEVICE_ID));
+    if health.map(|h| h.health.state) == Some(HealthState::Offline) {
+        let cause = health.and_then(|h| h.health.cause.as_deref()).unwrap_or("");
+        let note = Note::VoiceOffline {
+            ready: Box::new(ready),
+            cause: cause.to_string(),
+        };
+        return problem(Verdict::Fail, "voice", note, Hint::SpeakerCable);
+    }
+    let missing: Vec<(String, Vec<String>)> = missing
+        .iter()
+        .map(|m| (m.file.clone(), m.needed_for.clone()))
+        .collect();
+    let ignored = clips.ignored().to_vec();
+    match missing.is_empty() && ignored.is_empty() {
+        true => ok("voice", ready),
+        false => {
+            let note = Note::VoiceGaps {
+                ready: Box::new(ready),
+                missing,
+                ignored,
+            };
+            problem(Verdict::Warn, "voice", note, Hint::RecordMissingClips)
+        }
+    }
 }
 
 fn cause_hint(cause: &str) -> Hint {
@@ -538,6 +655,100 @@ mod tests {
             Some("127.0.0.1:8080")
         );
         assert_eq!(url_authority("nonsense"), None);
+    }
+
+    #[test]
+    fn voice_is_checked_for_its_clips_and_what_the_hall_lacks() {
+        use hallq_drivers::voice::wav::encode_wav;
+        use hallq_drivers::voice::{Audio, Format};
+        let dir = tempfile::tempdir().unwrap();
+        let text = |output: &str| {
+            format!(
+                "[hall]\nid = \"t\"\nname = \"t\"\n\n[[services]]\ncode = \"A\"\nname = \"a\"\nminutes = 5\n\n\
+                 [[windows]]\nnumber = 1\nserves = [[\"A\"]]\n\n[voice]\nclips_dir = \"clips\"\noptional = true\n\
+                 output = {output}\n"
+            )
+        };
+        let config = crate::config::parse(
+            &text("{ type = \"sim\", dir = \"out\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let check = || voice_check(config.voice.as_ref().unwrap(), &config, None).worded(Lang::En);
+        let f = check();
+        assert_eq!(
+            f.result,
+            Verdict::Ok,
+            "optional: off is a state, not a fault"
+        );
+        assert!(f
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("scripts/make-voice-clips"));
+        assert!(
+            f.detail.starts_with("voice is off: clip folder"),
+            "{}",
+            f.detail
+        );
+
+        let clips = dir.path().join("clips");
+        std::fs::create_dir(&clips).unwrap();
+        let write = |stem: &str, rate: u32| {
+            let format = Format {
+                channels: 1,
+                sample_rate: rate,
+            };
+            let audio = Audio {
+                format,
+                samples: vec![5; 10],
+            };
+            std::fs::write(clips.join(format!("{stem}.wav")), encode_wav(&audio)).unwrap();
+        };
+        for stem in ["chime", "qing", "hao", "dao", "chuangkou", "banli", "a"] {
+            write(stem, 16000);
+        }
+        for d in 0..9 {
+            write(&d.to_string(), 16000);
+        }
+        let f = check();
+        assert_eq!(f.result, Verdict::Warn);
+        assert!(
+            f.detail.ends_with("missing: 9.wav (ticket numbers)"),
+            "{}",
+            f.detail
+        );
+        write("9", 16000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Ok, "{f:?}");
+        assert!(f
+            .detail
+            .starts_with("17 clips (16-bit PCM, 16000 Hz, mono) in "));
+        write("9", 8000);
+        let f = check();
+        assert_eq!(f.result, Verdict::Fail);
+        assert!(
+            f.detail.contains("9.wav is 16-bit PCM, 8000 Hz, mono"),
+            "{}",
+            f.detail
+        );
+
+        let alsa = crate::config::parse(
+            &text("{ type = \"alsa\", device = \"default\" }"),
+            &dir.path().join("hall.toml"),
+        )
+        .unwrap();
+        let f = voice_check(alsa.voice.as_ref().unwrap(), &alsa, None).worded(Lang::En);
+        if !hallq_drivers::voice::ALSA_SUPPORTED {
+            assert_eq!(f.result, Verdict::Fail);
+            assert!(
+                f.detail.contains("built without ALSA support"),
+                "{}",
+                f.detail
+            );
+        } else {
+            assert_eq!(f.result, Verdict::Fail, "the clip in another format");
+        }
     }
 
     #[test]

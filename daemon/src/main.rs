@@ -44,13 +44,15 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    if !matches!(cli.command, Sub::Run) {
+    if !matches!(cli.command, Sub::Run { .. }) {
         quiet_on_closed_pipe();
     }
     ExitCode::from(match &cli.command {
-        Sub::Run => run_daemon(&cli),
+        Sub::Run { new_store } => run_daemon(&cli, *new_store),
         Sub::CheckConfig => check_config(&cli),
         Sub::Doctor => doctor(&cli),
+        Sub::Simulate(args) => hallq::simulate::command(&config_path(&cli), args, cli.json),
+        Sub::Report(args) => report(&cli, args),
         _ => client(&cli),
     } as u8)
 }
@@ -104,10 +106,31 @@ fn doctor(cli: &Cli) -> i32 {
     }
 }
 
+/// `hallq report`: read from the store named by the config, not through the socket.
+fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
+    if cli.socket.is_some() {
+        let message = hallq::catalogue::cli::report_needs_config(lang(cli, None));
+        cli::print_failure("usage", &message, cli.json);
+        return exit::USAGE;
+    }
+    let config = match load_config(&config_path(cli)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(
+        config.logging.filter.as_deref(),
+        config.hall.timezone.clone(),
+    );
+    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
+}
+
 fn check_config(cli: &Cli) -> i32 {
     let path = config_path(cli);
     match config::load(&path) {
         Ok(c) => {
+            if let Some(code) = check_voice_clips(&c) {
+                return code;
+            }
             if cli.json {
                 let ok = serde_json::json!({
                     "ok": true, "file": path, "hall": c.hall.id, "name": c.hall.name,
@@ -145,6 +168,28 @@ fn check_config(cli: &Cli) -> i32 {
             }
             eprintln!("{errors}");
             exit::USAGE
+        }
+    }
+}
+
+/// The `[voice]` clip check: a clip set that cannot be used is an error (exit 2); voice turned
+/// off (optional) and missing clips are warnings on stderr.
+fn check_voice_clips(c: &Config) -> Option<i32> {
+    let voice = c.voice.as_ref()?;
+    match voice.load_clips(&c.windows, &c.services) {
+        Err(e) => {
+            eprintln!("{e}");
+            Some(exit::USAGE)
+        }
+        Ok(config::VoiceClips::Off { reason }) => {
+            eprintln!("warning: {reason}");
+            None
+        }
+        Ok(config::VoiceClips::Ready { missing, .. }) => {
+            for line in config::voice_missing_lines(&missing) {
+                eprintln!("warning: {line}");
+            }
+            None
         }
     }
 }
@@ -203,7 +248,11 @@ impl tracing_subscriber::fmt::time::FormatTime for HallTime {
     }
 }
 
-fn run_daemon(cli: &Cli) -> i32 {
+fn run_daemon(cli: &Cli, new_store: bool) -> i32 {
+    // Everything the daemon creates (the store, its WAL, state.json before its chmod) is for
+    // the service user only, whatever umask it was started with.
+    // SAFETY: umask(2) cannot fail and touches no memory.
+    unsafe { libc::umask(0o077) };
     let path = config_path(cli);
     let config = match load_config(&path) {
         Ok(c) => c,
@@ -213,8 +262,12 @@ fn run_daemon(cli: &Cli) -> i32 {
         config.logging.filter.as_deref(),
         config.hall.timezone.clone(),
     );
+    abort_on_panic();
+    // At most 64 blocking threads (file writes of simulated devices): within the unit's
+    // TasksMax=, so a burst never makes the runtime fail to start a thread.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()
     {
         Ok(rt) => rt,
@@ -224,7 +277,10 @@ fn run_daemon(cli: &Cli) -> i32 {
         }
     };
     let shutdown = CancellationToken::new();
-    let options = RunOptions::default();
+    let options = RunOptions {
+        new_store,
+        ..RunOptions::default()
+    };
     rt.block_on(async {
         let (stop, reload) = (shutdown.clone(), options.reload.clone());
         tokio::spawn(async move { handle_signals(stop, reload).await });
@@ -236,6 +292,36 @@ fn run_daemon(cli: &Cli) -> i32 {
             }
         }
     })
+}
+
+/// A panic anywhere in the daemon (the hall thread, a device task) is a bug that leaves it in
+/// an unknown state: log it and abort, so the process exits non-zero and systemd restarts it,
+/// instead of a daemon that answers "shutting down" forever. Release builds also set
+/// `panic = "abort"`; this hook covers debug builds and logs the panic to the journal first.
+fn abort_on_panic() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        let location = info
+            .location()
+            .map_or_else(String::new, |l| format!("{}:{}", l.file(), l.line()));
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        // Personal data has no business in a panic message, but mask digit runs in case.
+        let message = hallq::privacy::mask_digit_runs(&message);
+        tracing::error!(
+            thread,
+            location,
+            cause = "panic",
+            "panic: {message}; aborting so that systemd restarts hallq"
+        );
+        eprintln!("hallq: thread '{thread}' panicked at {location}: {message}; aborting");
+        std::process::abort();
+    }));
 }
 
 /// SIGTERM/SIGINT stop the daemon; SIGHUP asks it to reload its config.
@@ -255,10 +341,18 @@ async fn handle_signals(stop: CancellationToken, reload: std::sync::Arc<tokio::s
 }
 
 fn client(cli: &Cli) -> i32 {
-    let mut request = cli
-        .command
-        .request()
-        .expect("run, check-config and doctor are handled before");
+    let mut request = match &cli.command {
+        Sub::Clerk { what } => match what.request(cli::clerk::read_pin) {
+            Ok(request) => request,
+            Err(message) => {
+                cli::print_failure("usage", &message, cli.json);
+                return exit::USAGE;
+            }
+        },
+        other => other
+            .request()
+            .expect("run, check-config and doctor are handled before"),
+    };
     // The daemon runs elsewhere (another working folder): it needs an absolute path.
     if let Request::Query(Query::Backup { path }) = &mut request {
         if let Ok(absolute) = std::path::absolute(&*path) {

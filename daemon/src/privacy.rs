@@ -78,8 +78,10 @@ personal!(
 /// type names, phone or ID numbers into the wrong field.
 pub fn echo(s: &str) -> String {
     let s = s.trim();
-    let code_like =
-        !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let code_like = !s.is_empty()
+        && s.len() <= 8
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && s.bytes().filter(u8::is_ascii_digit).count() < LONG_NUMBER;
     if code_like {
         format!("{s:?}")
     } else if s.chars().count() <= 8 {
@@ -89,30 +91,95 @@ pub fn echo(s: &str) -> String {
     }
 }
 
+/// Numbers with at least this many digits may be phone or ID numbers.
+const LONG_NUMBER: usize = 7;
+
 /// Mask what looks like personal data in free text we did not write (a parser's message):
-/// runs of 7 or more digits, and any CJK text.
+/// numbers of 7 or more digits (counted across separators, [`mask_digit_runs`]), and any CJK
+/// text.
 pub fn scrub(text: &str) -> String {
+    mask_digit_runs(text)
+        .chars()
+        .map(|c| {
+            let cjk = matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF);
+            if cjk {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Mask every number of 7 or more digits except its first and last two digits. Digits joined
+/// by single separators (`-`, `.`, `/`, a space) count as one number, so `139-1234-5678`
+/// becomes `13*-****-**78` and an ID number written in groups is caught as well.
+pub fn mask_digit_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if digits.chars().count() >= 7 {
-            out.push_str(&keep_ends(digits, 2, 2));
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
             continue;
         }
-        flush(&mut digits, &mut out);
-        let cjk = matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF);
-        out.push(if cjk { '*' } else { c });
+        let (end, digits) = number_at(&chars, i);
+        let mut seen = 0;
+        for &c in &chars[i..end] {
+            if c.is_ascii_digit() {
+                seen += 1;
+                let keep = digits < LONG_NUMBER || seen <= 2 || seen > digits - 2;
+                out.push(if keep { c } else { '*' });
+            } else {
+                out.push(c);
+            }
+        }
+        i = end;
     }
-    flush(&mut digits, &mut out);
     out
+}
+
+/// The numbers in `text` with their separators removed (`139-1234-5678` -> `13912345678`),
+/// each with an `X` that directly follows its digits (the check character of an ID number).
+pub fn numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let (end, _) = number_at(&chars, i);
+        let mut number: String = chars[i..end]
+            .iter()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
+        if matches!(chars.get(end), Some('X' | 'x')) {
+            number.push('X');
+        }
+        out.push(number);
+        i = end;
+    }
+    out
+}
+
+/// The number starting at `start` (a digit): where it ends, and how many digits it has.
+fn number_at(chars: &[char], start: usize) -> (usize, usize) {
+    let is_sep = |c: char| matches!(c, '-' | '.' | '/' | ' ');
+    let (mut end, mut digits) = (start, 0);
+    while end < chars.len() {
+        if chars[end].is_ascii_digit() {
+            digits += 1;
+            end += 1;
+        } else if is_sep(chars[end]) && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    (end, digits)
 }
 
 pub fn mask_name(s: &str) -> String {
@@ -193,6 +260,29 @@ mod tests {
             "invalid value '13*******78' for '<WINDOW>'"
         );
         assert_eq!(scrub("unexpected 王小明 at 12"), "unexpected *** at 12");
+    }
+
+    #[test]
+    fn digit_runs_count_across_separators() {
+        assert_eq!(mask_digit_runs("call 139-1234-5678"), "call 13*-****-**78");
+        assert_eq!(mask_digit_runs("139 1234 5678."), "13* **** **78.");
+        assert_eq!(
+            mask_digit_runs("id 150102-19900101-1234"),
+            "id 15****-********-**34"
+        );
+        assert_eq!(
+            mask_digit_runs("A012 at 10:30, 3 ahead"),
+            "A012 at 10:30, 3 ahead"
+        );
+        assert_eq!(mask_digit_runs("2026-11-26"), "20**-**-26");
+        assert_eq!(scrub("phone 139-1234-5678"), "phone 13*-****-**78");
+        assert_eq!(echo("1391234"), "\"1******\"");
+        assert_eq!(echo("139-1234"), "\"1*******\"");
+        assert_eq!(echo("A012"), "\"A012\"");
+        assert_eq!(
+            numbers_in("ZW-150102199001011234 x 139-1234-5678, 15010219900101123X"),
+            ["150102199001011234", "13912345678", "15010219900101123X"]
+        );
     }
 
     #[test]

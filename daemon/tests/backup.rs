@@ -20,7 +20,7 @@ fn a_backup_is_a_verified_copy_of_the_running_store() {
     let cfg = config_in(dir.path(), HALL);
     let now = local(9, 0);
     let (mut hall, _lock) = open_hall(&cfg, Arc::new(ManualClock::new(now))).unwrap();
-    let cli = |c| Envelope::new(c, Origin::Cli { uid: 0 });
+    let cli = |c| Envelope::new(c, Origin::Cli { uid: 0, gid: 0 });
     for _ in 0..25 {
         hall.execute(&cli(Command::issue("A", IssueClass::Normal)), now)
             .unwrap();

@@ -21,7 +21,10 @@ use serde_json::Value;
 use support::{config_in, local, HALL};
 
 /// The supervisor at the CLI.
-const SUPERVISOR: Origin = Origin::Cli { uid: 1001 };
+const SUPERVISOR: Origin = Origin::Cli {
+    uid: 1001,
+    gid: 1001,
+};
 
 struct Day {
     hall: Hall,
@@ -106,7 +109,7 @@ impl Day {
     fn last_event(&self, kind: &str, reason: &str) -> Value {
         let (k, origin, body) = self.events().pop().unwrap();
         assert_eq!(k, kind);
-        assert_eq!(origin, "cli uid=1001", "the operator is recorded");
+        assert_eq!(origin, "cli uid=1001 gid=1001", "the operator is recorded");
         assert_eq!(body["reason"], reason);
         body
     }
@@ -545,7 +548,10 @@ fn a_ticket_s_history_answers_why_it_waited() {
         ),
         (Some("fifo"), Some("1号窗口"), Some("c1"))
     );
-    assert_eq!(h.entries[4].origin.as_deref(), Some("cli uid=1001"));
+    assert_eq!(
+        h.entries[4].origin.as_deref(),
+        Some("cli uid=1001 gid=1001")
+    );
     assert_eq!(h.entries[4].reason.as_deref(), Some("was at the door"));
     assert_eq!(h.entries[5].case_no.as_deref(), Some("ZW-3"));
     let zh = hallq::catalogue::views::ticket(&h, hallq::catalogue::Lang::Zh);

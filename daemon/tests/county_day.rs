@@ -18,7 +18,7 @@ use hallq::runtime::devices::displays::views::hall_board;
 use hallq::runtime::error::HallError;
 use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
-use hallq::runtime::snapshot::{HallSnapshot, Publisher};
+use hallq::runtime::snapshot::HallSnapshot;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use support::{config_in, Rng};
@@ -92,9 +92,7 @@ impl County {
     }
 
     fn snapshot(&self) -> HallSnapshot {
-        let (_, feeds, _) = Publisher::new(self.hall.engine());
-        let snapshot = feeds.snapshot.borrow().clone();
-        snapshot
+        HallSnapshot::of(self.hall.engine(), self.now)
     }
 }
 
@@ -166,9 +164,9 @@ fn a_compressed_day_in_the_county_hall() {
     assert!(snapshot.hall.tidal.iter().any(|t| t.service == "A"));
     assert_eq!(hall_board(&snapshot, &c.config).notice, None);
     assert!(
-        hallq::runtime::status_line(&snapshot).contains("tidal: open a window for A"),
+        hallq::runtime::status_line(&snapshot, None).contains("tidal: open a window for A"),
         "{}",
-        hallq::runtime::status_line(&snapshot)
+        hallq::runtime::status_line(&snapshot, None)
     );
     c.run(Command::Login {
         window: 14,

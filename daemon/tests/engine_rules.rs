@@ -42,7 +42,11 @@ fn refusal(e: &mut Engine, cmd: Command, now: jiff::Timestamp) -> String {
 }
 
 fn open_all(e: &mut Engine, now: jiff::Timestamp) {
-    for w in 1..=6 {
+    open_all_of(e, &[1, 2, 3, 4, 5, 6], now);
+}
+
+fn open_all_of(e: &mut Engine, windows: &[u32], now: jiff::Timestamp) {
+    for &w in windows {
         e.handle(
             &Command::Login {
                 window: w,
@@ -55,19 +59,35 @@ fn open_all(e: &mut Engine, now: jiff::Timestamp) {
 }
 
 fn reserve(e: &mut Engine, service: &str, hh: i8, mm: i8, now: jiff::Timestamp) -> String {
-    let c = e
-        .handle(
-            &Command::Reserve {
-                service: service.into(),
-                date: None,
-                slot: hallq::command::args::Hhmm(jiff::civil::time(hh, mm, 0, 0)),
-                name: PersonName::new("李四"),
-                phone: Phone::new("13800001111"),
-            },
-            now,
-        )
-        .unwrap();
-    c.outcome.data()["code"].as_str().unwrap().to_string()
+    reserve_as(e, service, hh, mm, now).unwrap()
+}
+
+/// Book `service` at hh:mm with a code of the test's own (the hall draws random ones).
+fn reserve_as(
+    e: &mut Engine,
+    service: &str,
+    hh: i8,
+    mm: i8,
+    now: jiff::Timestamp,
+) -> Result<String, String> {
+    let code = format!("{}", 500_000 + e.state().reservations.len() * 37);
+    e.handle(
+        &Command::Reserve {
+            service: service.into(),
+            date: None,
+            slot: hallq::command::args::Hhmm(jiff::civil::time(hh, mm, 0, 0)),
+            name: PersonName::new("李四"),
+            phone: Phone::new("13800001111"),
+            code: Some(code),
+        },
+        now,
+    )
+    .map(|c| c.outcome.data()["code"].as_str().unwrap().to_string())
+    .map_err(|e| e.to_string())
+}
+
+fn check_in(code: &str) -> Command {
+    Command::check_in("A", code, Some("1111"))
 }
 
 #[test]
@@ -77,42 +97,39 @@ fn reservation_check_in_window_early_on_time_and_late() {
     let mut e = engine(&cfg, now);
     let r1 = reserve(&mut e, "A", 10, 0, now);
     let r2 = reserve(&mut e, "A", 10, 0, now);
-    assert_eq!((r1.as_str(), r2.as_str()), ("R001", "R002"));
+    assert_ne!(r1, r2);
 
-    let early = refusal(
-        &mut e,
-        Command::issue("A", IssueClass::Reservation(r1.clone())),
-        local(9, 29),
-    );
+    let early = refusal(&mut e, check_in(&r1), local(9, 29));
     assert!(early.contains("check-in opens at 09:30"), "{early}");
     let wrong = refusal(
         &mut e,
-        Command::issue("B", IssueClass::Reservation(r1.clone())),
+        Command::check_in("B", &r1, Some("1111")),
         local(9, 45),
     );
     assert!(wrong.contains("is for service A"), "{wrong}");
 
-    let c = e
-        .handle(
-            &Command::issue("A", IssueClass::Reservation(r1.to_lowercase())),
-            local(9, 30),
-        )
-        .unwrap();
+    let c = e.handle(&check_in(&r1), local(9, 30)).unwrap();
     assert_eq!(c.outcome.data()["class"], "reservation");
-    let again = refusal(
-        &mut e,
-        Command::issue("A", IssueClass::Reservation(r1)),
-        local(9, 31),
+    assert_eq!(
+        c.outcome.data()["slot"],
+        "10:00",
+        "the ticket prints its slot"
     );
+    let again = refusal(&mut e, check_in(&r1), local(9, 31));
     assert!(again.contains("already checked in as A001"), "{again}");
 
+    // Checked in early: the queue shows it waiting for its slot.
+    let queue = e.queue_view(local(9, 31));
+    let a = &queue.services[0].waiting[0];
+    assert_eq!(
+        (a.number.as_str(), a.slot.as_deref()),
+        ("A001", Some("10:00"))
+    );
+    assert!(a.waiting_for_slot);
+    assert!(!e.queue_view(local(10, 0)).services[0].waiting[0].waiting_for_slot);
+
     // Late (after slot + 15 min): a normal ticket, and the reply says why.
-    let late = e
-        .handle(
-            &Command::issue("A", IssueClass::Reservation(r2)),
-            local(10, 16),
-        )
-        .unwrap();
+    let late = e.handle(&check_in(&r2), local(10, 16)).unwrap();
     assert_eq!(late.outcome.data()["class"], "normal");
     assert!(
         late.outcome
@@ -140,6 +157,183 @@ fn reservation_check_in_window_early_on_time_and_late() {
     );
     let (n, why) = call(&mut e, 1, local(10, 0));
     assert_eq!((n.as_str(), why.as_str()), ("A001", "reservation"));
+}
+
+#[test]
+fn check_in_needs_the_phone_digits_and_a_live_code() {
+    let cfg = config(HALL);
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    let code = reserve(&mut e, "A", 9, 0, now);
+    let missing = refusal(&mut e, Command::check_in("A", &code, None), local(8, 45));
+    assert!(missing.contains("last four digits"), "{missing}");
+    let wrong = refusal(
+        &mut e,
+        Command::check_in("A", &code, Some("2222")),
+        local(8, 45),
+    );
+    assert!(
+        wrong.contains("do not match") && !wrong.contains("1111"),
+        "{wrong}"
+    );
+    let unknown = refusal(&mut e, check_in("999999"), local(8, 45));
+    assert!(unknown.contains("no reservation 999999"), "{unknown}");
+
+    // Cancelled by the hall, with a reason: recorded, then refused at the kiosk.
+    let cancelled = e
+        .handle(
+            &Command::CancelReservation {
+                code: code.clone(),
+                reason: Some("本人来电取消".into()),
+            },
+            local(8, 10),
+        )
+        .unwrap();
+    let event = cancelled.event.unwrap();
+    assert_eq!(event.kind, "reservation_cancelled");
+    assert_eq!(event.body["reason"], "本人来电取消");
+    let refused = refusal(&mut e, check_in(&code), local(8, 45));
+    assert!(
+        refused.contains(&format!("reservation {code} was cancelled (本人来电取消)")),
+        "{refused}"
+    );
+    let twice = refusal(
+        &mut e,
+        Command::CancelReservation {
+            code: code.clone(),
+            reason: None,
+        },
+        local(8, 50),
+    );
+    assert!(twice.contains("already cancelled"), "{twice}");
+    // A checked-in reservation cannot be cancelled.
+    let other = reserve(&mut e, "A", 9, 0, now);
+    e.handle(&check_in(&other), local(8, 50)).unwrap();
+    let late = refusal(
+        &mut e,
+        Command::CancelReservation {
+            code: other,
+            reason: None,
+        },
+        local(8, 55),
+    );
+    assert!(late.contains("already checked in as A001"), "{late}");
+}
+
+#[test]
+fn a_full_slot_is_refused_with_the_next_free_one() {
+    let cfg = config(&format!(
+        "{HALL}\n[reservations]\nslot_minutes = 30\nslot_capacity = 2\n"
+    ));
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    reserve(&mut e, "A", 9, 0, now);
+    reserve(&mut e, "A", 9, 20, now); // the same 09:00 slot
+    let full = reserve_as(&mut e, "A", 9, 10, now).unwrap_err();
+    assert!(
+        full.contains("the 09:00 slot of service A")
+            && full.contains("is full (2 of 2 booked)")
+            && full.contains("the next free slot is 09:30"),
+        "{full}"
+    );
+    // Another service has its own capacity; a cancelled booking frees its place.
+    reserve(&mut e, "B", 9, 0, now);
+    let first = e.state().reservations.values().next().unwrap().code.clone();
+    e.handle(
+        &Command::CancelReservation {
+            code: first,
+            reason: None,
+        },
+        now,
+    )
+    .unwrap();
+    reserve(&mut e, "A", 9, 10, now);
+    // Fill 09:30 too: the hint moves on.
+    reserve(&mut e, "A", 9, 30, now);
+    reserve(&mut e, "A", 9, 45, now);
+    let full = reserve_as(&mut e, "A", 9, 0, now).unwrap_err();
+    assert!(full.contains("the next free slot is 10:00"), "{full}");
+}
+
+#[test]
+fn upstream_reservations_are_added_updated_and_cancelled_when_gone() {
+    use hallq::command::UpstreamReservation;
+    let cfg = config(HALL);
+    let now = local(8, 0);
+    let mut e = engine(&cfg, now);
+    let day = e.state().business_day;
+    let listed = |code: &str, hh: i8, phone: Option<&str>| UpstreamReservation {
+        code: code.into(),
+        service: "A".into(),
+        slot: local(hh, 0),
+        name: PersonName::new("王小明"),
+        phone: phone.map(Phone::new),
+    };
+    let sync = |e: &mut Engine, list: Vec<UpstreamReservation>, at| {
+        e.handle(
+            &Command::SyncReservations {
+                date: day,
+                reservations: list,
+            },
+            at,
+        )
+        .unwrap()
+    };
+    let first = sync(
+        &mut e,
+        vec![
+            listed("Y0001", 9, Some("13912345678")),
+            listed("Y0002", 10, None),
+            UpstreamReservation {
+                service: "Z".into(),
+                ..listed("Y0003", 9, None)
+            },
+        ],
+        now,
+    );
+    let data = first.outcome.data();
+    assert_eq!(data["added"], serde_json::json!(["Y0001", "Y0002"]));
+    assert_eq!(data["skipped"][0][0], "Y0003");
+    assert_eq!(first.event.as_ref().unwrap().kind, "reservations_synced");
+    assert!(
+        !first.event.unwrap().body.to_string().contains("王小明"),
+        "no personal data in the event"
+    );
+    // The same list again: nothing to record.
+    let again = sync(
+        &mut e,
+        vec![
+            listed("Y0001", 9, Some("13912345678")),
+            listed("Y0002", 10, None),
+        ],
+        now,
+    );
+    assert!(again.event.is_none());
+
+    // Y0001 checks in with its phone digits; Y0002 (no phone known) with its code alone.
+    e.handle(&Command::check_in("A", "y0001", Some("5678")), local(8, 40))
+        .unwrap();
+    // Y0002 disappears upstream: cancelled; Y0001 (checked in) disappears too but stays.
+    let gone = sync(&mut e, vec![], local(8, 45));
+    assert_eq!(
+        gone.outcome.data()["cancelled"],
+        serde_json::json!(["Y0002"])
+    );
+    let refused = refusal(&mut e, Command::check_in("A", "Y0002", None), local(9, 40));
+    assert!(
+        refused.contains("reservation Y0002 was cancelled (cancelled upstream)"),
+        "{refused}"
+    );
+    // Listed again before check-in: reinstated, and it checks in by code alone.
+    let back = sync(&mut e, vec![listed("Y0002", 10, None)], local(9, 41));
+    assert_eq!(
+        back.outcome.data()["reinstated"],
+        serde_json::json!(["Y0002"])
+    );
+    let c = e
+        .handle(&Command::check_in("A", "Y0002", None), local(9, 42))
+        .unwrap();
+    assert_eq!(c.outcome.data()["class"], "reservation");
 }
 
 #[test]
@@ -312,6 +506,42 @@ fn hold_parks_the_ticket_at_its_window_until_called_back() {
         )
         .unwrap();
     assert_eq!(c.outcome.data()["reason"], "explicit");
+}
+
+#[test]
+fn a_call_pad_calls_back_a_held_ticket_by_its_seq_or_the_latest() {
+    let cfg = config(HALL);
+    let now = local(9, 0);
+    let later = now + SignedDuration::from_mins(1);
+    let mut e = engine(&cfg, now);
+    open_all(&mut e, now);
+    let held = |e: &mut Engine, seq| refusal(e, Command::CallHeld { window: 1, seq }, now);
+    assert!(held(&mut e, None).contains("no ticket is held at 1号窗口"));
+    for _ in 0..3 {
+        issue(&mut e, "A", IssueClass::Normal, now);
+    }
+    call(&mut e, 1, now);
+    e.handle(&Command::Hold { window: 1 }, now).unwrap();
+    call(&mut e, 1, later);
+    e.handle(&Command::Hold { window: 1 }, later).unwrap();
+    assert!(held(&mut e, Some(3)).contains("no ticket number 3 is held at 1号窗口"));
+    let back = |e: &mut Engine, seq| {
+        let c = e
+            .handle(&Command::CallHeld { window: 1, seq }, later)
+            .unwrap();
+        let data = c.outcome.data();
+        assert_eq!(data["reason"], "explicit");
+        data["number"].as_str().unwrap().to_string()
+    };
+    assert_eq!(back(&mut e, None), "A002", "the most recently held");
+    assert!(
+        held(&mut e, Some(1)).contains("still has A002"),
+        "busy, as for any call"
+    );
+    finish(&mut e, 1, later);
+    assert_eq!(back(&mut e, Some(1)), "A001");
+    finish(&mut e, 1, later);
+    assert!(held(&mut e, None).contains("no ticket is held"));
 }
 
 #[test]
@@ -520,54 +750,72 @@ fn ahead_and_wait_follow_the_estimate_rules() {
     )
     .unwrap();
     let t = e.find_number("A004").unwrap().clone();
+    // Only window 1 open: it calls A003, A001, A002 and then A004, 8 minutes each.
     assert_eq!(e.estimate(&t), (3, Some(24)));
-    // The measured average (2 minutes) pulls it down, but not under the floor of the
-    // configured 8 minutes per person ahead until enough services finished today.
+    // The average follows measured service, counted with the configured 8 minutes as three
+    // services already seen: (3 x 8 + 2) / 4 = 6.5 min. Window 1 calls A001 at once and A002
+    // after 6.5 minutes; a green ticket is expected by then (one came in the last 7.5 minutes,
+    // half that rate is expected: one in 15 minutes, the first after 7.5) and goes first, so
+    // A004 follows after 19.5 — above the floor of 2 ahead x 8 min.
     let mut at = now;
     call(&mut e, 1, at);
     e.handle(&Command::Start { window: 1 }, at).unwrap();
     at += SignedDuration::from_mins(2);
     finish(&mut e, 1, at);
-    assert_eq!(e.estimate(&t), (2, Some(16)), "floor: 2 ahead x 8 min");
-    // Service B at windows 1 and 2: the floor (6 min per person ahead over 2 windows) holds
-    // until ten services of B finished today; then the measured 2 minutes decide.
-    e.handle(
-        &Command::Login {
-            window: 2,
-            clerk: "c2".into(),
-        },
-        at,
-    )
-    .unwrap();
-    let b_estimate = |e: &mut Engine, at| {
+    assert_eq!(
+        e.estimate(&t),
+        (2, Some(20)),
+        "three services of 6.5 min ahead"
+    );
+}
+
+#[test]
+fn the_wait_floor_holds_until_ten_services_are_measured() {
+    // One service at two windows, so the walk is plain: two tickets ahead are called at once,
+    // the third waits for the first window to finish.
+    let text = HALL[..HALL.find("[[services]]").unwrap()].to_string()
+        + "[[services]]\ncode = \"B\"\nname = \"社保医保\"\nminutes = 6\n\n\
+           [[windows]]\nnumber = 1\nserves = [[\"B\"]]\n\n\
+           [[windows]]\nnumber = 2\nserves = [[\"B\"]]\n";
+    let cfg = config(&text);
+    let mut at = local(9, 0);
+    let mut e = engine(&cfg, at);
+    open_all_of(&mut e, &[1, 2], at);
+    let serve_one = |e: &mut Engine, at: &mut jiff::Timestamp| {
+        issue(e, "B", IssueClass::Normal, *at);
+        call(e, 1, *at);
+        e.handle(&Command::Start { window: 1 }, *at).unwrap();
+        *at += SignedDuration::from_mins(2);
+        finish(e, 1, *at);
+    };
+    let third_in_line = |e: &mut Engine, at| {
         issue(e, "B", IssueClass::Normal, at);
         issue(e, "B", IssueClass::Normal, at);
         let last = issue(e, "B", IssueClass::Normal, at);
-        let t = e.find_number(&last).unwrap().clone();
-        let estimate = e.estimate(&t);
-        for _ in 0..3 {
-            call(e, 2, at);
-            finish(e, 2, at);
-        }
-        estimate
+        e.find_number(&last).unwrap().clone()
     };
+    // One 2-minute service: the average is (3 x 6 + 2) / 4 = 5 min, so the walk says 5; the
+    // floor of 2 ahead x 6 configured minutes over 2 windows says 6, and holds.
+    serve_one(&mut e, &mut at);
+    let t = third_in_line(&mut e, at);
+    assert_eq!(e.estimate_at(&t, at).minutes, 5, "the walk");
     assert_eq!(
-        b_estimate(&mut e, at),
+        e.wait_at(&t, at),
         (2, Some(6)),
         "floor: 2 x 6 min / 2 windows"
     );
-    for _ in 0..hallq::engine::wait_floor::MEASURED_AFTER {
-        issue(&mut e, "B", IssueClass::Normal, at);
-        call(&mut e, 2, at);
-        e.handle(&Command::Start { window: 2 }, at).unwrap();
-        at += SignedDuration::from_mins(2);
-        finish(&mut e, 2, at);
+    for _ in 0..3 {
+        call(&mut e, 1, at);
+        finish(&mut e, 1, at);
     }
-    assert_eq!(
-        b_estimate(&mut e, at),
-        (2, Some(2)),
-        "measured: 2 x 2.0 min / 2 windows"
-    );
+    // Ten services measured: the floor is gone and the walk alone decides.
+    for _ in 1..hallq::engine::wait_floor::MEASURED_AFTER {
+        serve_one(&mut e, &mut at);
+    }
+    let t = third_in_line(&mut e, at);
+    let walk = e.estimate_at(&t, at).minutes;
+    assert!(walk < 6, "quick measured services: {walk}");
+    assert_eq!(e.wait_at(&t, at), (2, Some(walk)), "measured: no floor");
 }
 
 #[test]

@@ -13,18 +13,14 @@ use hallq::runtime::clock::{Clock, ManualClock};
 use hallq::runtime::hall::{Envelope, Hall};
 use hallq::runtime::open_hall;
 use jiff::{SignedDuration, Timestamp};
-use support::{local, HALL};
+use support::local;
 
 fn hall_config(dir: &std::path::Path, day_starts_at: &str) -> Arc<hallq::config::Config> {
-    let text = HALL.replace(
-        "runtime_dir = \"run\"",
-        &format!("runtime_dir = \"run\"\nday_starts_at = {day_starts_at:?}"),
-    );
-    support::config_in(dir, &text)
+    support::hall_starting_at(dir, day_starts_at)
 }
 
 fn cli(command: Command) -> Envelope {
-    Envelope::new(command, Origin::Cli { uid: 0 })
+    Envelope::new(command, Origin::Cli { uid: 0, gid: 0 })
 }
 
 fn issue(hall: &mut Hall, now: Timestamp) -> String {
@@ -174,20 +170,8 @@ async fn the_running_daemon_rolls_over_on_its_timer_without_any_command() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = hall_config(dir.path(), "00:00");
     let clock = ManualClock::new(local(23, 59));
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
-    let options = hallq::runtime::RunOptions {
-        clock: Arc::new(clock.clone()),
-        tick: std::time::Duration::from_millis(20),
-        ready: Some(ready_tx),
-        ..Default::default()
-    };
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let daemon = tokio::spawn(hallq::runtime::run(
-        (*cfg).clone(),
-        options,
-        shutdown.clone(),
-    ));
-    let ready = ready_rx.recv().await.expect("daemon ready");
+    let (daemon, ready, shutdown) =
+        support::start_daemon(&cfg, &clock, std::time::Duration::from_millis(20)).await;
     assert_eq!(ready.business_day.to_string(), "2026-11-26");
     clock.set(next_day(0, 0) + SignedDuration::from_secs(1));
 

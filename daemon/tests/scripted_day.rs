@@ -74,6 +74,7 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
 
     // Reservations booked by phone before opening, for slots through the day.
     let mut open_reservations: Vec<(String, String, Timestamp)> = Vec::new();
+    let mut phone_last4 = std::collections::HashMap::new();
     for i in 0..20 {
         let service = ["A", "B", "C"][i % 3];
         let slot = local(9 + (i / 4) as i8, ((i % 4) * 15) as i8);
@@ -90,11 +91,13 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
                     ),
                     name: PersonName::new(format!("测试{i}")),
                     phone: Phone::new(format!("1380000{:04}", i)),
+                    code: Some(format!("{}", 310_000 + i * 7)),
                 },
                 now,
             )
             .expect("reservation accepted");
         let code = change.outcome.data()["code"].as_str().unwrap().to_string();
+        phone_last4.insert(code.clone(), format!("{i:04}"));
         open_reservations.push((code, service.to_string(), slot));
     }
 
@@ -146,9 +149,13 @@ fn two_hundred_tickets_are_called_in_the_order_the_policy_defines() {
                 _ if rng.chance(12) => (IssueClass::Green, Class::Green, None),
                 _ => (IssueClass::Normal, Class::Normal, None),
             };
-            let change = e
-                .handle(&Command::issue(service, class), now)
-                .expect("issue accepted");
+            let command = match &class {
+                IssueClass::Reservation(code) => {
+                    Command::check_in(service, code, Some(&phone_last4[code]))
+                }
+                _ => Command::issue(service, class),
+            };
+            let change = e.handle(&command, now).expect("issue accepted");
             let number = change.outcome.data()["number"]
                 .as_str()
                 .unwrap()

@@ -18,6 +18,7 @@ fn typical(class: TicketClass) -> TicketPrint {
         service_name: "综合受理".into(),
         number: "A012".into(),
         class,
+        slot: None,
         ahead: 12,
         wait_minutes: Some(35),
         issued_at: "2026-11-26 09:41".into(),

@@ -6,7 +6,9 @@ use std::io;
 use std::time::Duration;
 
 use hallq_display::{render, AnyFrame, BoardSpec, View, WindowBarState, WindowBarView};
-use hallq_drivers::modbus::{spawn_bus, BoardConfig, BusConfig, BusHandle, DeviceKind, SimBus};
+use hallq_drivers::modbus::{
+    spawn_bus, BoardConfig, BusConfig, BusHandle, DeviceKind, FifoOnPowerCycle, SimBus,
+};
 use hallq_drivers::HealthState;
 use tokio_serial::SerialStream;
 
@@ -82,7 +84,7 @@ async fn frames_reach_every_board_then_only_changed_rows() {
     bus.show("w1", bar(1, "A002")).unwrap();
     bus.flush().await;
     assert_eq!(sim.frame(1), Some(bar(1, "A002")));
-    let b1 = sim.board(1).unwrap();
+    let b1 = sim.device(1).unwrap().screen.unwrap();
     assert_eq!((b1.commits, b1.applied_seq), (2, 2));
     assert!(bus.show("nope", bar(1, "A001")).is_err());
     assert!(bus.ping(Duration::from_secs(1)).await);
@@ -96,7 +98,7 @@ async fn only_the_newest_pending_frame_is_sent() {
     }
     bus.flush().await;
     assert_eq!(sim.frame(1), Some(bar(1, "A040")));
-    let commits = sim.board(1).unwrap().commits;
+    let commits = sim.device(1).unwrap().screen.unwrap().commits;
     assert!(commits < 5, "{commits} commits for 40 frames");
 }
 
@@ -130,10 +132,8 @@ async fn a_silent_board_goes_offline_without_holding_up_the_other_and_gets_the_f
     }
     assert_eq!(sim.frame(2), Some(bar(2, "B001")));
     // It comes back powered up again: it gets the current frame in full.
-    sim.with_board(2, |b| {
-        b.power_cycle();
-        b.silent = false;
-    });
+    sim.power_cycle(2, FifoOnPowerCycle::Lose);
+    sim.set_silent(2, false);
     assert!(
         sim.wait_until(WAIT, |s| s.frame(2) == Some(bar(2, "B002")))
             .await
@@ -146,7 +146,7 @@ async fn a_restarted_board_is_noticed_by_the_poll_and_repainted() {
     let (sim, bus) = start(|c| c.poll_interval = Duration::from_millis(50));
     bus.show("w1", bar(1, "A001")).unwrap();
     bus.flush().await;
-    sim.with_board(1, |b| b.power_cycle());
+    sim.power_cycle(1, FifoOnPowerCycle::Lose);
     assert!(
         sim.wait_until(WAIT, |s| s.frame(1) == Some(bar(1, "A001")))
             .await

@@ -89,3 +89,12 @@ pub fn refused_without_reason(lang: Lang) -> String {
         "the daemon refused without saying why"
     )
 }
+
+/// `report --socket`: the report reads the store, which only the config names.
+pub fn report_needs_config(lang: Lang) -> String {
+    say!(
+        lang,
+        "report 读取存储：请给 --config，而不是 --socket",
+        "report reads the store: give --config, not --socket"
+    )
+}

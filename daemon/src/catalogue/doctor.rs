@@ -26,9 +26,16 @@ pub enum Note {
         path: PathBuf,
         events: i64,
     },
-    /// The store could not be opened or checked.
+    /// The store could not be opened or checked, or the daemon reports its file gone.
     StoreBad {
         detail: String,
+    },
+    /// Not readable by this user, but the running daemon reports it intact.
+    StoreIntactPerDaemon {
+        path: PathBuf,
+    },
+    StoreUnreadable {
+        path: PathBuf,
     },
     DiskFree {
         free: String,
@@ -105,6 +112,47 @@ pub enum Note {
     QueueOk {
         waiting: u32,
     },
+    /// The upstream refuses the token.
+    SyncCredential {
+        cause: String,
+    },
+    SyncNoEvents,
+    /// How far the upstream acknowledged, what waits (the oldest's age) and the last error.
+    SyncBacklog {
+        acked: i64,
+        waiting: u64,
+        oldest: Option<String>,
+        last_error: Option<String>,
+    },
+    /// `[voice] output` is ALSA in a build without it.
+    VoiceWithoutAlsa {
+        output: String,
+    },
+    /// The clips do not load (the loader's words).
+    VoiceClipsBad {
+        error: String,
+    },
+    /// Optional voice without clips: off (the loader's words).
+    VoiceOff {
+        reason: String,
+    },
+    VoiceReady {
+        clips: usize,
+        format: String,
+        dir: PathBuf,
+        output: String,
+    },
+    /// The clips are ready but hallq reports the output offline.
+    VoiceOffline {
+        ready: Box<Note>,
+        cause: String,
+    },
+    /// Clips the hall needs that are missing (file, what needs it), and files ignored.
+    VoiceGaps {
+        ready: Box<Note>,
+        missing: Vec<(String, Vec<String>)>,
+        ignored: Vec<String>,
+    },
 }
 
 /// What to do about a problem.
@@ -113,6 +161,8 @@ pub enum Hint {
     FixConfig,
     StoreCreatedOnStart,
     RestoreBackup,
+    StoreReplaced,
+    StoreServiceUser,
     FreeSpaceNow,
     FreeSpaceSoon,
     CheckDataDir,
@@ -132,6 +182,13 @@ pub enum Hint {
     Ntp,
     OpenWindow,
     OpenTidalWindow,
+    TokenFile,
+    SyncBacklog,
+    AlsaBuild,
+    ClipFormat,
+    RecordClips,
+    SpeakerCable,
+    RecordMissingClips,
 }
 
 impl Words for Note {
@@ -165,6 +222,22 @@ impl Words for Note {
                 )
             }
             Note::StoreBad { detail } => detail.clone(),
+            Note::StoreIntactPerDaemon { path } => {
+                let path = path.display();
+                say!(
+                    lang,
+                    "{path}：运行中的守护进程报告其完好（仅服务用户可读）",
+                    "{path}: the running daemon reports it intact (readable by the service user only)"
+                )
+            }
+            Note::StoreUnreadable { path } => {
+                let path = path.display();
+                say!(
+                    lang,
+                    "{path}：当前用户无法读取",
+                    "{path}: not readable by this user"
+                )
+            }
             Note::DiskFree { free, dir } => {
                 let dir = dir.display();
                 say!(lang, "{dir} 剩余 {free}", "{free} free at {dir}")
@@ -268,6 +341,80 @@ impl Words for Note {
                 "{waiting} 人等候，每项有人等候的业务都有开放的窗口",
                 "{waiting} waiting; every service with waiting tickets has an open window"
             ),
+            Note::SyncCredential { cause } => {
+                say!(lang, "凭据有问题：{cause}", "credential problem: {cause}")
+            }
+            Note::SyncNoEvents => say!(lang, "尚无事件记录", "no events recorded yet"),
+            Note::SyncBacklog {
+                acked,
+                waiting,
+                oldest,
+                last_error,
+            } => {
+                let mut m = say!(
+                    lang,
+                    "已确认到第 {acked} 条事件；{waiting} 条待发送",
+                    "acknowledged through event {acked}; {waiting} waiting"
+                );
+                if let Some(age) = oldest {
+                    m.push_str(&say!(lang, "，最早的已等 {age}", ", oldest {age} old"));
+                }
+                if let Some(cause) = last_error {
+                    m.push_str(&say!(lang, "；上次错误：{cause}", "; last error: {cause}"));
+                }
+                m
+            }
+            Note::VoiceWithoutAlsa { output } => say!(
+                lang,
+                "输出为 {output}，但这个 hallq 构建时未带 ALSA 支持",
+                "output {output}, but this hallq was built without ALSA support"
+            ),
+            Note::VoiceClipsBad { error } => error.clone(),
+            Note::VoiceOff { reason } => reason.clone(),
+            Note::VoiceReady {
+                clips,
+                format,
+                dir,
+                output,
+            } => {
+                let dir = dir.display();
+                say!(
+                    lang,
+                    "{dir} 中 {clips} 段语音（{format}），输出 {output}",
+                    "{clips} clips ({format}) in {dir}, output {output}"
+                )
+            }
+            Note::VoiceOffline { ready, cause } => {
+                let ready = ready.words(lang);
+                say!(
+                    lang,
+                    "{ready}；hallq 报告输出离线：{cause}",
+                    "{ready}; hallq reports the output offline: {cause}"
+                )
+            }
+            Note::VoiceGaps {
+                ready,
+                missing,
+                ignored,
+            } => {
+                let ready = ready.words(lang);
+                let mut gaps: Vec<String> = missing
+                    .iter()
+                    .map(|(file, needed_for)| {
+                        let needed_for = super::list(needed_for, lang);
+                        say!(lang, "{file}（{needed_for}）", "{file} ({needed_for})")
+                    })
+                    .collect();
+                gaps.extend(ignored.iter().map(|file| {
+                    say!(
+                        lang,
+                        "{file} 被忽略（不是 ASCII 文件名）",
+                        "{file} ignored (not an ASCII clip name)"
+                    )
+                }));
+                let gaps = super::list(&gaps, lang);
+                say!(lang, "{ready}；缺少：{gaps}", "{ready}; missing: {gaps}")
+            }
         }
     }
 }
@@ -277,8 +424,10 @@ impl Words for Hint {
         match self {
             Hint::FixConfig => say!(lang, "修改配置文件；`hallq check-config --config PATH` 会列出所有错误", "fix the file; `hallq check-config --config PATH` lists every error"),
             Hint::StoreCreatedOnStart => say!(lang, "hallq 第一次启动时会创建它", "it is created when hallq first starts"),
+            Hint::StoreReplaced => say!(lang, "hallq 正在写的文件已不在原路径：先保存它持有的记录再停止它（docs/install.md 故障排查：存储被删除或替换）", "hallq writes to a file that is no longer at its path: do not stop it before saving what it holds (docs/install.md, Troubleshooting: store deleted or replaced)"),
+            Hint::StoreServiceUser => say!(lang, "存储仅供服务用户读写；启动 hallq，或运行 `sudo -u hallq hallq doctor` 检查文件本身", "the store is for the service user only; start hallq, or run `sudo -u hallq hallq doctor` for a check of the file itself"),
             Hint::RestoreBackup => say!(lang, "恢复最近的备份（docs/install.md 备份一节），或把文件移走从空库开始", "restore the last backup (docs/install.md, Backups) or move the file aside to start empty"),
-            Hint::FreeSpaceNow => say!(lang, "立即清理空间：磁盘满了就无法记录取号", "free space now: the store cannot record tickets on a full disk"),
+            Hint::FreeSpaceNow => say!(lang, "立即清理空间：低于 [store] min_free_mb 时 hallq 拒绝发号", "free space now: below [store] min_free_mb hallq refuses to issue tickets"),
             Hint::FreeSpaceSoon => say!(lang, "尽快清理空间（旧日志：`journalctl --vacuum-size=200M`）", "free some space soon (old logs: `journalctl --vacuum-size=200M`)"),
             Hint::CheckDataDir => say!(lang, "检查 [hall] data_dir 是否存在", "check [hall] data_dir exists"),
             Hint::StartDaemon => say!(lang, "启动它：`systemctl start hallq`（或在终端运行 `hallq run --config PATH`）；然后看 `journalctl -u hallq -e`", "start it: `systemctl start hallq` (or `hallq run --config PATH` in a terminal); then `journalctl -u hallq -e`"),
@@ -297,6 +446,13 @@ impl Words for Hint {
             Hint::Ntp => say!(lang, "校准时钟并开启 NTP：`timedatectl set-ntp true`", "set the clock and enable NTP: `timedatectl set-ntp true`"),
             Hint::OpenWindow => say!(lang, "让办理该业务的窗口登录（`hallq login 窗口 工号`），或转办这些号", "log a clerk in at a window that serves it (`hallq login WINDOW CLERK`), or transfer the tickets"),
             Hint::OpenTidalWindow => say!(lang, "开放一个潮汐窗口：`hallq login 窗口 工号`", "open a tidal window: `hallq login WINDOW CLERK`"),
+            Hint::TokenFile => say!(lang, "检查 [upstream] token_file（hallq 可读，且是平台签发的令牌）", "check [upstream] token_file (readable by hallq, the token the platform issued)"),
+            Hint::SyncBacklog => say!(lang, "平台超过 [upstream] warn_backlog_minutes 未接收事件：`hallq sync status`，`journalctl -u hallq -g upstream`", "the platform has not taken events for longer than [upstream] warn_backlog_minutes: `hallq sync status`, `journalctl -u hallq -g upstream`"),
+            Hint::AlsaBuild => say!(lang, "安装带 `--features hallq-drivers/alsa` 构建的 hallq（docs/voice.md）", "install a hallq built with `--features hallq-drivers/alsa` (docs/voice.md)"),
+            Hint::ClipFormat => say!(lang, "所有语音片段须为同一采样率和声道数的 16 位 PCM（docs/voice.md 录音一节）", "every clip must be 16-bit PCM in one rate and channel count (docs/voice.md, Recording)"),
+            Hint::RecordClips => say!(lang, "录制语音片段（docs/voice.md）；演示大厅可运行 scripts/make-voice-clips", "record the clips (docs/voice.md); for the demo hall run scripts/make-voice-clips"),
+            Hint::SpeakerCable => say!(lang, "检查音箱连线和 `aplay -L`；`journalctl -u hallq DEVICE=voice`", "check the speaker's cable and `aplay -L`; `journalctl -u hallq DEVICE=voice`"),
+            Hint::RecordMissingClips => say!(lang, "录制缺少的片段（docs/voice.md）；在此之前播报会略过它们", "record the missing clips (docs/voice.md); until then announcements leave them out"),
         }
     }
 }

@@ -18,6 +18,9 @@ impl Words for Outcome {
                     "{number} {name}（{class}）：前面 {ahead} 人，{wait}",
                     "{number} {name} ({class}): {ahead} ahead, {wait}"
                 );
+                if let Some(slot) = &i.slot {
+                    m.push_str(&say!(lang, "；预约时段 {slot}", "; slot {slot}"));
+                }
                 if let Some(note) = &i.note {
                     m.push_str(&note.words(lang));
                 }
@@ -33,6 +36,25 @@ impl Words for Outcome {
                     lang,
                     "预约 {code}：{date} {slot} {name}，{who} {phone}",
                     "reservation {code}: {name} on {date} at {slot} for {who} {phone}"
+                )
+            }
+            Outcome::ReservationCancelled(r) => {
+                let (code, date, reason) = (&r.code, r.date, &r.reason);
+                say!(
+                    lang,
+                    "{date} 的预约 {code} 已取消：{reason}",
+                    "reservation {code} of {date} cancelled: {reason}"
+                )
+            }
+            Outcome::ReservationsSynced(s) => {
+                let date = s.date;
+                let (added, updated) = (s.added.len(), s.updated.len());
+                let (reinstated, cancelled) = (s.reinstated.len(), s.cancelled.len());
+                let skipped = s.skipped.len();
+                say!(
+                    lang,
+                    "上级平台 {date} 的预约：新增 {added}，更新 {updated}，恢复 {reinstated}，取消 {cancelled}，跳过 {skipped}",
+                    "upstream reservations of {date}: {added} added, {updated} updated, {reinstated} reinstated, {cancelled} cancelled, {skipped} skipped"
                 )
             }
             Outcome::Voided(v) => {
@@ -154,6 +176,30 @@ impl Words for Outcome {
                         "{id}: case {case} sent by {carrier_name} {tracking} to {who} {phone}"
                     ),
                 }
+            }
+            Outcome::Clerk(c) => {
+                let staff = &c.staff;
+                match c.action {
+                    "added" => say!(lang, "已添加工号 {staff}", "clerk {staff} added"),
+                    "reset" => say!(
+                        lang,
+                        "工号 {staff} 的 PIN 已重置，其网页登录已全部结束",
+                        "PIN of clerk {staff} reset; their web sessions have ended"
+                    ),
+                    _ => say!(
+                        lang,
+                        "已删除工号 {staff}，其网页登录已全部结束",
+                        "clerk {staff} removed; their web sessions have ended"
+                    ),
+                }
+            }
+            Outcome::Scanned(s) => {
+                let (case, w) = (&s.pending.case_no, &s.window_name);
+                say!(
+                    lang,
+                    "办件 {case} 已在{w}扫码：用 `handoff pickup --case {case}`（或 `handoff mail`）记录出件",
+                    "case {case} scanned at {w}: record its handoff with `handoff pickup --case {case}` (or `handoff mail`)"
+                )
             }
             Outcome::DayStarted(d) => {
                 let (to, from, n) = (d.to, d.from, d.expired);

@@ -3,6 +3,7 @@
 use jiff::civil::DateTime;
 
 use super::{list, say, ticket_state, window_status, Lang, Words};
+use crate::command::{Role, RoleSet};
 use crate::engine::refusal::{Closed, Refusal};
 use crate::runtime::error::HallError;
 
@@ -28,14 +29,19 @@ impl Words for Refusal {
                 let known = list(known, lang);
                 say!(
                     lang,
-                    "没有带打印机的取号机 {kiosk}（现有：{known}）",
-                    "no kiosk {kiosk} with a printer (kiosks: {known})"
+                    "没有取号机 {kiosk}（现有：{known}）",
+                    "no kiosk {kiosk} in this hall (kiosks: {known})"
                 )
             }
             UnknownHandoff { case_no } => say!(
                 lang,
                 "近期没有办件编号 {case_no} 的出件记录",
                 "no recent handoff of case {case_no}"
+            ),
+            UnknownClerk { staff } => say!(
+                lang,
+                "没有工号 {staff} 的记录；`hallq clerk add {staff}` 可以添加",
+                "no clerk {staff}; `hallq clerk add {staff}` adds them"
             ),
             GreenAndReservation => say!(
                 lang,
@@ -44,13 +50,29 @@ impl Words for Refusal {
             ),
             BadClerkId => say!(
                 lang,
-                "工号须为 1 到 32 个字符，不含空格或控制字符",
-                "clerk id must be 1 to 32 characters without spaces or control characters"
+                "工号须为 1 到 32 个字母、数字、'-'、'_' 或 '.'",
+                "clerk id must be a staff number (工号) of 1 to 32 letters, digits, '-', '_' or '.'"
             ),
+            ClerkIdLooksPersonal { clerk } => say!(
+                lang,
+                "工号 {clerk} 像是身份证号或电话号码；请用工号",
+                "clerk id {clerk} looks like a resident ID or phone number; use the staff number (工号)"
+            ),
+            BadStaffNumber => say!(
+                lang,
+                "工号须为 1 到 32 个字母、数字、'-' 或 '_'",
+                "a staff number is 1 to 32 letters, digits, '-' or '_'"
+            ),
+            BadPinHash { detail } => say!(lang, "PIN 的哈希无效（{detail}）", "{detail}"),
             BadCaseNo => say!(
                 lang,
                 "办件编号须为 1 到 64 个字符，不含空格或控制字符",
                 "case number must be 1 to 64 characters without spaces or control characters"
+            ),
+            CaseNoLooksPersonal { case_no } => say!(
+                lang,
+                "办件编号 {case_no} 像是身份证号或电话号码；请填写办件系统中的办件编号",
+                "case number {case_no} looks like a resident ID or phone number; enter the case number (办件编号) from the case system"
             ),
             BadReason => say!(
                 lang,
@@ -122,6 +144,21 @@ impl Words for Refusal {
                 "{date} {slot} 这个时段已经过去",
                 "slot {date} {slot} has already passed"
             ),
+            NoReservationCode => say!(
+                lang,
+                "这次预约没有抽取预约号",
+                "no reservation code was drawn"
+            ),
+            BadCancelReason => say!(
+                lang,
+                "原因最多 200 个字符，且不含控制字符",
+                "reason must be at most 200 characters without control characters"
+            ),
+            PhoneDigitsMissing { code } => say!(
+                lang,
+                "预约 {code} 需要预约时所留手机号的后四位",
+                "reservation {code} needs the last four digits of the phone it was booked with"
+            ),
             WindowClosed { window } => say!(
                 lang,
                 "{window}未开放（请先登录）",
@@ -180,6 +217,20 @@ impl Words for Refusal {
             ),
             NothingToEvaluate { window } => {
                 say!(lang, "{window}没有可评价的号", "no ticket to evaluate at {window}")
+            }
+            NothingHeld {
+                window,
+                seq: Some(seq),
+            } => say!(
+                lang,
+                "{window}没有挂起的 {seq} 号",
+                "no ticket number {seq} is held at {window}"
+            ),
+            NothingHeld { window, seq: None } => {
+                say!(lang, "{window}没有挂起的号", "no ticket is held at {window}")
+            }
+            NotPickupWindow { window } => {
+                say!(lang, "{window}不是出件窗口", "{window} is not a pickup window")
             }
             HeldElsewhere { number, window } => say!(
                 lang,
@@ -296,6 +347,58 @@ impl Words for Refusal {
                 "预约 {code} 的时段是 {slot}：{opens} 起可签到",
                 "reservation {code} is for {slot}: check-in opens at {opens}"
             ),
+            PhoneDigitsWrong { code } => say!(
+                lang,
+                "手机号后四位与预约 {code} 不符",
+                "the phone digits do not match reservation {code}"
+            ),
+            ReservationCancelled { code, reason } => say!(
+                lang,
+                "预约 {code} 已取消（{reason}），不能签到；请取普通号",
+                "reservation {code} was cancelled ({reason}) and cannot check in; please take a normal ticket"
+            ),
+            ReservationAlreadyCancelled { code } => {
+                say!(lang, "预约 {code} 已经取消", "reservation {code} is already cancelled")
+            }
+            ReservationCodeInUse { code } => say!(
+                lang,
+                "预约号 {code} 已被占用",
+                "reservation code {code} is already in use"
+            ),
+            NoFreeReservationCode => say!(
+                lang,
+                "抽不到空闲的预约号",
+                "no free reservation code could be drawn"
+            ),
+            SlotFull {
+                service,
+                date,
+                slot,
+                capacity,
+                next,
+                days,
+            } => {
+                let next = match next {
+                    Some((day, at)) if day == date => {
+                        say!(lang, "下一个空闲时段是 {at}", "the next free slot is {at}")
+                    }
+                    Some((day, at)) => say!(
+                        lang,
+                        "下一个空闲时段是 {day} {at}",
+                        "the next free slot is {day} {at}"
+                    ),
+                    None => say!(
+                        lang,
+                        "未来 {days} 天内没有空闲时段",
+                        "no slot is free in the next {days} days"
+                    ),
+                };
+                say!(
+                    lang,
+                    "业务 {service} {date} 的 {slot} 时段已约满（{capacity}/{capacity}）；{next}",
+                    "the {slot} slot of service {service} on {date} is full ({capacity} of {capacity} booked); {next}"
+                )
+            }
             DayStillCurrent { day } => {
                 say!(lang, "营业日 {day} 尚未结束", "business day {day} is still current")
             }
@@ -317,6 +420,25 @@ impl Words for Refusal {
                 lang,
                 "办件 {case_no} 已经出件",
                 "case {case_no} was already handed over"
+            ),
+            AlreadyScanned {
+                case_no,
+                window,
+                at,
+            } => say!(
+                lang,
+                "办件 {case_no} 已于 {at} 在{window}扫码；请记录出件",
+                "case {case_no} was already scanned at {window} at {at}; record its handoff"
+            ),
+            ClerkExists { staff } => say!(
+                lang,
+                "工号 {staff} 已存在；`hallq clerk reset {staff}` 可重设 PIN",
+                "clerk {staff} already exists; `hallq clerk reset {staff}` gives a new PIN"
+            ),
+            SyncStatusNotHere => say!(
+                lang,
+                "同步状态由同步任务回答，不由大厅线程回答",
+                "sync status is answered by the sync task, not the hall"
             ),
             NothingToUndo { window } => say!(
                 lang,
@@ -360,6 +482,14 @@ impl Words for Refusal {
                 "{number} is already held at {window}"
             ),
         }
+    }
+}
+
+/// The roles a caller holds, by their config names (`kiosk, clerk`), or none.
+fn roles(holds: RoleSet, lang: Lang) -> String {
+    match (holds == RoleSet::NONE, lang) {
+        (true, Lang::Zh) => "无角色".to_string(),
+        _ => holds.to_string(),
     }
 }
 
@@ -467,6 +597,33 @@ impl Words for HallError {
                 "{device} 的按键事件 {seq} 已处理过",
                 "key event {seq} of {device} was already applied"
             ),
+            HallError::DiskFull(full) => {
+                let (free, min, dir) = (&full.free, &full.min, &full.dir);
+                say!(
+                    lang,
+                    "存储所在磁盘快满了（{dir} 剩余 {free}，至少需要 {min}）：腾出空间前不再发号；叫号照常",
+                    "the disk of the store is nearly full ({free} free at {dir}, at least {min} needed): no new tickets until maintenance frees space; calling goes on"
+                )
+            }
+            HallError::Forbidden {
+                what,
+                role,
+                origin,
+                holds,
+            } => {
+                let holds = roles(*holds, lang);
+                let hint = match (role, lang) {
+                    (Role::Evaluator, Lang::Zh) => "（评价由市民在窗口的评价器上进行；工作人员从不评价自己的服务）",
+                    (_, Lang::Zh) => "（角色由配置的 [roles] 一节授予；见 docs/install.md 的 Roles）",
+                    (Role::Evaluator, Lang::En) => " (the citizen rates on the window's evaluator; a clerk never rates their own service)",
+                    (_, Lang::En) => " (the [roles] section of the config grants roles; docs/install.md, Roles)",
+                };
+                say!(
+                    lang,
+                    "{what} 需要 {role} 角色；{origin} 拥有：{holds}{hint}",
+                    "{what} needs the {role} role; {origin} holds {holds}{hint}"
+                )
+            }
             HallError::BackupFailed { path, reason } => {
                 let path = path.display();
                 say!(

@@ -34,9 +34,20 @@ fn refusals() -> Vec<Refusal> {
             known: vec![s("kiosk-1")],
         },
         UnknownHandoff { case_no: s("ZW1") },
+        UnknownClerk { staff: s("0123") },
         GreenAndReservation,
         BadClerkId,
+        ClerkIdLooksPersonal {
+            clerk: s("\"139*****678\""),
+        },
+        BadStaffNumber,
+        BadPinHash {
+            detail: s("the PIN hash is not a PHC string"),
+        },
         BadCaseNo,
+        CaseNoLooksPersonal {
+            case_no: s("\"15**************30\""),
+        },
         BadReason,
         BadLevel { level: 7 },
         BadName { recipient: true },
@@ -68,6 +79,9 @@ fn refusals() -> Vec<Refusal> {
             date: day,
             slot: s("09:30"),
         },
+        NoReservationCode,
+        BadCancelReason,
+        PhoneDigitsMissing { code: s("482913") },
         WindowClosed { window: w() },
         WindowPaused { window: w() },
         WindowBusy {
@@ -103,6 +117,11 @@ fn refusals() -> Vec<Refusal> {
             number: n(),
         },
         NothingToEvaluate { window: w() },
+        NothingHeld {
+            window: w(),
+            seq: Some(12),
+        },
+        NotPickupWindow { window: w() },
         HeldElsewhere {
             number: n(),
             window: w(),
@@ -172,12 +191,35 @@ fn refusals() -> Vec<Refusal> {
             slot: s("10:00"),
             opens: s("09:30"),
         },
+        PhoneDigitsWrong { code: s("482913") },
+        ReservationCancelled {
+            code: s("482913"),
+            reason: s("本人来电取消"),
+        },
+        ReservationAlreadyCancelled { code: s("482913") },
+        ReservationCodeInUse { code: s("482913") },
+        NoFreeReservationCode,
+        SlotFull {
+            service: s("A"),
+            date: day,
+            slot: s("09:00"),
+            capacity: 2,
+            next: Some((day, s("09:30"))),
+            days: 7,
+        },
         DayStillCurrent { day },
         HandedOver {
             case_no: s("ZW1"),
             day: Some(day),
             method: Some(s("mail")),
         },
+        AlreadyScanned {
+            case_no: s("ZW1"),
+            window: w(),
+            at: s("09:41"),
+        },
+        ClerkExists { staff: s("0123") },
+        SyncStatusNotHere,
         NothingToUndo { window: w() },
         UndoTooLate {
             number: n(),
@@ -281,6 +323,29 @@ fn outcomes() -> Vec<Outcome> {
             ahead: 3,
             service: s("A"),
         }),
+        Outcome::Scanned(Scanned {
+            pending: crate::engine::handoff::PendingHandoff {
+                case_no: s("ZW1"),
+                window: 7,
+                scanned_at: at,
+                business_day: date(2026, 11, 26),
+            },
+            window_name: w(),
+        }),
+        Outcome::Clerk(ClerkChanged {
+            staff: s("0123"),
+            action: "reset",
+        }),
+        Outcome::ReservationCancelled(ReservationCancelled {
+            code: s("482913"),
+            date: date(2026, 11, 27),
+            reason: s("本人来电取消"),
+        }),
+        Outcome::ReservationsSynced(ReservationsSynced {
+            date: date(2026, 11, 27),
+            added: vec![s("Y0001")],
+            ..ReservationsSynced::default()
+        }),
         Outcome::HandoffVoided(HandoffVoided {
             id: s("H20261126-0001"),
             case_no: s("ZW1"),
@@ -297,6 +362,7 @@ fn outcomes() -> Vec<Outcome> {
             issued_at: at,
             business_day: date(2026, 11, 26),
             kiosk: None,
+            slot: None,
             note: Some(IssueNote::LateCheckIn {
                 slot: s("10:00"),
                 closed_at: s("10:15"),
@@ -350,6 +416,13 @@ fn no_operator_message_names_a_window_by_number() {
             reason: "out of paper".into(),
         };
         messages.push(e.message(lang));
+        let forbidden = HallError::Forbidden {
+            what: "evaluate",
+            role: crate::command::Role::Evaluator,
+            origin: "cli uid=1000 gid=1000".into(),
+            holds: [crate::command::Role::Clerk].into_iter().collect(),
+        };
+        messages.push(forbidden.message(lang));
     }
     for m in &messages {
         assert!(!names_window_by_number(m), "{m}");
@@ -397,4 +470,27 @@ fn languages_parse_as_operators_write_them() {
     assert_eq!("zh-CN".parse::<Lang>(), Ok(Lang::Zh));
     assert!("fr".parse::<Lang>().is_err());
     assert_eq!(Lang::default(), Lang::Zh, "Chinese unless configured");
+}
+
+#[test]
+fn every_outcome_is_worded_in_both_languages() {
+    for o in outcomes() {
+        let (zh, en) = (o.message(Lang::Zh), o.message(Lang::En));
+        assert!(
+            has_chinese(&zh) && !en.is_empty() && zh != en,
+            "{zh} / {en}"
+        );
+    }
+    let forbidden = HallError::Forbidden {
+        what: "evaluate",
+        role: crate::command::Role::Evaluator,
+        origin: "cli uid=1000 gid=1000".into(),
+        holds: crate::command::RoleSet::NONE,
+    };
+    assert!(forbidden
+        .message(Lang::Zh)
+        .starts_with("evaluate 需要 evaluator 角色；cli uid=1000 gid=1000 拥有：无角色"));
+    assert!(forbidden
+        .to_string()
+        .starts_with("evaluate needs the evaluator role; cli uid=1000 gid=1000 holds no role"));
 }

@@ -1,6 +1,8 @@
 //! How the CLI lays out the hall's views for people: `status`, `queue`, `reservations`,
-//! `handoff list`, `ticket NUMBER`, and the backup report — each a function of the typed view
-//! (as the daemon sent it) and the language, returning the lines to print.
+//! `handoff list`, `clerk list`, `ticket NUMBER`, and the backup report — each a function of
+//! the typed view (as the daemon sent it) and the language, returning the lines to print. The
+//! upstream sync's own lines (`sync status`, the sync line of `status`) are the sync report's,
+//! in English like the journal.
 
 use std::fmt::Write;
 
@@ -10,9 +12,10 @@ use jiff::Timestamp;
 use super::{class, evaluation, list, say, ticket_state, wait, window_status, Lang, Words};
 use crate::config::WindowKind;
 use crate::engine::outcome::HandoffHow;
-use crate::engine::views::{HandoffsView, QueueView, ReservationsView, Unserved};
+use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView, Unserved};
 use crate::runtime::history::{HistoryEntry, TicketHistory};
-use crate::runtime::snapshot::{problems, HallSnapshot};
+use crate::runtime::queries::StatusView;
+use crate::runtime::snapshot::{problems, HallSnapshot, StoreState};
 use crate::store::BackupReport;
 
 /// `HH:MM` of `at` in the hall's zone (the system's when the name is unknown).
@@ -42,7 +45,8 @@ pub fn unserved(u: &Unserved, lang: Lang) -> String {
 }
 
 /// `hallq status`.
-pub fn status(s: &HallSnapshot, lang: Lang) -> String {
+pub fn status(view: &StatusView, lang: Lang) -> String {
+    let s = &view.snapshot;
     let h = &s.hall;
     let mut out = String::new();
     let (name, id, day) = (&h.name, &h.hall, h.business_day);
@@ -85,6 +89,14 @@ pub fn status(s: &HallSnapshot, lang: Lang) -> String {
             "issued {issued}, done {done}, voided {voided}"
         )
     );
+    if s.store.state == StoreState::Fail {
+        let detail = &s.store.detail;
+        let _ = writeln!(
+            out,
+            "{}",
+            say!(lang, "存储：故障：{detail}", "store: FAIL: {detail}")
+        );
+    }
     let troubles = problems(&s.devices);
     match (s.devices.len(), troubles.is_empty()) {
         (0, _) => {}
@@ -99,6 +111,26 @@ pub fn status(s: &HallSnapshot, lang: Lang) -> String {
             let t = list(&troubles, lang);
             let _ = writeln!(out, "{}", say!(lang, "设备：{t}", "devices: {t}"));
         }
+    }
+    let garbage: Vec<String> = s
+        .devices
+        .iter()
+        .filter_map(|(id, d)| d.garbage.filter(|n| *n > 0).map(|n| format!("{id} {n}")))
+        .collect();
+    if !garbage.is_empty() {
+        let garbage = list(&garbage, lang);
+        let _ = writeln!(
+            out,
+            "{}",
+            say!(
+                lang,
+                "设备发来的无效数据：{garbage}",
+                "garbage from devices: {garbage}"
+            )
+        );
+    }
+    if let Some(sync) = &view.sync {
+        let _ = writeln!(out, "{}", sync.summary());
     }
     for u in &h.unserved {
         let w = unserved(u, lang);
@@ -166,13 +198,20 @@ pub fn queue(q: &QueueView, lang: Lang) -> String {
                 (true, Lang::En) => " (requeued)",
                 _ => "",
             };
+            let slot = match (&t.slot, t.waiting_for_slot) {
+                (Some(slot), true) => {
+                    say!(lang, "（等到 {slot} 时段）", " (waits for its {slot} slot)")
+                }
+                (Some(slot), false) => say!(lang, "（时段 {slot}）", " (slot {slot})"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
                 "  {}",
                 say!(
                     lang,
-                    "{number:<6} {class}{requeued}  前面 {ahead} 人，{wait}",
-                    "{number:<6} {class}{requeued}  {ahead} ahead, {wait}"
+                    "{number:<6} {class}{requeued}  前面 {ahead} 人，{wait}{slot}",
+                    "{number:<6} {class}{requeued}  {ahead} ahead, {wait}{slot}"
                 )
             );
         }
@@ -216,13 +255,19 @@ pub fn reservations(r: &ReservationsView, lang: Lang) -> String {
         "reservations on {date}: {n}\n"
     );
     for r in &r.reservations {
-        let state = match &r.ticket {
-            Some(t) => say!(lang, "已签到，号码 {t}", "checked in as {t}"),
-            None => say!(lang, "未签到", "not checked in"),
+        let state = match (&r.ticket, &r.cancelled) {
+            (Some(t), _) => say!(lang, "已签到，号码 {t}", "checked in as {t}"),
+            (None, Some(why)) => say!(lang, "已取消：{why}", "cancelled: {why}"),
+            (None, None) => say!(lang, "未签到", "not checked in"),
+        };
+        let source = match (r.source.as_str(), lang) {
+            ("upstream", Lang::Zh) => "上级平台",
+            (_, Lang::Zh) => "本厅",
+            (source, Lang::En) => source,
         };
         let _ = writeln!(
             out,
-            "  {} {} {} {} {} {state}",
+            "  {} {} {} {} {} {source} {state}",
             r.code, r.slot, r.service, r.name, r.phone
         );
     }
@@ -282,6 +327,50 @@ pub fn handoffs(h: &HandoffsView, lang: Lang) -> String {
             r.title,
             r.recipient,
             r.phone
+        );
+    }
+    if !h.pending.is_empty() {
+        let n = h.pending.len();
+        let _ = writeln!(
+            out,
+            "{}",
+            say!(
+                lang,
+                "已扫码、待记录出件：{n} 件",
+                "scanned, waiting to be recorded: {n}"
+            )
+        );
+        for p in &h.pending {
+            let (case, window) = (&p.case_no, format!("{}号窗口", p.window));
+            let at = hhmm(p.scanned_at, &h.timezone);
+            let _ = writeln!(
+                out,
+                "  {}",
+                say!(
+                    lang,
+                    "{case}，{window}，{at} 起",
+                    "{case} at {window} since {at}"
+                )
+            );
+        }
+    }
+    out
+}
+
+/// `hallq clerk list`: staff numbers and when their PIN was set (never the PIN).
+pub fn clerks(c: &ClerksView, lang: Lang) -> String {
+    let n = c.clerks.len();
+    let mut out = say!(lang, "工号：{n} 个\n", "clerks: {n}\n");
+    for clerk in &c.clerks {
+        let (staff, at) = (&clerk.staff, clerk.updated_at);
+        let _ = writeln!(
+            out,
+            "  {}",
+            say!(
+                lang,
+                "{staff:<12} PIN 设于 {at}",
+                "{staff:<12} PIN set {at}"
+            )
         );
     }
     out

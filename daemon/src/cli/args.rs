@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use super::clerk::ClerkCli;
 use crate::catalogue::Lang;
-use crate::command::{Command, HandoffCli, Query, Request};
+use crate::command::{Command, HandoffCli, Query, Request, ReservationCli, SyncCli};
 
 fn lang(s: &str) -> Result<Lang, String> {
     s.parse()
@@ -40,7 +41,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Run the daemon in the foreground.
-    Run,
+    Run {
+        /// Start even on a store that lacks numbers or events the runtime folder's state.json
+        /// says this hall already recorded (the store was deleted or replaced by an older
+        /// copy); today's numbers may then repeat ones already handed out.
+        #[arg(long)]
+        new_store: bool,
+    },
     /// Validate a config file; errors as file:line:col: message (with --json, one object).
     CheckConfig,
     /// Check config, store, disk, daemon, devices, broker, upstream and clock.
@@ -54,16 +61,45 @@ pub enum Sub {
         #[command(subcommand)]
         what: HandoffCli,
     },
+    /// One reservation: cancel it.
+    Reservation {
+        #[command(subcommand)]
+        what: ReservationCli,
+    },
+    /// Upstream sync with the county platform.
+    Sync {
+        #[command(subcommand)]
+        what: SyncCli,
+    },
+    /// Replay days through the queue engine (no daemon needed): waits, rules, tidal advice
+    /// and the accuracy of the printed estimates, for what-if questions.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Reports for the hall manager, read from the store (needs --config, not --socket).
+    Report(crate::report::cli::ReportArgs),
+    /// Clerks who may log in on the web call pad: add, reset a PIN, remove, list.
+    Clerk {
+        #[command(subcommand)]
+        what: ClerkCli,
+    },
 }
 
 impl Sub {
-    /// The socket request of a client command; `None` for `run`, `check-config` and `doctor`.
+    /// The socket request of a client command; `None` for the commands that do not talk to
+    /// the daemon (`run`, `check-config`, `doctor`, `simulate`, `report`), and for `clerk
+    /// add|reset`, which first read a PIN (`ClerkCli::request`).
     pub fn request(&self) -> Option<Request> {
         match self {
-            Sub::Run | Sub::CheckConfig | Sub::Doctor => None,
+            Sub::Run { .. }
+            | Sub::CheckConfig
+            | Sub::Doctor
+            | Sub::Simulate(_)
+            | Sub::Report(_) => None,
+            Sub::Clerk { what } => what.request(|_| Err(String::new())).ok(),
             Sub::Query(q) => Some(Request::Query(q.clone())),
             Sub::Command(c) => Some(Request::Command(c.clone())),
             Sub::Handoff { what } => Some(what.request()),
+            Sub::Reservation { what } => Some(what.request()),
+            Sub::Sync { what } => Some(what.request()),
         }
     }
 }
@@ -124,6 +160,16 @@ mod tests {
                 "9",
             ],
             &["handoff", "list", "--day", "2026-11-26"],
+            &[
+                "issue",
+                "A",
+                "--reservation",
+                "482913",
+                "--phone-last4",
+                "1234",
+            ],
+            &["reservation", "cancel", "482913", "--reason", "本人取消"],
+            &["sync", "status"],
         ];
         for args in cases {
             let request = parse(args).unwrap().unwrap();

@@ -5,13 +5,14 @@
 //! everything goes through the daemon's socket.
 
 mod args;
+pub mod clerk;
 mod client;
 mod print;
 pub mod socket;
 
 pub use args::{Cli, Sub};
 pub use client::{request, request_in, ClientError};
-pub use print::{print_error, print_response};
+pub use print::{print_error, print_failure, print_response};
 
 /// Exit codes of the CLI contract (DESIGN §8).
 pub mod exit {

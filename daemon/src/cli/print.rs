@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::catalogue::{self, Lang};
 use crate::command::{Query, Request};
 use crate::control::protocol::{ErrorBody, Response};
+use crate::sync::SyncReport;
 
 /// Print a successful response; views are laid out in `lang`.
 pub fn print_response(request: &Request, response: &Response, as_json: bool, lang: Lang) {
@@ -31,6 +32,10 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool, lan
         }
         Request::Query(Query::Handoffs { .. }) => view(response).map(|h| views::handoffs(&h, lang)),
         Request::Query(Query::Ticket { .. }) => view(response).map(|t| views::ticket(&t, lang)),
+        Request::Query(Query::Clerks) => view(response).map(|c| views::clerks(&c, lang)),
+        Request::Query(Query::SyncStatus) => {
+            view(response).map(|r: SyncReport| r.lines(None).join("\n") + "\n")
+        }
         Request::Query(Query::Backup { .. }) | Request::Command(_) => {
             Ok(format!("{}\n", response.message))
         }
@@ -54,4 +59,14 @@ pub fn print_error(error: &ErrorBody, as_json: bool) {
     if as_json {
         println!("{}", json!({ "error": error }));
     }
+}
+
+/// Print an error of the CLI's own (`usage`, `unavailable`) the way errors are printed.
+pub fn print_failure(code: &str, message: &str, as_json: bool) {
+    let error = ErrorBody {
+        code: code.to_string(),
+        refusal: None,
+        message: message.to_string(),
+    };
+    print_error(&error, as_json);
 }

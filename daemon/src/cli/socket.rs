@@ -2,10 +2,11 @@
 //!
 //! In order: `--socket` (or `HALLQ_SOCKET`); the config file's `[hall] runtime_dir`; and when
 //! the config file has errors (someone is editing it while the daemon runs), the state file
-//! the running daemon wrote into its runtime folder (`{runtime_dir}/state.json`, holding the
-//! socket and the config it runs) — found through the runtime folder named in the broken file
-//! if that much can still be read, else the default `/run/hallq`. The state file is used only
-//! when it names this same config file, so a broken file never sends a command to another hall.
+//! the daemon keeps in its runtime folder (`{runtime_dir}/state.json`, written by
+//! `runtime::state_file`; among others it holds the socket and the config it runs) — found
+//! through the runtime folder named in the broken file if that much can still be read, else
+//! the default `/run/hallq`. The state file is used only when it names this same config file,
+//! so a broken file never sends a command to another hall.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use crate::config::{Config, ConfigErrors};
 
-/// The state file's name in the runtime folder.
+/// The state file's name in the runtime folder (as `Config::state_path` names it).
 pub const STATE_FILE: &str = "state.json";
 
 /// Where the socket path came from.

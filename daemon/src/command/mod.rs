@@ -12,7 +12,9 @@
 //! It owns no rules (the engine) and no I/O (the control server, the device tasks).
 
 pub mod args;
+mod clerk;
 mod origin;
+pub mod roles;
 
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
@@ -22,7 +24,9 @@ use serde_json::Value;
 use crate::privacy::{Address, IdNumber, PersonName, Phone};
 use args::{masked, Hhmm};
 
-pub use origin::{InputMark, Origin};
+pub use clerk::ClerkChange;
+pub use origin::{InputMark, Origin, WebActor};
+pub use roles::{Role, RoleSet};
 
 /// Something that changes the hall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Subcommand)]
@@ -45,6 +49,11 @@ pub enum Command {
         /// Mobile or landline number (shown masked).
         #[arg(long)]
         phone: Phone,
+        /// The reservation code, drawn by the hall (6 random digits) before the engine sees
+        /// the command; clients cannot choose it.
+        #[arg(skip)]
+        #[serde(skip)]
+        code: Option<String>,
     },
     /// Issue a ticket.
     Issue {
@@ -58,10 +67,20 @@ pub enum Command {
         #[arg(long)]
         #[serde(default)]
         reservation: Option<String>,
+        /// With --reservation: the last four digits of the phone it was booked with.
+        #[arg(long = "phone-last4", requires = "reservation")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone_last4: Option<String>,
         /// The kiosk issuing it (default: the first kiosk with a printer).
         #[arg(long)]
         #[serde(default)]
         kiosk: Option<String>,
+        /// The reservation code was read by the kiosk's scanner from the citizen's booking (the
+        /// QR code in the SMS or on the printout): holding it is the proof, no phone digits are
+        /// asked. Only a scanner device sets it; clients cannot.
+        #[arg(skip)]
+        #[serde(skip)]
+        scanned: bool,
     },
     /// Call the next ticket at a window, or a given one with --ticket.
     Call {
@@ -202,6 +221,33 @@ pub enum Command {
     /// Record a document handed over or posted (出件). The CLI spells it `handoff pickup|mail`.
     #[command(skip)]
     Handoff(Handoff),
+    /// Add a clerk, reset a clerk's PIN or remove a clerk. The CLI spells it `clerk add|reset|remove`.
+    #[command(skip)]
+    Clerk(ClerkChange),
+    /// A call pad's "call back" key: call back a ticket held at the window — the one with this
+    /// sequence number (`12` for A012 or B012), or the most recently held one.
+    #[command(skip)]
+    #[serde(skip)]
+    CallHeld { window: u32, seq: Option<u32> },
+    /// A scanner at the pickup window read a case number: its handoff waits for the clerk.
+    #[command(skip)]
+    #[serde(skip)]
+    ScanCase { window: u32, case_no: String },
+    /// Cancel a reservation before check-in. The CLI spells it `reservation cancel CODE`.
+    #[command(skip)]
+    CancelReservation {
+        code: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The upstream's reservations of one date, as pulled by the sync task: new ones are added,
+    /// changed ones updated, and those no longer listed cancelled (unless checked in).
+    #[command(skip)]
+    #[serde(skip)]
+    SyncReservations {
+        date: Date,
+        reservations: Vec<UpstreamReservation>,
+    },
     /// A ticket that could not be printed after its number was committed.
     #[command(skip)]
     #[serde(skip)]
@@ -256,6 +302,25 @@ pub enum Query {
         /// Where to write the copy (a new file; the daemon's user must be able to write there).
         path: std::path::PathBuf,
     },
+    /// The clerks who may log in on the web call pad (staff numbers, never PINs). The CLI spells
+    /// it `clerk list`.
+    #[command(skip)]
+    Clerks,
+    /// Upstream sync: acknowledged, waiting, last success and error, next attempt. The CLI
+    /// spells it `sync status`.
+    #[command(skip)]
+    SyncStatus,
+}
+
+/// One reservation as the upstream lists it (DESIGN §7), already checked for shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamReservation {
+    pub code: String,
+    pub service: String,
+    pub slot: jiff::Timestamp,
+    pub name: PersonName,
+    /// The platform may not know it; check-in then needs the code alone.
+    pub phone: Option<Phone>,
 }
 
 /// A document handed over at the pickup window or sent by post; on the wire `method` says which.
@@ -351,6 +416,44 @@ impl IssueClass {
     }
 }
 
+/// The CLI's `reservation` group.
+#[derive(Debug, Clone, PartialEq, Subcommand)]
+pub enum ReservationCli {
+    /// Cancel a reservation that has not checked in (recorded with who did it and why).
+    Cancel {
+        /// The reservation code.
+        code: String,
+        /// Why, for the record (e.g. 本人电话取消).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+impl ReservationCli {
+    pub fn request(&self) -> Request {
+        match self.clone() {
+            ReservationCli::Cancel { code, reason } => {
+                Request::Command(Command::CancelReservation { code, reason })
+            }
+        }
+    }
+}
+
+/// The CLI's `sync` group.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum SyncCli {
+    /// Upstream sync: acknowledged, waiting, last success and error, next attempt.
+    Status,
+}
+
+impl SyncCli {
+    pub fn request(&self) -> Request {
+        match self {
+            SyncCli::Status => Request::Query(Query::SyncStatus),
+        }
+    }
+}
+
 /// The CLI's `handoff` group: record one, or list a day's.
 #[derive(Debug, Clone, PartialEq, Subcommand)]
 pub enum HandoffCli {
@@ -397,13 +500,15 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 6] = [
+const QUERIES: [&str; 8] = [
     "status",
     "queue",
     "reservations",
     "handoffs",
     "ticket",
     "backup",
+    "clerks",
+    "sync_status",
 ];
 
 /// What a request line says besides the request: which program asks (`client`) and in which
@@ -466,6 +571,8 @@ impl Query {
             Query::Handoffs { .. } => "handoffs",
             Query::Ticket { .. } => "ticket",
             Query::Backup { .. } => "backup",
+            Query::Clerks => "clerks",
+            Query::SyncStatus => "sync_status",
         }
     }
 }
@@ -499,6 +606,11 @@ impl Command {
             Command::MoveHeld { .. } => "move_held",
             Command::VoidHandoff { .. } => "void_handoff",
             Command::Handoff(_) => "handoff",
+            Command::Clerk(change) => change.name(),
+            Command::CallHeld { .. } => "call_held",
+            Command::ScanCase { .. } => "scan_case",
+            Command::CancelReservation { .. } => "cancel_reservation",
+            Command::SyncReservations { .. } => "sync_reservations",
             Command::Void { .. } => "void",
             Command::Rollover => "rollover",
             Command::Tick => "tick",
@@ -529,7 +641,21 @@ impl Command {
             service: service.to_string(),
             green,
             reservation,
+            phone_last4: None,
             kiosk,
+            scanned: false,
+        }
+    }
+
+    /// `issue SERVICE --reservation CODE --phone-last4 NNNN`: a reservation's check-in.
+    pub fn check_in(service: &str, code: &str, phone_last4: Option<&str>) -> Command {
+        Command::Issue {
+            service: service.to_string(),
+            green: false,
+            reservation: Some(code.to_string()),
+            phone_last4: phone_last4.map(str::to_string),
+            kiosk: None,
+            scanned: false,
         }
     }
 }

@@ -60,6 +60,9 @@ fn requests_round_trip_in_the_documented_shape() {
         r#"{"cmd":"handoff","method":"mail","case_no":"C1","title":"营业执照","recipient":"王小明","phone":"13812341234","address":"内蒙古乌审旗","carrier":"sf","tracking":"SF1234567890123","window":9}"#,
         r#"{"cmd":"handoffs","day":"2026-11-26"}"#,
         r#"{"cmd":"reservations","date":null}"#,
+        r#"{"cmd":"issue","service":"A","green":false,"reservation":"482913","phone_last4":"1234","kiosk":null}"#,
+        r#"{"cmd":"cancel_reservation","code":"482913","reason":"本人来电取消"}"#,
+        r#"{"cmd":"sync_status"}"#,
     ];
     for line in lines {
         let request = parse(line).unwrap();

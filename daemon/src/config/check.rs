@@ -29,6 +29,11 @@ impl Checker<'_> {
             .push(self.source.error(offset, format!("{key}: {message}")));
     }
 
+    /// Where a value is, for an error found after parsing (the voice clip check).
+    pub(super) fn position<T>(&self, at: &Spanned<T>) -> ConfigError {
+        self.source.error(at.span().start, String::new())
+    }
+
     /// 1-based line of a span, for "first at line N".
     pub(super) fn line_of<T>(&self, at: &Spanned<T>) -> usize {
         self.source.line(at.span().start)

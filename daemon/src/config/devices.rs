@@ -4,10 +4,12 @@
 //! Owns the device rules of the config: the transport's keys per type (with the 8N1 / 9600
 //! baud defaults and relative paths resolved), the settings of printers (parsed with the
 //! driver's own parsers, so a value the driver would refuse never gets past `check-config`) and
-//! of displays (the board size checked exactly as the renderer checks it), Modbus unit ids, and
-//! the rules between devices: unique ids, one printer per kiosk, one baud rate per serial bus,
-//! unique unit ids on a bus, and no serial path shared except by Modbus devices. It opens
-//! nothing.
+//! of displays and call pad screens (the board size checked exactly as the renderer checks it),
+//! of key devices (`poll_ms`, kiosk keys' `buttons` naming services), where a scanner belongs
+//! (a pickup window or a kiosk), Modbus unit ids, and the rules between devices: unique ids,
+//! one printer per kiosk (and, in a hall with printers, one for every kiosk that kiosk keys or
+//! a scanner issue at), one baud rate per serial bus, unique unit ids on a bus, and no serial
+//! path shared except by Modbus devices. It opens nothing.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -24,7 +26,10 @@ use toml::Spanned;
 
 use super::check::Checker;
 use super::raw::{RawDevice, RawTransport};
-use super::{Device, DeviceKind, DeviceSettings, PrinterSettings, Protocol, Transport, Window};
+use super::{
+    Device, DeviceKind, DeviceSettings, InputSettings, KioskButton, PrinterSettings, Protocol,
+    Service, Transport, Window, WindowKind,
+};
 
 const KINDS: [(&str, DeviceKind); 7] = [
     ("printer", DeviceKind::Printer),
@@ -51,16 +56,22 @@ pub const DEFAULT_POLL_SECONDS: u32 = 10;
 pub const DEFAULT_WINDOW_SIZE: &str = "192x32";
 /// Size of a hall board without `size` in the config.
 pub const DEFAULT_HALL_SIZE: &str = "384x96";
+/// Key devices: milliseconds between two polls of the key FIFO without `poll_ms`.
+pub const DEFAULT_POLL_MS: u32 = 50;
+/// Most buttons of one kiosk keys device (one indicator LED each).
+pub const MAX_BUTTONS: usize = 16;
 
 /// Check every device; `have_mqtt` says whether the file has an `[mqtt]` section.
 pub(super) fn resolve(
     check: &mut Checker,
     raw: &[Spanned<RawDevice>],
+    services: &[Service],
     windows: &[Window],
     have_mqtt: bool,
 ) -> Vec<Device> {
     let mut seen = Seen::default();
-    raw.iter()
+    let devices = raw
+        .iter()
         .enumerate()
         .map(|(i, table)| {
             let mut device = DeviceCheck {
@@ -68,9 +79,20 @@ pub(super) fn resolve(
                 key: format!("devices[{i}]"),
                 table,
             };
-            device.resolve(windows, have_mqtt, &mut seen)
+            device.resolve(services, windows, have_mqtt, &mut seen)
         })
-        .collect()
+        .collect();
+    // Kiosk keys and scanners issue at their kiosk's printer (the printer may come later in
+    // the file); a hall without printers issues without printing.
+    if !seen.printer_kiosks.is_empty() {
+        for (kiosk, offset, key) in seen.kiosk_users {
+            if !seen.printer_kiosks.contains_key(&kiosk) {
+                let message = format!("kiosk {kiosk:?} has no printer to print its tickets");
+                check.at(offset, key, message);
+            }
+        }
+    }
+    devices
 }
 
 /// What earlier devices claimed (each with its line): ids, kiosks with a printer, serial
@@ -79,6 +101,8 @@ pub(super) fn resolve(
 struct Seen {
     ids: HashMap<String, usize>,
     printer_kiosks: HashMap<String, usize>,
+    /// Kiosks that kiosk keys and scanners issue at: (kiosk, its offset, its key).
+    kiosk_users: Vec<(String, usize, String)>,
     serial_paths: HashMap<PathBuf, SerialUse>,
     bus_addresses: HashMap<(PathBuf, u8), usize>,
 }
@@ -98,17 +122,26 @@ struct DeviceCheck<'c, 'a, 'r> {
 }
 
 impl DeviceCheck<'_, '_, '_> {
-    fn resolve(&mut self, windows: &[Window], have_mqtt: bool, seen: &mut Seen) -> Device {
+    fn resolve(
+        &mut self,
+        services: &[Service],
+        windows: &[Window],
+        have_mqtt: bool,
+        seen: &mut Seen,
+    ) -> Device {
         let d = self.table.get_ref();
         self.id(seen);
         let kind = self.kind();
         let protocol = self.protocol(kind);
         self.kiosk(kind, seen);
         self.window(kind, windows);
+        if kind == Some(DeviceKind::Scanner) {
+            self.scanner_place(windows);
+        }
         let transport = self.transport(kind, have_mqtt);
         self.serial_bus(&transport, protocol, seen);
         let address = self.address(&transport, protocol, seen);
-        let settings = self.settings(kind);
+        let settings = self.settings(kind, services);
         Device {
             id: d.id.get_ref().clone(),
             kind: kind.unwrap_or(DeviceKind::Scanner),
@@ -173,6 +206,18 @@ impl DeviceCheck<'_, '_, '_> {
             Some(Protocol::Escpos) if kind.is_some_and(|k| k != DeviceKind::Printer) => {
                 self.error(protocol, "protocol", "escpos is only for printers".into());
             }
+            Some(Protocol::Lines) if kind.is_some_and(|k| k != DeviceKind::Scanner) => {
+                self.error(protocol, "protocol", "lines is only for scanners".into());
+            }
+            Some(p) if kind == Some(DeviceKind::Scanner) && p != Protocol::Lines => {
+                let message = "a scanner speaks lines (one scanned code per line)".into();
+                self.error(protocol, "protocol", message);
+            }
+            Some(Protocol::Modbus | Protocol::Homie) => {}
+            Some(_) if kind.is_some_and(DeviceKind::has_keys) => {
+                let message = format!("a {} speaks modbus or homie", kind.expect("a kind"));
+                self.error(protocol, "protocol", message);
+            }
             Some(_) => {}
         }
         found
@@ -183,6 +228,11 @@ impl DeviceCheck<'_, '_, '_> {
         match (&self.table.get_ref().kiosk, kind) {
             (Some(kiosk), kind) => {
                 self.check.id(&format!("{}.kiosk", self.key), kiosk);
+                if matches!(kind, Some(DeviceKind::KioskKeys | DeviceKind::Scanner)) {
+                    let key = format!("{}.kiosk", self.key);
+                    let user = (kiosk.get_ref().clone(), kiosk.span().start, key);
+                    seen.kiosk_users.push(user);
+                }
                 if kind != Some(DeviceKind::Printer) {
                     return;
                 }
@@ -225,6 +275,39 @@ impl DeviceCheck<'_, '_, '_> {
         }
     }
 
+    /// A scanner scans case numbers at a pickup window or reservation codes at a kiosk: one of
+    /// the two.
+    fn scanner_place(&mut self, windows: &[Window]) {
+        let d = self.table.get_ref();
+        match (&d.window, &d.kiosk) {
+            (None, None) => self.missing(
+                "window",
+                "a scanner needs the pickup window it scans case numbers at, or the kiosk it \
+                 checks reservations in at"
+                    .into(),
+            ),
+            (Some(_), Some(kiosk)) => self.error(
+                kiosk,
+                "kiosk",
+                "a scanner belongs to a pickup window or a kiosk, not both".into(),
+            ),
+            (Some(number), None) => {
+                let n = *number.get_ref();
+                let kind = windows
+                    .iter()
+                    .find(|w| i64::from(w.number) == n)
+                    .map(|w| w.kind);
+                if let Some(kind) = kind.filter(|k| *k != WindowKind::Pickup) {
+                    let message = format!(
+                        "window {n} is a {kind} window; a scanner's window must be a pickup window"
+                    );
+                    self.error(number, "window", message);
+                }
+            }
+            (None, Some(_)) => {}
+        }
+    }
+
     fn transport(&mut self, kind: Option<DeviceKind>, have_mqtt: bool) -> Transport {
         let t = self.table.get_ref().transport.get_ref();
         let ty = t.kind.get_ref().as_str();
@@ -256,6 +339,10 @@ impl DeviceCheck<'_, '_, '_> {
             }
         }
         self.transport_fits_protocol(t, have_mqtt);
+        if kind == Some(DeviceKind::Scanner) && !["serial", "sim"].contains(&ty) {
+            let message = format!("a scanner uses a serial or sim transport, got {ty:?}");
+            self.error(&t.kind, "transport.type", message);
+        }
         match ty {
             "serial" => Transport::Serial(self.serial(t)),
             "tcp" => {
@@ -365,6 +452,14 @@ impl DeviceCheck<'_, '_, '_> {
             );
             self.error(protocol, "protocol", message);
         }
+        let kind = self.table.get_ref().kind.get_ref().as_str();
+        let key_device = ["caller", "evaluator", "kiosk_keys"].contains(&kind);
+        if key_device && protocol.get_ref() == "modbus" && !["serial", "sim"].contains(&ty) {
+            let message = format!(
+                "a modbus key device is read on an RS-485 bus (serial) or from a sim folder, got {ty:?}"
+            );
+            self.error(&t.kind, "transport.type", message);
+        }
         if protocol.get_ref() == "homie" && !["mqtt", "sim"].contains(&ty) {
             let message = format!("homie devices need an mqtt or sim transport, got {ty:?}");
             self.error(&t.kind, "transport.type", message);
@@ -457,28 +552,46 @@ impl DeviceCheck<'_, '_, '_> {
     }
 
     /// The kind's own keys; a key another kind uses is an error.
-    fn settings(&mut self, kind: Option<DeviceKind>) -> DeviceSettings {
-        use DeviceKind::{HallBoard, Printer, WindowDisplay};
-        let is_display = kind.map(|k| matches!(k, WindowDisplay | HallBoard));
-        let display = self.display(kind, is_display);
+    fn settings(&mut self, kind: Option<DeviceKind>, services: &[Service]) -> DeviceSettings {
+        use DeviceKind::{Caller, HallBoard, Printer, WindowDisplay};
+        let has_screen = kind.map(|k| matches!(k, WindowDisplay | HallBoard | Caller));
+        let display = self.display(kind, has_screen);
         let printer = self.printer(kind);
+        let input = self.input(kind, services);
         match kind {
             Some(Printer) => DeviceSettings::Printer(printer),
             Some(WindowDisplay | HallBoard) => DeviceSettings::Display(display),
+            Some(k) if k.has_keys() => {
+                let sized = self.table.get_ref().size.is_some();
+                DeviceSettings::Input(InputSettings {
+                    screen: (k == Caller && sized).then_some(display),
+                    ..input
+                })
+            }
             _ => DeviceSettings::Plain,
         }
     }
 
-    /// `size` and `colors`, checked exactly as the renderer checks them.
-    fn display(&mut self, kind: Option<DeviceKind>, is_display: Option<bool>) -> BoardSpec {
+    /// `size` and `colors`, checked exactly as the renderer checks them: a display's board, or
+    /// a call pad's pixel screen (none without `size`).
+    fn display(&mut self, kind: Option<DeviceKind>, has_screen: Option<bool>) -> BoardSpec {
         let d = self.table.get_ref();
-        if is_display == Some(false) {
+        if has_screen == Some(false) {
             if let Some(size) = &d.size {
-                self.error(size, "size", "only displays have a size".into());
+                self.error(
+                    size,
+                    "size",
+                    "only displays and call pads have a size".into(),
+                );
             }
             if let Some(colors) = &d.colors {
-                self.error(colors, "colors", "only displays have colors".into());
+                let message = "only displays and call pads have colors".into();
+                self.error(colors, "colors", message);
             }
+        }
+        if let (Some(DeviceKind::Caller), None, Some(colors)) = (kind, &d.size, &d.colors) {
+            let message = "a call pad's screen needs its size (\"WIDTHxHEIGHT\")".into();
+            self.error(colors, "colors", message);
         }
         let colors = d.colors.as_ref().map_or(1, |c| {
             self.check.int(&format!("{}.colors", self.key), c, 1, 2) as u8
@@ -491,12 +604,87 @@ impl DeviceCheck<'_, '_, '_> {
         match BoardSpec::from_config(size, colors.max(1)) {
             Ok(spec) => spec,
             Err(e) => {
-                if let (Some(at), Some(true)) = (&d.size, is_display) {
+                if let (Some(at), Some(true)) = (&d.size, has_screen) {
                     self.error(at, "size", e.to_string());
                 }
                 BoardSpec::from_config(default, 1).expect("the default board size renders")
             }
         }
+    }
+
+    /// Key device settings: `poll_ms`, and the `buttons` of kiosk keys (each a service code,
+    /// `green:` for a green-channel ticket).
+    fn input(&mut self, kind: Option<DeviceKind>, services: &[Service]) -> InputSettings {
+        let d = self.table.get_ref();
+        let keys = kind.map(DeviceKind::has_keys);
+        let mut poll_ms = DEFAULT_POLL_MS;
+        if let Some(poll) = &d.poll_ms {
+            if keys == Some(false) {
+                let message = "only call pads, evaluators and kiosk keys are polled".into();
+                self.error(poll, "poll_ms", message);
+            } else {
+                poll_ms = self
+                    .check
+                    .int(&format!("{}.poll_ms", self.key), poll, 10, 60_000);
+            }
+        }
+        let kiosk_keys = kind.map(|k| k == DeviceKind::KioskKeys);
+        let buttons = match (&d.buttons, kiosk_keys) {
+            (Some(list), Some(false)) => {
+                self.error(list, "buttons", "only kiosk keys have buttons".into());
+                Vec::new()
+            }
+            (Some(list), _) => self.buttons(list, services),
+            (None, Some(true)) => {
+                let message = "required for kiosk_keys devices: what each button issues, e.g. \
+                               [\"A\", \"green:A\"]"
+                    .into();
+                self.missing("buttons", message);
+                Vec::new()
+            }
+            (None, _) => Vec::new(),
+        };
+        InputSettings {
+            poll: Duration::from_millis(u64::from(poll_ms)),
+            screen: None,
+            buttons,
+        }
+    }
+
+    fn buttons(
+        &mut self,
+        list: &Spanned<Vec<Spanned<String>>>,
+        services: &[Service],
+    ) -> Vec<KioskButton> {
+        let entries = list.get_ref();
+        if entries.is_empty() || entries.len() > MAX_BUTTONS {
+            let message = format!("1 to {MAX_BUTTONS} buttons, got {}", entries.len());
+            self.error(list, "buttons", message);
+        }
+        let known: Vec<&str> = services.iter().map(|s| s.code.as_str()).collect();
+        let mut buttons = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let text = entry.get_ref().trim();
+            let (green, code) = match text.split_once(':') {
+                Some(("green", code)) => (true, code.trim()),
+                Some(_) => {
+                    let message = format!("expected \"CODE\" or \"green:CODE\", got {text:?}");
+                    self.error(entry, &format!("buttons[{i}]"), message);
+                    continue;
+                }
+                None => (false, text),
+            };
+            if !known.contains(&code) {
+                let message = format!("unknown service {code:?} (services: {})", known.join(", "));
+                self.error(entry, &format!("buttons[{i}]"), message);
+                continue;
+            }
+            buttons.push(KioskButton {
+                service: code.to_string(),
+                green,
+            });
+        }
+        buttons
     }
 
     /// Printer settings: `paper`, `qr_url` (parsed as the driver will), `footer`,

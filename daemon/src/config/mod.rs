@@ -4,24 +4,37 @@
 //! produces the [`Config`] below, which the rest of the daemon uses. This module owns parsing and
 //! validation only; it opens no devices and no store.
 
+mod accounts;
 mod calendar;
 mod check;
 mod devices;
 mod error;
+mod http;
+#[cfg(test)]
+mod limits_tests;
 mod raw;
 mod resolve;
+mod roles;
+mod sync_keys;
 #[cfg(test)]
 mod tests;
+mod voice;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
 pub use calendar::{Calendar, Period};
 pub use error::{ConfigError, ConfigErrors};
+pub use http::{Http, HttpLimits, WebKiosk};
+
+use crate::command::RoleSet;
 pub use resolve::parse;
+pub use voice::{missing_lines as voice_missing_lines, Voice, VoiceClips, VOICE_DEVICE_ID};
 
 /// Read and resolve a config file; errors carry `file:line:col`.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -41,6 +54,8 @@ pub struct Config {
     pub retention: Retention,
     /// Opening hours, holidays and the ticket cut-off; `None` is open around the clock.
     pub calendar: Option<Calendar>,
+    pub store: StoreLimits,
+    pub reservations: Reservations,
     /// Services in file order.
     pub services: Vec<Service>,
     /// Windows in file order.
@@ -52,6 +67,15 @@ pub struct Config {
     /// The county platform the event log syncs to; `None` runs the hall offline.
     pub upstream: Option<Upstream>,
     pub logging: Logging,
+    /// The web pages and their API; `None` (no `[http]` section) serves no HTTP at all.
+    pub http: Option<Http>,
+    /// `[voice]`: announcements from recorded clips; `None` when the hall has no voice.
+    pub voice: Option<Voice>,
+    /// `[control]`: limits of the control socket.
+    pub control: Control,
+    /// `[roles]`: who holds which role on the control socket; `None` (no section): every peer
+    /// that can open the socket holds every role but `evaluator`.
+    pub roles: Option<RoleGrants>,
 }
 
 impl Config {
@@ -68,6 +92,58 @@ impl Config {
     /// SQLite store path: `{data_dir}/hallq.db`.
     pub fn store_path(&self) -> PathBuf {
         self.hall.data_dir.join("hallq.db")
+    }
+    /// The daemon's last state (`docs/control-socket.md`): `{runtime_dir}/state.json`.
+    pub fn state_path(&self) -> PathBuf {
+        self.hall.runtime_dir.join("state.json")
+    }
+    /// The roles a control-socket peer with user `uid` and group `gid` holds.
+    pub fn socket_roles(&self, uid: u32, gid: u32) -> RoleSet {
+        match &self.roles {
+            None => RoleSet::socket_default(),
+            Some(grants) => grants.roles_of(uid, gid),
+        }
+    }
+}
+
+/// `[control]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Control {
+    /// Connections served at once; beyond it the longest-idle connection makes room, or the
+    /// new one is refused when every connection has a request in flight.
+    pub max_connections: u32,
+    /// A request line must arrive whole within this time of its first byte.
+    pub line_timeout: Duration,
+    /// A connection without a request for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            max_connections: 64,
+            line_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// `[roles]`, resolved to ids: the roles of socket peers by user id, by group id (the peer's
+/// group as the kernel reports it), and by membership of a granted group (its member list).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleGrants {
+    pub users: BTreeMap<u32, RoleSet>,
+    pub groups: BTreeMap<u32, RoleSet>,
+    /// User id -> roles of the granted groups that list the user as a member.
+    pub members: BTreeMap<u32, RoleSet>,
+}
+
+impl RoleGrants {
+    pub fn roles_of(&self, uid: u32, gid: u32) -> RoleSet {
+        let get = |map: &BTreeMap<u32, RoleSet>, id| map.get(&id).copied().unwrap_or_default();
+        get(&self.users, uid)
+            .union(get(&self.groups, gid))
+            .union(get(&self.members, uid))
     }
 }
 
@@ -174,6 +250,8 @@ pub struct Service {
     pub short_name: Option<String>,
     /// `finish` must give a case number (办件编号).
     pub case_required: bool,
+    /// Reservations per slot for this service; `None` takes `[reservations] slot_capacity`.
+    pub slot_capacity: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -249,6 +327,14 @@ impl DeviceKind {
             DeviceKind::KioskKeys => "kiosk_keys",
             DeviceKind::Scanner => "scanner",
         }
+    }
+
+    /// Call pads, evaluators and kiosk keys: devices whose key presses hallq applies.
+    pub fn has_keys(self) -> bool {
+        matches!(
+            self,
+            DeviceKind::Caller | DeviceKind::Evaluator | DeviceKind::KioskKeys
+        )
     }
 }
 
@@ -339,6 +425,8 @@ pub enum DeviceSettings {
     Printer(PrinterSettings),
     /// Window displays and hall boards: size and colours.
     Display(hallq_display::BoardSpec),
+    /// Call pads, evaluators and kiosk keys.
+    Input(InputSettings),
     /// Devices whose settings are all common keys.
     Plain,
 }
@@ -357,7 +445,34 @@ pub struct PrinterSettings {
     pub poll_interval: std::time::Duration,
 }
 
+/// The settings of a key device: a call pad, an evaluator or kiosk keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSettings {
+    /// Time between two polls of its key FIFO (`poll_ms`, default 50 ms); a simulated device's
+    /// press file is read as often.
+    pub poll: std::time::Duration,
+    /// A call pad's pixel screen (`size`, `colors`); `None`: pad text and LEDs only.
+    pub screen: Option<hallq_display::BoardSpec>,
+    /// Kiosk keys: what button `n` issues is `buttons[n - 1]`; empty for other kinds.
+    pub buttons: Vec<KioskButton>,
+}
+
+/// One kiosk key: a ticket of this service, green-channel when `green` (`"green:A"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskButton {
+    pub service: String,
+    pub green: bool,
+}
+
 impl Device {
+    /// The settings of a call pad, evaluator or kiosk keys.
+    pub fn input(&self) -> Option<&InputSettings> {
+        match &self.settings {
+            DeviceSettings::Input(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The printer settings of a printer.
     pub fn printer(&self) -> Option<&PrinterSettings> {
         match &self.settings {
@@ -402,6 +517,52 @@ pub struct Upstream {
     pub batch: u32,
     pub interval_seconds: u32,
     pub backoff_cap_seconds: u32,
+    /// Reservations for today and tomorrow are pulled this often (and after start and rollover).
+    pub reservations_interval_seconds: u32,
+    /// One request may take this long (connect, send, answer) before it counts as failed.
+    pub timeout_seconds: u32,
+    /// `doctor` warns when the oldest unacknowledged event is older than this.
+    pub warn_backlog_minutes: u32,
+}
+
+/// `[store]`: limits that protect the store file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Below this much free space (MiB) on the store's file system, issuing refuses.
+    pub min_free_mb: u32,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits { min_free_mb: 200 }
+    }
+}
+
+/// `[reservations]`: how slots are cut and how many bookings each takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservations {
+    /// Slots start every this many minutes from midnight (a divisor of 1440).
+    pub slot_minutes: u32,
+    /// Bookings per slot and service, unless the service says otherwise; `None`: no limit.
+    pub slot_capacity: Option<u32>,
+}
+
+impl Default for Reservations {
+    fn default() -> Self {
+        Reservations {
+            slot_minutes: 30,
+            slot_capacity: None,
+        }
+    }
+}
+
+impl Config {
+    /// Bookings a slot of `service` takes, if limited.
+    pub fn slot_capacity(&self, service: &str) -> Option<u32> {
+        self.service(service)
+            .and_then(|s| s.slot_capacity)
+            .or(self.reservations.slot_capacity)
+    }
 }
 
 /// `[logging]`.

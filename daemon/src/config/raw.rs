@@ -27,6 +27,10 @@ pub struct RawConfig {
     pub retention: RawRetention,
     pub calendar: Option<super::calendar::RawCalendar>,
     #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub reservations: RawReservations,
+    #[serde(default)]
     pub services: Vec<Spanned<RawService>>,
     #[serde(default)]
     pub windows: Vec<Spanned<RawWindow>>,
@@ -36,6 +40,11 @@ pub struct RawConfig {
     pub upstream: Option<Spanned<RawUpstream>>,
     #[serde(default)]
     pub logging: RawLogging,
+    pub http: Option<Spanned<RawHttp>>,
+    pub voice: Option<Spanned<super::voice::RawVoice>>,
+    #[serde(default)]
+    pub control: RawControl,
+    pub roles: Option<Spanned<RawRoles>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +105,8 @@ pub struct RawService {
     pub short_name: Option<Str>,
     /// `finish` needs a case number.
     pub case_required: Option<bool>,
+    /// Reservations per slot for this service (overrides `[reservations] slot_capacity`).
+    pub slot_capacity: Option<Int>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +148,10 @@ pub struct RawDevice {
     pub status_max_age_ms: Option<Int>,
     /// Printers: the status is polled this long after the last answer.
     pub poll_seconds: Option<Int>,
+    /// Call pads, evaluators and kiosk keys: milliseconds between two polls of the key FIFO.
+    pub poll_ms: Option<Int>,
+    /// Kiosk keys: what each button issues, button 1 first (`"A"`, `"green:A"`).
+    pub buttons: Option<Spanned<Vec<Str>>>,
 }
 
 /// `transport = { type = "...", ... }`; which keys apply depends on `type`.
@@ -179,6 +194,52 @@ pub struct RawUpstream {
     pub batch: Option<Int>,
     pub interval_seconds: Option<Int>,
     pub backoff_cap_seconds: Option<Int>,
+    pub reservations_interval_seconds: Option<Int>,
+    pub timeout_seconds: Option<Int>,
+    pub warn_backlog_minutes: Option<Int>,
+}
+
+/// `[store]`: the store file's disk.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub min_free_mb: Option<Int>,
+}
+
+/// `[reservations]`: slots and their capacity.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReservations {
+    pub slot_minutes: Option<Int>,
+    pub slot_capacity: Option<Int>,
+}
+
+/// `[http]`: the web pages and their JSON API (`config/http.rs` resolves it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `ADDRESS:PORT` to listen on, e.g. `0.0.0.0:8080`.
+    pub listen: Str,
+    /// A message for the hall TV's notice line.
+    pub notice: Option<Str>,
+    pub session_minutes: Option<Int>,
+    pub pin_attempts: Option<Int>,
+    pub lockout_seconds: Option<Int>,
+    pub rate_per_second: Option<Int>,
+    pub burst: Option<Int>,
+    pub max_connections: Option<Int>,
+    pub max_streams: Option<Int>,
+    pub streams_per_address: Option<Int>,
+    #[serde(default)]
+    pub kiosks: Vec<Spanned<RawWebKiosk>>,
+}
+
+/// `[[http.kiosks]]`: a touch kiosk's page and the addresses it may be used from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebKiosk {
+    pub id: Str,
+    pub addresses: Spanned<Vec<Str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,4 +247,24 @@ pub struct RawUpstream {
 pub struct RawLogging {
     /// A `RUST_LOG`-style filter such as `info,hallq::sync=debug`.
     pub filter: Option<Str>,
+}
+
+/// `[control]`: the control socket's limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControl {
+    pub max_connections: Option<Int>,
+    pub line_timeout_seconds: Option<Int>,
+    pub idle_timeout_seconds: Option<Int>,
+}
+
+/// `[roles]`: Unix groups and users (by name or number) and the roles they hold on the control
+/// socket: `groups = { hallq-clerk = ["clerk"] }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoles {
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<Str, Spanned<Vec<Str>>>,
+    #[serde(default)]
+    pub users: std::collections::BTreeMap<Str, Spanned<Vec<Str>>>,
 }

@@ -14,16 +14,17 @@ use jiff::tz::TimeZone;
 use toml::de::{DeTable, Deserializer};
 use toml::Spanned;
 
-use super::check::{Checker, U32_MAX};
+use super::check::Checker;
 use super::error::{ConfigErrors, Source};
 use super::raw::{
-    RawConfig, RawHall, RawLogging, RawMqtt, RawNumbering, RawPolicy, RawRetention, RawService,
-    RawTidal, RawUpstream, RawWindow,
+    RawConfig, RawControl, RawHall, RawLogging, RawMqtt, RawNumbering, RawPolicy, RawRetention,
+    RawService, RawTidal, RawUpstream, RawWindow,
 };
 use super::{
-    devices, Config, Hall, Logging, Mqtt, Numbering, Policy, Retention, Service, Tidal, Upstream,
-    Window, WindowKind,
+    devices, roles, voice, Config, Control, Hall, Logging, Mqtt, Numbering, Policy, Retention,
+    Service, Tidal, Upstream, Window, WindowKind,
 };
+use crate::config::sync_keys;
 
 /// Parse and check a config file's text. `path` names the file in errors, and its folder is
 /// where relative paths in the file are resolved from. Returns every error found.
@@ -60,16 +61,17 @@ fn read_raw(source: &Source) -> Result<RawConfig, ConfigErrors> {
         .map_err(|e| ConfigErrors(vec![source.shape_error(&e, &doc)]))
 }
 
-/// `knob!(self, "policy", raw, default, name >= min)`: the optional integer `policy.name`, at
-/// least `min`, else the default's field of the same name.
+/// `knob!(self, "policy", raw, default, name in min..=max)`: the optional integer
+/// `policy.name` in `min..=max`, else the default's field of the same name. Every numeric key
+/// has a realistic upper bound, so arithmetic on it cannot overflow.
 macro_rules! knob {
-    ($check:ident, $section:literal, $raw:ident, $default:ident, $name:ident >= $min:literal) => {
+    ($check:ident, $section:literal, $raw:ident, $default:ident, $name:ident in $min:literal ..= $max:literal) => {
         $check.int_or(
             concat!($section, ".", stringify!($name)),
             &$raw.$name,
             $default.$name,
             $min,
-            U32_MAX,
+            $max,
         )
     };
 }
@@ -81,15 +83,25 @@ impl Checker<'_> {
         let services = self.services(&raw.services, numbering, raw.hall.span());
         let windows = self.windows(&raw.windows, &services, raw.hall.span());
         let mqtt = raw.mqtt.as_ref().map(|m| self.mqtt(m, &hall.id));
-        let devices = devices::resolve(self, &raw.devices, &windows, mqtt.is_some());
+        let devices = devices::resolve(self, &raw.devices, &services, &windows, mqtt.is_some());
+        let http = raw.http.as_ref().map(|h| self.http(h, &devices));
         Config {
+            http,
             source: path.to_path_buf(),
             policy: self.policy(&raw.policy),
             tidal: self.tidal(&raw.tidal),
             retention: self.retention(&raw.retention),
             calendar: raw.calendar.as_ref().map(|c| self.calendar(c)),
+            store: self.store_limits(&raw.store),
+            reservations: self.reservations(&raw.reservations),
             upstream: raw.upstream.as_ref().map(|u| self.upstream(u)),
             logging: self.logging(&raw.logging),
+            voice: raw
+                .voice
+                .as_ref()
+                .map(|v| voice::resolve(self, v, &devices)),
+            control: self.control(&raw.control),
+            roles: raw.roles.as_ref().map(|r| roles::resolve(self, r)),
             hall,
             numbering,
             services,
@@ -149,35 +161,35 @@ impl Checker<'_> {
     fn policy(&mut self, raw: &RawPolicy) -> Policy {
         let d = Policy::default();
         Policy {
-            priority_streak_limit: knob!(self, "policy", raw, d, priority_streak_limit >= 0),
-            max_wait_minutes: knob!(self, "policy", raw, d, max_wait_minutes >= 1),
+            priority_streak_limit: knob!(self, "policy", raw, d, priority_streak_limit in 0..=100),
+            max_wait_minutes: knob!(self, "policy", raw, d, max_wait_minutes in 1..=1440),
             reservation_early_minutes: knob!(
                 self,
                 "policy",
                 raw,
                 d,
-                reservation_early_minutes >= 0
+                reservation_early_minutes in 0..=720
             ),
-            reservation_late_minutes: knob!(self, "policy", raw, d, reservation_late_minutes >= 0),
-            recall_limit: knob!(self, "policy", raw, d, recall_limit >= 0),
-            requeue_after: knob!(self, "policy", raw, d, requeue_after >= 0),
+            reservation_late_minutes: knob!(self, "policy", raw, d, reservation_late_minutes in 0..=720),
+            recall_limit: knob!(self, "policy", raw, d, recall_limit in 0..=1000),
+            requeue_after: knob!(self, "policy", raw, d, requeue_after in 0..=10000),
             evaluation_timeout_seconds: knob!(
                 self,
                 "policy",
                 raw,
                 d,
-                evaluation_timeout_seconds >= 1
+                evaluation_timeout_seconds in 1..=3600
             ),
-            undo_minutes: knob!(self, "policy", raw, d, undo_minutes >= 0),
+            undo_minutes: knob!(self, "policy", raw, d, undo_minutes in 0..=1440),
         }
     }
 
     /// Advice flaps unless closing needs fewer waiting than opening.
     fn tidal(&mut self, raw: &RawTidal) -> Tidal {
         let d = Tidal::default();
-        let open_above = knob!(self, "tidal", raw, d, open_above >= 1);
-        let close_below = knob!(self, "tidal", raw, d, close_below >= 0);
-        let for_minutes = knob!(self, "tidal", raw, d, for_minutes >= 1);
+        let open_above = knob!(self, "tidal", raw, d, open_above in 1..=10000);
+        let close_below = knob!(self, "tidal", raw, d, close_below in 0..=10000);
+        let for_minutes = knob!(self, "tidal", raw, d, for_minutes in 1..=1440);
         if close_below >= open_above {
             match (&raw.close_below, &raw.open_above) {
                 (Some(at), _) => {
@@ -203,8 +215,8 @@ impl Checker<'_> {
     fn retention(&mut self, raw: &RawRetention) -> Retention {
         let d = Retention::default();
         Retention {
-            events_days: knob!(self, "retention", raw, d, events_days >= 1),
-            personal_data_days: knob!(self, "retention", raw, d, personal_data_days >= 1),
+            events_days: knob!(self, "retention", raw, d, events_days in 1..=3650),
+            personal_data_days: knob!(self, "retention", raw, d, personal_data_days in 1..=3650),
         }
     }
 
@@ -237,9 +249,9 @@ impl Checker<'_> {
                 first_line.insert(code, self.source.line(s.code.span().start));
             }
             self.non_empty(&key("name"), &s.name);
-            let minutes = self.int(&key("minutes"), &s.minutes, 1, U32_MAX);
+            let minutes = self.int(&key("minutes"), &s.minutes, 1, 480);
             let daily_limit = s.daily_limit.as_ref().map(|limit| {
-                let n = self.int(&key("daily_limit"), limit, 1, U32_MAX);
+                let n = self.int(&key("daily_limit"), limit, 1, 999_999);
                 let max = numbering.max_seq();
                 if n > max {
                     let digits = numbering.digits;
@@ -254,6 +266,10 @@ impl Checker<'_> {
                 self.non_empty(&key("short_name"), short);
                 short.get_ref().clone()
             });
+            let slot_capacity = s
+                .slot_capacity
+                .as_ref()
+                .map(|n| self.int(&key("slot_capacity"), n, 1, sync_keys::MAX_SLOT_CAPACITY));
             services.push(Service {
                 code: code.clone(),
                 name: s.name.get_ref().clone(),
@@ -261,6 +277,7 @@ impl Checker<'_> {
                 daily_limit,
                 short_name,
                 case_required: s.case_required.unwrap_or(false),
+                slot_capacity,
             });
         }
         services
@@ -284,7 +301,7 @@ impl Checker<'_> {
         for (i, table) in raw.iter().enumerate() {
             let w = table.get_ref();
             let key = |name: &str| format!("windows[{i}].{name}");
-            let number = self.int(&key("number"), &w.number, 1, U32_MAX);
+            let number = self.int(&key("number"), &w.number, 1, 9999);
             let raw_number = *w.number.get_ref();
             if let Some(line) = first_line.get(&raw_number) {
                 let message =
@@ -423,19 +440,13 @@ impl Checker<'_> {
             let message = format!("must start with http:// or https://, got {url:?}");
             self.error(&u.url, "upstream.url", message);
         }
-        let interval = self.int_or(
-            "upstream.interval_seconds",
-            &u.interval_seconds,
-            5,
-            1,
-            U32_MAX,
-        );
+        let interval = self.int_or("upstream.interval_seconds", &u.interval_seconds, 5, 1, 3600);
         let cap = self.int_or(
             "upstream.backoff_cap_seconds",
             &u.backoff_cap_seconds,
             300,
             1,
-            U32_MAX,
+            86_400,
         );
         if cap < interval {
             match (&u.backoff_cap_seconds, &u.interval_seconds) {
@@ -452,12 +463,45 @@ impl Checker<'_> {
                 (None, None) => {}
             }
         }
+        let (reservations_interval_seconds, timeout_seconds, warn_backlog_minutes) =
+            self.upstream_extra(u);
         Upstream {
             url: url.trim_end_matches('/').to_string(),
             token_file: self.path("upstream.token_file", &u.token_file),
             batch: self.int_or("upstream.batch", &u.batch, 500, 1, 5000),
             interval_seconds: interval,
             backoff_cap_seconds: cap,
+            reservations_interval_seconds,
+            timeout_seconds,
+            warn_backlog_minutes,
+        }
+    }
+
+    fn control(&mut self, raw: &RawControl) -> Control {
+        let seconds = |n: u32| std::time::Duration::from_secs(u64::from(n));
+        let d = Control::default();
+        Control {
+            max_connections: self.int_or(
+                "control.max_connections",
+                &raw.max_connections,
+                d.max_connections,
+                1,
+                4096,
+            ),
+            line_timeout: seconds(self.int_or(
+                "control.line_timeout_seconds",
+                &raw.line_timeout_seconds,
+                d.line_timeout.as_secs() as u32,
+                1,
+                300,
+            )),
+            idle_timeout: seconds(self.int_or(
+                "control.idle_timeout_seconds",
+                &raw.idle_timeout_seconds,
+                d.idle_timeout.as_secs() as u32,
+                1,
+                86_400,
+            )),
         }
     }
 

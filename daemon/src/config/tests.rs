@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use hallq_drivers::transport::{DataBits, FlowControl, Parity, StopBits, TcpConfig};
 use hallq_drivers::PaperWidth;
 use jiff::civil::Time;
+use std::time::Duration;
 
 use super::*;
 
-/// A minimal valid hall; text appended to it starts at line 18.
-const BASE: &str = r#"[hall]
+/// A minimal valid hall; text appended to it starts at line 18. (Also used by the tests of
+/// `voice`.)
+pub(super) const BASE: &str = r#"[hall]
 id = "demo"
 name = "示范大厅"
 
@@ -34,7 +36,7 @@ fn ok(text: &str) -> Config {
 }
 
 /// The errors of `text`, one `file:line:col: message` string each.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, Path::new("hall.toml")) {
         Ok(_) => panic!("expected errors, config was accepted:\n{text}"),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
@@ -442,7 +444,7 @@ fn several_errors_are_reported_together_in_file_order() {
         [
             r#"hall.toml:2:6: hall.id: may only hold lowercase letters a-z, digits and '-', got "Demo Hall""#,
             r#"hall.toml:11:8: services[1].code: must be one or two capital letters A-Z, got "b""#,
-            "hall.toml:13:11: services[1].minutes: must be at least 1, got 0",
+            "hall.toml:13:11: services[1].minutes: must be between 1 and 480, got 0",
             r#"hall.toml:17:19: windows[0].serves: service code "A" listed more than once"#,
             r#"hall.toml:17:24: windows[0].serves: unknown service code "Q""#,
             r#"hall.toml:18:8: windows[0].kind: unknown window kind "greenish" (expected standard, green, tidal or pickup)"#,
@@ -460,8 +462,8 @@ fn errors_display_one_per_line() {
     let e = parse(&text, Path::new("/etc/hallq/hall.toml")).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "/etc/hallq/hall.toml:8:11: services[0].minutes: must be at least 1, got 0\n\
-         /etc/hallq/hall.toml:13:11: services[1].minutes: must be at least 1, got -2"
+        "/etc/hallq/hall.toml:8:11: services[0].minutes: must be between 1 and 480, got 0\n\
+         /etc/hallq/hall.toml:13:11: services[1].minutes: must be between 1 and 480, got -2"
     );
     assert_eq!((e.0[1].line, e.0[1].col), (13, 11));
 }
@@ -502,7 +504,7 @@ fn unknown_keys_are_refused_with_their_path() {
     assert_eq!(
         e,
         "hall.toml:9:1: services[0].minuets: unknown key `minuets`, expected one of `code`, `name`, \
-         `minutes`, `daily_limit`, `short_name`, `case_required`"
+         `minutes`, `daily_limit`, `short_name`, `case_required`, `slot_capacity`"
     );
     let e = errors(&format!("{BASE}[polcy]\nrecall_limit = 2\n"));
     assert_eq!(e.len(), 1);
@@ -577,7 +579,7 @@ fn numbering_and_service_limits() {
     let e = error_replacing("minutes = 6", "minutes = 6\ndaily_limit = 0");
     assert_eq!(
         e,
-        "hall.toml:14:15: services[1].daily_limit: must be at least 1, got 0"
+        "hall.toml:14:15: services[1].daily_limit: must be between 1 and 999999, got 0"
     );
     let e = error_replacing("minutes = 6", "minutes = 6\ndaily_limit = 1000");
     assert_eq!(
@@ -608,7 +610,7 @@ fn window_rules() {
     let e = error_replacing("number = 1", "number = 0");
     assert_eq!(
         e,
-        "hall.toml:16:10: windows[0].number: must be at least 1, got 0"
+        "hall.toml:16:10: windows[0].number: must be between 1 and 9999, got 0"
     );
     let e = error_replacing("number = 1", "number = 1\nname = \"\"");
     assert_eq!(e, "hall.toml:17:8: windows[0].name: must not be empty");
@@ -621,12 +623,12 @@ fn policy_tidal_and_retention_ranges() {
     let e = error_after_base("\n[policy]\nmax_wait_minutes = 0\n");
     assert_eq!(
         e,
-        "hall.toml:20:20: policy.max_wait_minutes: must be at least 1, got 0"
+        "hall.toml:20:20: policy.max_wait_minutes: must be between 1 and 1440, got 0"
     );
     let e = error_after_base("\n[policy]\nrecall_limit = 99999999999\n");
     assert_eq!(
         e,
-        "hall.toml:20:16: policy.recall_limit: must be at most 4294967295, got 99999999999"
+        "hall.toml:20:16: policy.recall_limit: must be between 0 and 1000, got 99999999999"
     );
     let e = error_after_base("\n[tidal]\nclose_below = 15\n");
     assert_eq!(
@@ -641,7 +643,7 @@ fn policy_tidal_and_retention_ranges() {
     let e = error_after_base("\n[retention]\nevents_days = 0\n");
     assert_eq!(
         e,
-        "hall.toml:20:15: retention.events_days: must be at least 1, got 0"
+        "hall.toml:20:15: retention.events_days: must be between 1 and 3650, got 0"
     );
     let c = ok(&format!("{BASE}\n[policy]\npriority_streak_limit = 0\n"));
     assert_eq!(
@@ -771,6 +773,11 @@ fn transport_rules() {
         device_error("id = \"pad\"\nkind = \"caller\"\nwindow = 1\nprotocol = \"homie\"\ntransport = { type = \"serial\", path = \"/dev/ttyS0\" }"),
         [r#"hall.toml:24:22: devices[0].transport.type: homie devices need an mqtt or sim transport, got "serial""#]
     );
+    // A Modbus key device is polled on an RS-485 bus; over TCP nothing would read it.
+    assert_eq!(
+        device_error("id = \"ev\"\nkind = \"evaluator\"\nwindow = 1\nprotocol = \"modbus\"\ntransport = { type = \"tcp\", addr = \"10.0.0.5:502\" }"),
+        [r#"hall.toml:24:22: devices[0].transport.type: a modbus key device is read on an RS-485 bus (serial) or from a sim folder, got "tcp""#]
+    );
     // Only printers get a default TCP port.
     assert_eq!(
         device_error("id = \"b\"\nkind = \"hall_board\"\nprotocol = \"modbus\"\ntransport = { type = \"tcp\", addr = \"10.0.0.5\" }"),
@@ -855,6 +862,174 @@ fn protocol_settings_rules() {
     assert_eq!(c.devices.len(), 2);
 }
 
+// ---- Key devices and scanners (issue 9). -------------------------------------------------------
+
+#[test]
+fn key_device_settings_resolve_with_defaults() {
+    let c = ok(&format!(
+        "{BASE}
+[[devices]]
+id = \"pad\"
+kind = \"caller\"
+window = 1
+protocol = \"modbus\"
+size = \"128x32\"
+colors = 2
+poll_ms = 100
+transport = {{ type = \"sim\", dir = \"pad\" }}
+
+[[devices]]
+id = \"rate\"
+kind = \"evaluator\"
+window = 1
+protocol = \"modbus\"
+transport = {{ type = \"sim\", dir = \"rate\" }}
+
+[[devices]]
+id = \"keys\"
+kind = \"kiosk_keys\"
+kiosk = \"k1\"
+protocol = \"modbus\"
+buttons = [\"A\", \" green:B \"]
+transport = {{ type = \"sim\", dir = \"keys\" }}
+
+[[devices]]
+id = \"scan\"
+kind = \"scanner\"
+kiosk = \"k1\"
+protocol = \"lines\"
+transport = {{ type = \"sim\", dir = \"scan\" }}
+"
+    ));
+    let pad = c.devices[0].input().unwrap();
+    assert_eq!(pad.poll, Duration::from_millis(100));
+    assert_eq!(
+        pad.screen,
+        Some(hallq_display::BoardSpec::from_config("128x32", 2).unwrap())
+    );
+    let rate = c.devices[1].input().unwrap();
+    assert_eq!(
+        (rate.poll, rate.screen, rate.buttons.len()),
+        (Duration::from_millis(50), None, 0)
+    );
+    assert_eq!(
+        c.devices[2].input().unwrap().buttons,
+        [
+            KioskButton {
+                service: "A".into(),
+                green: false
+            },
+            KioskButton {
+                service: "B".into(),
+                green: true
+            }
+        ]
+    );
+    assert_eq!(c.devices[3].settings, DeviceSettings::Plain);
+    assert_eq!(c.devices[3].kiosk.as_deref(), Some("k1"));
+}
+
+#[test]
+fn key_device_setting_errors() {
+    let keys = |extra: &str| {
+        device_error(&format!(
+            "id = \"k\"\nkind = \"kiosk_keys\"\nkiosk = \"k1\"\nprotocol = \"modbus\"\n{extra}\n\
+             transport = {{ type = \"sim\", dir = \"s\" }}"
+        ))
+    };
+    assert_eq!(
+        keys("buttons = [\"A\", \"X\", \"red:A\"]\npoll_ms = 5"),
+        [
+            r#"hall.toml:24:17: devices[0].buttons[1]: unknown service "X" (services: A, B)"#,
+            r#"hall.toml:24:22: devices[0].buttons[2]: expected "CODE" or "green:CODE", got "red:A""#,
+            "hall.toml:25:11: devices[0].poll_ms: must be between 10 and 60000, got 5",
+        ]
+    );
+    assert_eq!(
+        keys("buttons = []"),
+        ["hall.toml:24:11: devices[0].buttons: 1 to 16 buttons, got 0"]
+    );
+    assert_eq!(
+        keys("size = \"64x16\""),
+        [
+            "hall.toml:19:1: devices[0].buttons: required for kiosk_keys devices: what each button issues, e.g. [\"A\", \"green:A\"]",
+            "hall.toml:24:8: devices[0].size: only displays and call pads have a size",
+        ]
+    );
+    let pad = |extra: &str| {
+        device_error(&format!(
+            "id = \"p\"\nkind = \"caller\"\nwindow = 1\nprotocol = \"lines\"\n{extra}\n\
+             transport = {{ type = \"sim\", dir = \"s\" }}"
+        ))
+    };
+    assert_eq!(
+        pad("buttons = [\"A\"]\ncolors = 2"),
+        [
+            "hall.toml:23:12: devices[0].protocol: lines is only for scanners",
+            "hall.toml:24:11: devices[0].buttons: only kiosk keys have buttons",
+            "hall.toml:25:10: devices[0].colors: a call pad's screen needs its size (\"WIDTHxHEIGHT\")",
+        ]
+    );
+    let printer = "id = \"p\"\nkind = \"printer\"\nkiosk = \"k2\"\nprotocol = \"escpos\"\n\
+                   poll_ms = 50\ntransport = { type = \"sim\", dir = \"p\" }";
+    assert_eq!(
+        device_error(&format!(
+            "id = \"k\"\nkind = \"kiosk_keys\"\nkiosk = \"k1\"\nprotocol = \"homie\"\n\
+             buttons = [\"A\"]\ntransport = {{ type = \"sim\", dir = \"s\" }}\n[[devices]]\n{printer}"
+        )),
+        [
+            r#"hall.toml:22:9: devices[0].kiosk: kiosk "k1" has no printer to print its tickets"#,
+            "hall.toml:31:11: devices[1].poll_ms: only call pads, evaluators and kiosk keys are polled",
+        ],
+        "a kiosk that issues needs a printer once the hall has printers"
+    );
+}
+
+#[test]
+fn a_scanner_belongs_to_a_pickup_window_or_a_kiosk() {
+    let scanner = |extra: &str, transport: &str| {
+        device_error(&format!(
+            "id = \"s\"\nkind = \"scanner\"\nprotocol = \"lines\"\n{extra}\ntransport = {transport}"
+        ))
+    };
+    let sim = "{ type = \"sim\", dir = \"s\" }";
+    assert_eq!(
+        scanner("window = 1", sim),
+        ["hall.toml:23:10: devices[0].window: window 1 is a standard window; a scanner's window must be a pickup window"]
+    );
+    assert_eq!(
+        scanner("window = 1\nkiosk = \"k\"", sim),
+        ["hall.toml:24:9: devices[0].kiosk: a scanner belongs to a pickup window or a kiosk, not both"]
+    );
+    assert_eq!(
+        scanner("", sim),
+        ["hall.toml:19:1: devices[0].window: a scanner needs the pickup window it scans case numbers at, or the kiosk it checks reservations in at"]
+    );
+    assert_eq!(
+        scanner(
+            "kiosk = \"k\"",
+            "{ type = \"tcp\", addr = \"192.0.2.1:4000\" }"
+        ),
+        [
+            r#"hall.toml:24:22: devices[0].transport.type: a scanner uses a serial or sim transport, got "tcp""#
+        ]
+    );
+    let modbus = device_error(
+        "id = \"s\"\nkind = \"scanner\"\nkiosk = \"k\"\nprotocol = \"modbus\"\n\
+         transport = { type = \"sim\", dir = \"s\" }",
+    );
+    assert_eq!(
+        modbus,
+        ["hall.toml:23:12: devices[0].protocol: a scanner speaks lines (one scanned code per line)"]
+    );
+    let pickup = BASE.replace("[[windows]]", "[[windows]]\nkind = \"pickup\"");
+    let c = ok(&format!(
+        "{pickup}\n[[devices]]\nid = \"s\"\nkind = \"scanner\"\nwindow = 1\nprotocol = \"lines\"\n\
+         transport = {{ type = \"serial\", path = \"/dev/ttyACM0\" }}\n"
+    ));
+    assert_eq!(c.devices[0].window, Some(1));
+}
+
 // ---- The shipped example files. ---------------------------------------------------------------
 
 fn example(name: &str) -> Config {
@@ -882,8 +1057,33 @@ fn demo_config_parses() {
     );
     assert_eq!(c.window(5).unwrap().kind, WindowKind::Green);
     assert_eq!(c.window(6).unwrap().kind, WindowKind::Pickup);
-    assert_eq!(c.devices.len(), 9);
+    let count = |kind| c.devices.iter().filter(|d| d.kind == kind).count();
+    assert_eq!(
+        [
+            DeviceKind::Printer,
+            DeviceKind::WindowDisplay,
+            DeviceKind::HallBoard,
+            DeviceKind::Caller,
+            DeviceKind::Evaluator,
+            DeviceKind::KioskKeys,
+            DeviceKind::Scanner
+        ]
+        .map(count),
+        [2, 6, 1, 6, 6, 2, 2],
+        "a call pad and an evaluator per window, keys on each kiosk"
+    );
     assert!(c.devices.iter().all(|d| d.transport.kind() == "sim"));
+    let evaluators: Vec<Option<u32>> = c
+        .devices
+        .iter()
+        .filter(|d| d.kind == DeviceKind::Evaluator)
+        .map(|d| d.window)
+        .collect();
+    assert_eq!(
+        evaluators,
+        (1..=6).map(Some).collect::<Vec<_>>(),
+        "every window of the demo has an evaluator to rate with"
+    );
     assert!(
         c.hall.data_dir.ends_with("var/demo"),
         "{:?}",
@@ -1031,7 +1231,7 @@ fn printer_setting_ranges_and_kinds() {
     );
     let scanner = device_error(
         "id = \"s\"\nkind = \"scanner\"\nprotocol = \"lines\"\nqr_url = \"https://q.example/\"\n\
-         footer = [\"x\"]\npoll_seconds = 5\ntransport = { type = \"sim\", dir = \"s\" }",
+         footer = [\"x\"]\npoll_seconds = 5\ntransport = { type = \"sim\", dir = \"s\" }\nkiosk = \"k\"",
     );
     assert_eq!(
         scanner,

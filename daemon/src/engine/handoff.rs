@@ -2,6 +2,8 @@
 //! an entry must pass: phone and ID formats (GB 11643 checksum), tracking numbers per carrier.
 //!
 //! Pure validation and the record type; the engine decides duplicates, the store keeps rows.
+//! A case number scanned at the pickup window opens a [`PendingHandoff`] that the clerk's
+//! `handoff pickup|mail` completes (`docs/handoffs.md`).
 
 use std::fmt;
 
@@ -10,6 +12,25 @@ use serde::{Deserialize, Serialize};
 
 use super::outcome::{HandoffHow, HandoffView};
 use crate::privacy::{Address, PersonName, Phone};
+
+/// A case number scanned at the pickup window, waiting for the clerk to record who received
+/// the document (`handoff pickup|mail --case ...`). Unfinished ones are dropped at rollover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingHandoff {
+    pub case_no: String,
+    pub window: u32,
+    pub scanned_at: Timestamp,
+    pub business_day: jiff::civil::Date,
+}
+
+/// What a change does to the pending handoffs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingChange {
+    /// A case number was scanned.
+    Open(PendingHandoff),
+    /// Its handoff was recorded.
+    Done(String),
+}
 
 /// How the recipient proved who they are at pickup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +313,27 @@ pub fn valid_resident_id(id: &str) -> bool {
     CHECK[(sum % 11) as usize] == b[17].to_ascii_uppercase()
 }
 
+/// Whether `n` (digits, maybe a final X) has the shape of a resident ID number, checksum or
+/// not: 18 characters (17 digits and a digit or X) or 15 digits (first generation), with a
+/// plausible birth date in place. A mistyped ID is personal data all the same.
+pub fn looks_like_resident_id(n: &str) -> bool {
+    let b = n.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let number = |r: std::ops::Range<usize>| -> u32 { n[r].parse().unwrap_or(0) };
+    let date_at = |at: usize, year_digits: usize| {
+        let year = number(at..at + year_digits);
+        let month = number(at + year_digits..at + year_digits + 2);
+        let day = number(at + year_digits + 2..at + year_digits + 4);
+        let year_ok = year_digits == 2 || (1900..=2099).contains(&year);
+        year_ok && (1..=12).contains(&month) && (1..=31).contains(&day)
+    };
+    match b.len() {
+        18 => digits(0..17) && (b[17].is_ascii_digit() || b[17] == b'X') && date_at(6, 4),
+        15 => digits(0..15) && date_at(6, 2),
+        _ => false,
+    }
+}
+
 /// The last four characters of an ID as kept for verification: 3 digits and a digit or X.
 pub fn check_id_last4(s: &str) -> Result<String, super::Refusal> {
     let s = s.trim().to_ascii_uppercase();
@@ -326,6 +368,23 @@ pub fn valid_phone(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_shapes_with_or_without_a_valid_checksum() {
+        assert!(looks_like_resident_id("150102199001011230"));
+        assert!(
+            looks_like_resident_id("150102199001011234"),
+            "bad checksum, still an ID"
+        );
+        assert!(looks_like_resident_id("15010219900101123X"));
+        assert!(looks_like_resident_id("150102900101123"));
+        assert!(
+            !looks_like_resident_id("202611260000000001"),
+            "no birth date in place"
+        );
+        assert!(!looks_like_resident_id("15010219901301123X"), "month 13");
+        assert!(!looks_like_resident_id("13912345678"));
+    }
 
     #[test]
     fn resident_id_checksum_per_gb_11643() {

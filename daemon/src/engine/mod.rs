@@ -27,7 +27,9 @@ use serde_json::Value;
 
 use crate::config::Config;
 use estimate::TidalWatch;
-use model::{CallRecord, Reservation, Ticket, TicketId, TicketState, WindowState};
+use model::{
+    CallRecord, Clerk, ClerkWrite, Reservation, Ticket, TicketId, TicketState, WindowState,
+};
 
 pub use outcome::Outcome;
 pub use refusal::Refusal;
@@ -61,6 +63,9 @@ pub struct Change {
     pub reservations: Vec<Reservation>,
     pub calls: Vec<CallRecord>,
     pub handoffs: Vec<handoff::Handoff>,
+    pub clerks: Vec<ClerkWrite>,
+    /// Case numbers scanned at the pickup window, opened or completed.
+    pub pending: Vec<handoff::PendingChange>,
     /// A new business day (rollover).
     pub day: Option<Date>,
     pub next_order: Option<i64>,
@@ -81,6 +86,8 @@ impl Change {
             || !self.reservations.is_empty()
             || !self.handoffs.is_empty()
             || !self.voided_handoffs.is_empty()
+            || !self.clerks.is_empty()
+            || !self.pending.is_empty()
             || self.day.is_some()
     }
 }
@@ -103,6 +110,10 @@ pub struct HallState {
     pub handed_over: BTreeMap<String, HandedOver>,
     /// Handoff records made today, voided ones included (their ids are not reused).
     pub handoffs_today: u32,
+    /// Clerks who may log in on the web call pad, by staff number.
+    pub clerks: BTreeMap<String, Clerk>,
+    /// Case numbers scanned at the pickup window today whose handoff is not recorded yet.
+    pub pending_handoffs: BTreeMap<String, handoff::PendingHandoff>,
 }
 
 /// A recent handoff as the engine remembers it.
@@ -126,6 +137,8 @@ impl HallState {
             tidal: BTreeMap::new(),
             handed_over: BTreeMap::new(),
             handoffs_today: 0,
+            clerks: BTreeMap::new(),
+            pending_handoffs: BTreeMap::new(),
         }
     }
 
@@ -259,6 +272,7 @@ impl Engine {
             s.ewma.clear();
             s.tidal.clear();
             s.handoffs_today = 0;
+            s.pending_handoffs.retain(|_, p| p.business_day >= day);
         }
         for w in &change.windows {
             s.windows.insert(w.number, w.clone());
@@ -274,6 +288,26 @@ impl Engine {
         }
         for (service, watch) in &change.tidal {
             s.tidal.insert(service.clone(), watch.clone());
+        }
+        for c in &change.clerks {
+            match c {
+                ClerkWrite::Put(clerk) => {
+                    s.clerks.insert(clerk.staff.clone(), clerk.clone());
+                }
+                ClerkWrite::Remove(staff) => {
+                    s.clerks.remove(staff);
+                }
+            }
+        }
+        for p in &change.pending {
+            match p {
+                handoff::PendingChange::Open(p) => {
+                    s.pending_handoffs.insert(p.case_no.clone(), p.clone());
+                }
+                handoff::PendingChange::Done(case_no) => {
+                    s.pending_handoffs.remove(case_no);
+                }
+            }
         }
         for h in &change.handoffs {
             let day = day::business_day(
@@ -334,27 +368,32 @@ impl Engine {
         counts
     }
 
-    /// People ahead of a ticket and the estimated wait in minutes; no estimate (`暂无窗口`)
-    /// while no open window can call it.
+    /// People ahead of a ticket and the wait it is told, as of the latest thing that happened
+    /// in the hall (for a ticket being issued: its issue time). Callers that know the time
+    /// should use [`Engine::wait_at`].
     pub fn estimate(&self, ticket: &Ticket) -> (u32, Option<u32>) {
-        let ahead = estimate::ahead(ticket, self.state.tickets.values());
-        let service = &ticket.current_service;
-        let average = self.state.ewma.get(service).copied().unwrap_or_else(|| {
-            self.config
-                .service(service)
-                .map(|s| f64::from(s.minutes))
-                .unwrap_or(5.0)
-        });
-        // Green-only windows take green tickets only, so they shorten only green waits.
+        let now = self.latest_activity().max(ticket.issued_at);
+        self.wait_at(ticket, now)
+    }
+
+    /// People ahead of a ticket and the wait printed for it at `now`: the forward walk's
+    /// minutes ([`Engine::estimate_at`]) as people are told them ([`Engine::told`]).
+    pub fn wait_at(&self, ticket: &Ticket, now: Timestamp) -> (u32, Option<u32>) {
+        let e = self.estimate_at(ticket, now);
+        (e.ahead, self.told(ticket, e))
+    }
+
+    /// The minutes of an estimate as people are told them: none (`暂无窗口`) while no open
+    /// window can call the ticket (`green_only` windows count for green tickets only), else at
+    /// least the floor of a service not measured yet today ([`wait_floor`]) — unless the walk
+    /// has a free window call it at once.
+    pub fn told(&self, ticket: &Ticket, estimate: estimate::Estimate) -> Option<u32> {
         let green = ticket.class == model::TicketClass::Green;
-        let serving: Vec<_> = self
+        let open = self
             .config
             .windows
             .iter()
-            .filter(|w| w.can_serve(service, green))
-            .collect();
-        let open = serving
-            .iter()
+            .filter(|w| w.can_serve(&ticket.current_service, green))
             .filter(|w| {
                 self.state
                     .windows
@@ -363,11 +402,47 @@ impl Engine {
             })
             .count();
         if open == 0 {
-            return (ahead, None);
+            return None;
         }
-        let estimate = estimate::wait_minutes(ahead, average, open);
-        let floor = self.wait_floor(ticket, ahead, open);
-        (ahead, Some(estimate.max(floor)))
+        if estimate.minutes == 0 {
+            return Some(0);
+        }
+        let floor = self.wait_floor(ticket, estimate.ahead, open);
+        Some(estimate.minutes.max(floor))
+    }
+
+    /// The forward walk's estimate for a waiting ticket (or one being issued) at `now`, before
+    /// [`Engine::told`]: what `hallq simulate` measures.
+    pub fn estimate_at(&self, ticket: &Ticket, now: Timestamp) -> estimate::Estimate {
+        estimate::estimate(
+            &self.config,
+            &self.state,
+            ticket,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// Estimates for every waiting ticket at `now` from one forward walk (`hallq queue`, the
+    /// hall board's waiting line): monotone in `ahead` within a service.
+    pub fn estimates_at(&self, now: Timestamp) -> BTreeMap<TicketId, estimate::Estimate> {
+        estimate::estimates(
+            &self.config,
+            &self.state,
+            now,
+            &estimate::WalkOptions::default(),
+        )
+    }
+
+    /// The latest time any ticket was issued, called, started or finished.
+    fn latest_activity(&self) -> Timestamp {
+        self.state
+            .tickets
+            .values()
+            .flat_map(|t| [Some(t.issued_at), t.called_at, t.started_at, t.finished_at])
+            .flatten()
+            .max()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
     }
 }
 

@@ -183,7 +183,52 @@ pub struct Reservation {
     pub created_at: Timestamp,
     pub ticket: Option<TicketId>,
     pub checked_in_at: Option<Timestamp>,
+    /// When it was cancelled (by an operator, or because it disappeared upstream), and why.
+    pub cancelled: Option<Cancellation>,
 }
+
+/// A clerk who may log in on the web call pad: staff number and PIN hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clerk {
+    pub staff: String,
+    pub pin_hash: crate::pin::PinHash,
+    pub updated_at: Timestamp,
+}
+
+/// A change to the `clerks` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClerkWrite {
+    Put(Clerk),
+    Remove(String),
+}
+
+impl Reservation {
+    /// The phone's last four digits, when a phone is known (upstream may send none).
+    pub fn phone_last4(&self) -> Option<String> {
+        let digits: Vec<char> = self
+            .phone
+            .expose()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        (digits.len() >= 4).then(|| digits[digits.len() - 4..].iter().collect())
+    }
+
+    /// Still bookable, checkable-in and counted against its slot's capacity.
+    pub fn is_active(&self) -> bool {
+        self.cancelled.is_none()
+    }
+}
+
+/// A cancelled reservation: when and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+/// The reason recorded when an upstream reservation is no longer in the platform's list.
+pub const GONE_UPSTREAM: &str = "cancelled upstream";
 
 /// One call or recall of a ticket at a window, as recorded in the `calls` table.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,8 @@ use super::model::{CallReason, TicketClass, TicketState, WindowStatus};
 pub enum Outcome {
     Issued(Issued),
     Reserved(Reserved),
+    ReservationCancelled(ReservationCancelled),
+    ReservationsSynced(ReservationsSynced),
     Voided(Voided),
     Called(Called),
     Recalled(Recalled),
@@ -26,6 +28,9 @@ pub enum Outcome {
     Window(WindowChanged),
     Evaluated(Evaluated),
     HandedOver(HandoffView),
+    Clerk(ClerkChanged),
+    /// A case number scanned at the pickup window, its handoff waiting for the clerk.
+    Scanned(Scanned),
     DayStarted(DayStarted),
     Advised(Advised),
     Undone(Undone),
@@ -52,6 +57,9 @@ pub struct Issued {
     pub issued_at: Timestamp,
     pub business_day: Date,
     pub kiosk: Option<String>,
+    /// A reservation ticket's slot, `HH:MM` local (printed as `预约 09:30`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
     /// Why a reservation was issued as a normal ticket (late check-in).
     pub note: Option<IssueNote>,
     /// The kiosk whose printer printed it.
@@ -84,6 +92,27 @@ pub struct Reserved {
     pub phone: String,
     #[serde(skip)]
     pub service_name: String,
+}
+
+/// A reservation cancelled before check-in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReservationCancelled {
+    pub code: String,
+    pub date: Date,
+    pub reason: String,
+}
+
+/// The upstream's reservations of one date applied: codes added, updated, reinstated,
+/// cancelled, and those skipped with why.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ReservationsSynced {
+    pub date: Date,
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub reinstated: Vec<String>,
+    pub cancelled: Vec<String>,
+    /// `(code, why)`.
+    pub skipped: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -239,6 +268,23 @@ pub enum HandoffHow {
     },
 }
 
+/// A clerk record added, its PIN reset, or removed (the PIN hash is never part of an answer).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClerkChanged {
+    pub staff: String,
+    /// `added`, `reset` or `removed`.
+    pub action: &'static str,
+}
+
+/// A case number scanned at a pickup window: the pending handoff it opened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scanned {
+    #[serde(flatten)]
+    pub pending: super::handoff::PendingHandoff,
+    #[serde(skip)]
+    pub window_name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayStarted {
     pub from: Date,
@@ -343,6 +389,7 @@ impl Outcome {
             Outcome::HandedOver(h) => h.window,
             Outcome::Undone(u) => Some(u.window),
             Outcome::HeldMoved(h) => Some(h.window),
+            Outcome::Scanned(s) => Some(s.pending.window),
             _ => None,
         }
     }

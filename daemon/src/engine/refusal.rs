@@ -33,11 +33,29 @@ pub enum Refusal {
     UnknownHandoff {
         case_no: String,
     },
+    /// No clerk record with this staff number (the web call pad's clerks).
+    UnknownClerk {
+        staff: String,
+    },
 
     // Arguments that are wrong in themselves.
     GreenAndReservation,
     BadClerkId,
+    /// Masked.
+    ClerkIdLooksPersonal {
+        clerk: String,
+    },
+    /// A clerk record's staff number (letters, digits, `-`, `_`).
+    BadStaffNumber,
+    /// The PIN hash is not an Argon2id PHC string within the limits (the checker's words).
+    BadPinHash {
+        detail: String,
+    },
     BadCaseNo,
+    /// Masked.
+    CaseNoLooksPersonal {
+        case_no: String,
+    },
     BadReason,
     BadLevel {
         level: u8,
@@ -77,6 +95,14 @@ pub enum Refusal {
     SlotPassed {
         date: Date,
         slot: String,
+    },
+    /// A `reserve` without a code the hall drew for it.
+    NoReservationCode,
+    /// A cancellation's reason: at most 200 characters, no control characters.
+    BadCancelReason,
+    /// A reservation with a phone needs its last four digits at check-in.
+    PhoneDigitsMissing {
+        code: String,
     },
 
     // The window's state does not allow it.
@@ -125,6 +151,14 @@ pub enum Refusal {
         number: String,
     },
     NothingToEvaluate {
+        window: String,
+    },
+    /// Call back a held ticket: none (or none with that sequence number) is held there.
+    NothingHeld {
+        window: String,
+        seq: Option<u32>,
+    },
+    NotPickupWindow {
         window: String,
     },
 
@@ -204,6 +238,31 @@ pub enum Refusal {
         slot: String,
         opens: String,
     },
+    PhoneDigitsWrong {
+        code: String,
+    },
+    ReservationCancelled {
+        code: String,
+        reason: String,
+    },
+    ReservationAlreadyCancelled {
+        code: String,
+    },
+    ReservationCodeInUse {
+        code: String,
+    },
+    /// No random reservation code was free (should not happen).
+    NoFreeReservationCode,
+    /// The slot (`HH:MM`) of `service` on `date` has `capacity` bookings; the next free slot
+    /// within `days` days, if any.
+    SlotFull {
+        service: String,
+        date: Date,
+        slot: String,
+        capacity: u32,
+        next: Option<(Date, String)>,
+        days: u32,
+    },
 
     // The hall's own and handoffs.
     DayStillCurrent {
@@ -214,6 +273,17 @@ pub enum Refusal {
         day: Option<Date>,
         method: Option<String>,
     },
+    /// Scanned at the pickup window already (`at`: local `HH:MM`), its handoff not recorded.
+    AlreadyScanned {
+        case_no: String,
+        window: String,
+        at: String,
+    },
+    ClerkExists {
+        staff: String,
+    },
+    /// `sync status` asked of the hall thread: the sync task answers it.
+    SyncStatusNotHere,
 
     // Corrections.
     NothingToUndo {
@@ -287,9 +357,14 @@ pub const REFUSAL_CODES: &[&str] = &[
     "unknown_reservation",
     "unknown_kiosk",
     "unknown_handoff",
+    "unknown_clerk",
     "green_and_reservation",
     "bad_clerk_id",
+    "clerk_id_looks_personal",
+    "bad_staff_number",
+    "bad_pin_hash",
     "bad_case_no",
+    "case_no_looks_personal",
     "bad_reason",
     "bad_level",
     "bad_name",
@@ -304,6 +379,9 @@ pub const REFUSAL_CODES: &[&str] = &[
     "date_in_past",
     "slot_missing",
     "slot_passed",
+    "no_reservation_code",
+    "bad_cancel_reason",
+    "phone_digits_missing",
     "window_closed",
     "window_paused",
     "window_busy",
@@ -317,6 +395,8 @@ pub const REFUSAL_CODES: &[&str] = &[
     "not_served",
     "green_only",
     "nothing_to_evaluate",
+    "nothing_held",
+    "not_pickup_window",
     "held_elsewhere",
     "not_callable",
     "already_serving",
@@ -335,8 +415,17 @@ pub const REFUSAL_CODES: &[&str] = &[
     "reservation_other_service",
     "reservation_used",
     "check_in_too_early",
+    "phone_digits_wrong",
+    "reservation_cancelled",
+    "reservation_already_cancelled",
+    "reservation_code_in_use",
+    "no_free_reservation_code",
+    "slot_full",
     "day_still_current",
     "handed_over",
+    "already_scanned",
+    "clerk_exists",
+    "sync_status_not_here",
     "nothing_to_undo",
     "undo_too_late",
     "undo_evaluated",
@@ -351,7 +440,8 @@ pub const REFUSAL_CODES: &[&str] = &[
 impl Refusal {
     /// The category, the control socket's `error.code`: `unknown_service`, `unknown_window`,
     /// `unknown_ticket`, `unknown_reservation`, `unknown_handoff`, `invalid_argument` (the
-    /// request is wrong in itself) or `refused` (the hall's state does not allow it).
+    /// request is wrong in itself) or `refused` (the hall's state does not allow it; an unknown
+    /// clerk record too, as it always was).
     pub fn code(&self) -> &'static str {
         use Refusal::*;
         match self {
@@ -363,7 +453,11 @@ impl Refusal {
             UnknownKiosk { .. }
             | GreenAndReservation
             | BadClerkId
+            | ClerkIdLooksPersonal { .. }
+            | BadStaffNumber
+            | BadPinHash { .. }
             | BadCaseNo
+            | CaseNoLooksPersonal { .. }
             | BadReason
             | BadLevel { .. }
             | BadName { .. }
@@ -377,7 +471,11 @@ impl Refusal {
             | BadTracking { .. }
             | DateInPast { .. }
             | SlotMissing { .. }
-            | SlotPassed { .. } => "invalid_argument",
+            | SlotPassed { .. }
+            | NoReservationCode
+            | BadCancelReason
+            | PhoneDigitsMissing { .. }
+            | SyncStatusNotHere => "invalid_argument",
             _ => "refused",
         }
     }
@@ -393,9 +491,14 @@ impl Refusal {
             UnknownReservation { .. } => "unknown_reservation",
             UnknownKiosk { .. } => "unknown_kiosk",
             UnknownHandoff { .. } => "unknown_handoff",
+            UnknownClerk { .. } => "unknown_clerk",
             GreenAndReservation => "green_and_reservation",
             BadClerkId => "bad_clerk_id",
+            ClerkIdLooksPersonal { .. } => "clerk_id_looks_personal",
+            BadStaffNumber => "bad_staff_number",
+            BadPinHash { .. } => "bad_pin_hash",
             BadCaseNo => "bad_case_no",
+            CaseNoLooksPersonal { .. } => "case_no_looks_personal",
             BadReason => "bad_reason",
             BadLevel { .. } => "bad_level",
             BadName { .. } => "bad_name",
@@ -410,6 +513,9 @@ impl Refusal {
             DateInPast { .. } => "date_in_past",
             SlotMissing { .. } => "slot_missing",
             SlotPassed { .. } => "slot_passed",
+            NoReservationCode => "no_reservation_code",
+            BadCancelReason => "bad_cancel_reason",
+            PhoneDigitsMissing { .. } => "phone_digits_missing",
             WindowClosed { .. } => "window_closed",
             WindowPaused { .. } => "window_paused",
             WindowBusy { .. } => "window_busy",
@@ -423,6 +529,8 @@ impl Refusal {
             NotServed { .. } => "not_served",
             GreenOnly { .. } => "green_only",
             NothingToEvaluate { .. } => "nothing_to_evaluate",
+            NothingHeld { .. } => "nothing_held",
+            NotPickupWindow { .. } => "not_pickup_window",
             HeldElsewhere { .. } => "held_elsewhere",
             NotCallable { .. } => "not_callable",
             AlreadyServing { .. } => "already_serving",
@@ -441,8 +549,17 @@ impl Refusal {
             ReservationOtherService { .. } => "reservation_other_service",
             ReservationUsed { .. } => "reservation_used",
             CheckInTooEarly { .. } => "check_in_too_early",
+            PhoneDigitsWrong { .. } => "phone_digits_wrong",
+            ReservationCancelled { .. } => "reservation_cancelled",
+            ReservationAlreadyCancelled { .. } => "reservation_already_cancelled",
+            ReservationCodeInUse { .. } => "reservation_code_in_use",
+            NoFreeReservationCode => "no_free_reservation_code",
+            SlotFull { .. } => "slot_full",
             DayStillCurrent { .. } => "day_still_current",
             HandedOver { .. } => "handed_over",
+            AlreadyScanned { .. } => "already_scanned",
+            ClerkExists { .. } => "clerk_exists",
+            SyncStatusNotHere => "sync_status_not_here",
             NothingToUndo { .. } => "nothing_to_undo",
             UndoTooLate { .. } => "undo_too_late",
             UndoEvaluated { .. } => "undo_evaluated",

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::estimate::Estimate;
 use super::model::{
     Reservation, ReservationSource, Ticket, TicketClass, TicketState, WindowStatus,
 };
@@ -29,6 +30,9 @@ pub struct HallView {
     pub issued: usize,
     pub done: usize,
     pub voided: usize,
+    /// Per service code: the minutes a ticket taken now would wait, as its ticket would print
+    /// (`null` while no open window can call it).
+    pub wait_minutes: BTreeMap<String, Option<u32>>,
     /// Services for which opening a tidal window is advised now (for staff).
     pub tidal: Vec<TidalNotice>,
     /// The hall's language for operator messages (`[hall] language`).
@@ -136,6 +140,12 @@ pub struct WaitingTicket {
     pub estimated_wait_minutes: Option<u32>,
     pub issued_at: Timestamp,
     pub requeued: bool,
+    /// A reservation ticket's slot, `HH:MM` local.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
+    /// Checked in early: it is not called before its slot.
+    #[serde(default)]
+    pub waiting_for_slot: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +175,9 @@ pub struct ReservationView {
     pub source: ReservationSource,
     /// The ticket it checked in as.
     pub ticket: Option<String>,
+    /// Why it was cancelled, if it was.
+    #[serde(default)]
+    pub cancelled: Option<String>,
 }
 
 /// `handoff list`: one day's handoffs, personal data masked.
@@ -175,11 +188,44 @@ pub struct HandoffsView {
     #[serde(default)]
     pub timezone: String,
     pub handoffs: Vec<super::outcome::HandoffView>,
+    /// Case numbers scanned at the pickup window that day whose handoff is not recorded yet
+    /// (today only: unfinished ones are dropped at rollover).
+    #[serde(default)]
+    pub pending: Vec<super::handoff::PendingHandoff>,
+}
+
+/// `clerk list`: who may log in on the web call pad (never their PIN hashes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClerksView {
+    pub clerks: Vec<ClerkView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClerkView {
+    pub staff: String,
+    /// When the clerk was added or their PIN last reset.
+    pub updated_at: Timestamp,
 }
 
 impl Engine {
-    /// The hall now: waiting counts, windows, today's totals, standing tidal advice.
-    pub fn hall_view(&self) -> HallView {
+    /// The clerks, by staff number.
+    pub fn clerks_view(&self) -> ClerksView {
+        ClerksView {
+            clerks: self
+                .state()
+                .clerks
+                .values()
+                .map(|c| ClerkView {
+                    staff: c.staff.clone(),
+                    updated_at: c.updated_at,
+                })
+                .collect(),
+        }
+    }
+
+    /// The hall at `now`: waiting counts and estimates, windows, today's totals, standing tidal
+    /// advice.
+    pub fn hall_view(&self, now: Timestamp) -> HallView {
         let cfg = self.config();
         let state = self.state();
         let windows = cfg
@@ -230,6 +276,7 @@ impl Engine {
             issued: today.clone().count(),
             done: count(TicketState::Done),
             voided: count(TicketState::Voided),
+            wait_minutes: self.newcomer_estimates(now),
             tidal,
             language: cfg.hall.language,
             remaining,
@@ -262,6 +309,19 @@ impl Engine {
                     .max()
                     .unwrap_or(0);
                 Some((s.code.clone(), limit.saturating_sub(issued)))
+            })
+            .collect()
+    }
+
+    /// What a normal ticket of each service taken at `now` would be told to wait.
+    fn newcomer_estimates(&self, now: Timestamp) -> BTreeMap<String, Option<u32>> {
+        self.config()
+            .services
+            .iter()
+            .map(|s| {
+                let phantom = self.phantom_ticket(&s.code, now);
+                let estimate = self.estimate_at(&phantom, now);
+                (s.code.clone(), self.told(&phantom, estimate))
             })
             .collect()
     }
@@ -311,32 +371,44 @@ impl Engine {
             .collect()
     }
 
-    /// Waiting tickets per service in calling-estimate order, and held tickets.
-    pub fn queue_view(&self) -> QueueView {
+    /// Waiting tickets per service in calling-estimate order (one forward walk), and held
+    /// tickets, at `now` (reservation tickets checked in before their slot say so).
+    pub fn queue_view(&self, now: Timestamp) -> QueueView {
+        let tz = &self.config().hall.timezone;
+        let estimates = self.estimates_at(now);
         let services = self
             .config()
             .services
             .iter()
             .map(|s| {
-                let mut waiting: Vec<(&Ticket, (u32, Option<u32>))> = self
+                let mut waiting: Vec<(&Ticket, Estimate)> = self
                     .waiting()
                     .filter(|t| t.current_service == s.code)
-                    .map(|t| (t, self.estimate(t)))
+                    .map(|t| {
+                        let e = estimates
+                            .get(&t.id)
+                            .copied()
+                            .unwrap_or_else(|| self.estimate_at(t, now));
+                        (t, e)
+                    })
                     .collect();
-                waiting.sort_by_key(|(_, (ahead, _))| *ahead);
+                waiting.sort_by_key(|(t, e)| (e.ahead, t.queue_key));
                 ServiceQueue {
                     service: s.code.clone(),
                     name: s.name.clone(),
                     waiting: waiting
                         .into_iter()
-                        .map(|(t, (ahead, wait))| WaitingTicket {
+                        .map(|(t, e)| WaitingTicket {
                             number: t.number.clone(),
                             id: t.id.clone(),
                             class: t.class,
-                            ahead,
-                            estimated_wait_minutes: wait,
+                            ahead: e.ahead,
+                            estimated_wait_minutes: self.told(t, e),
                             issued_at: t.issued_at,
                             requeued: t.requeued,
+                            slot: t.slot.map(|s| super::day::local_hhmm(s, tz)),
+                            waiting_for_slot: t.class == TicketClass::Reservation
+                                && t.slot.is_some_and(|s| s > now),
                         })
                         .collect(),
                 }
@@ -394,6 +466,39 @@ impl Engine {
             .collect()
     }
 
+    /// A normal ticket of `service` as if taken at `now`: last in its queue.
+    fn phantom_ticket(&self, service: &str, now: Timestamp) -> Ticket {
+        let state = self.state();
+        Ticket {
+            id: format!("{}-{service}-next", state.business_day.strftime("%Y%m%d")),
+            business_day: state.business_day,
+            service: service.to_string(),
+            seq: 0,
+            number: String::new(),
+            current_service: service.to_string(),
+            class: TicketClass::Normal,
+            state: TicketState::Waiting,
+            queue_key: state.next_order << 32,
+            issued_at: now,
+            waiting_since: now,
+            called_at: None,
+            started_at: None,
+            finished_at: None,
+            recall_count: 0,
+            window: None,
+            clerk: None,
+            call_reason: None,
+            case_no: None,
+            reservation: None,
+            slot: None,
+            kiosk: None,
+            requeued: false,
+            evaluation: None,
+            evaluated_at: None,
+            void_cause: None,
+        }
+    }
+
     /// A reservation as people may see it.
     pub fn reservation_view(&self, r: &Reservation) -> ReservationView {
         let tz = &self.config().hall.timezone;
@@ -410,6 +515,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|id| self.state().tickets.get(id))
                 .map(|t| t.number.clone()),
+            cancelled: r.cancelled.as_ref().map(|c| c.reason.clone()),
         }
     }
 }

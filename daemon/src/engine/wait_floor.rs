@@ -3,8 +3,9 @@
 //! must not promise a shorter wait than the service's configured minutes per person ahead,
 //! shared by the open windows that can call the ticket.
 //!
-//! Composes with any estimator as `max(estimate, floor)` (`Engine::estimate`); from
-//! [`MEASURED_AFTER`] finished services on the floor is gone and the estimator alone decides.
+//! Composes with any estimator as `max(estimate, floor)` (`Engine::told`), except where the
+//! forward walk has a free window call the ticket at once; from [`MEASURED_AFTER`] finished
+//! services on the floor is gone and the estimator alone decides.
 //! Pure arithmetic; it does not own the estimator (`estimate`).
 
 use super::model::{Ticket, TicketState};

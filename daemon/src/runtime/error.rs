@@ -3,6 +3,7 @@
 //! the journal.
 
 use crate::catalogue::{Lang, Words};
+use crate::command::{Role, RoleSet};
 use crate::engine::Refusal;
 use crate::store::StoreError;
 
@@ -38,11 +39,26 @@ pub enum HallError {
         path: std::path::PathBuf,
         reason: String,
     },
+    /// The store's disk is nearly full: issuing refuses before it could fail mid-write.
+    DiskFull(super::disk::DiskFull),
+    /// The caller does not hold the role the request needs (DESIGN §9, `docs/install.md`).
+    Forbidden {
+        what: &'static str,
+        role: Role,
+        origin: String,
+        holds: RoleSet,
+    },
 }
 
 impl From<Refusal> for HallError {
     fn from(r: Refusal) -> Self {
         HallError::Refused(r)
+    }
+}
+
+impl From<super::disk::DiskFull> for HallError {
+    fn from(e: super::disk::DiskFull) -> Self {
+        HallError::DiskFull(e)
     }
 }
 
@@ -71,6 +87,8 @@ impl HallError {
             HallError::PrintFailed { .. } => "print_failed",
             HallError::AlreadyApplied { .. } => "already_applied",
             HallError::BackupFailed { .. } => "backup_failed",
+            HallError::DiskFull(_) => "disk_full",
+            HallError::Forbidden { .. } => "forbidden",
         }
     }
 

@@ -5,19 +5,30 @@
 //! commits each change (with the command's origin, and the key event that caused it) before
 //! anyone hears of it, and then publishes the new [`HallSnapshot`](super::snapshot) and the
 //! call it made. Everyone else holds a cloneable [`HallHandle`].
+//!
+//! Its liveness is its progress: it beats a [`Heartbeat`] when it takes a request, when it
+//! finishes one and when it wakes idle (`ThreadOptions::beat_every`), which the watchdog
+//! reads. After each commit it rewrites `{runtime_dir}/state.json` (`state_file`), and before
+//! each it checks that the store file is still the one at the store's path.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
 
 use super::clock::Clock;
 use super::error::HallError;
 use super::queries::{self, Answer};
-use super::snapshot::Publisher;
+use super::snapshot::{Publisher, StoreHealth, StoreState};
+use super::state_file::LastState;
+use super::watchdog::Heartbeat;
 use crate::command::{Command, InputMark, Origin, Query};
 use crate::config::Config;
+use crate::engine::model::Clerk;
 use crate::engine::{Change, Engine, Outcome, Refusal};
 use crate::store::{Store, StoreError};
 
@@ -47,11 +58,12 @@ pub struct Committed {
 }
 
 enum Request {
-    Command(Envelope, oneshot::Sender<Result<Outcome, HallError>>),
+    Command(Box<Envelope>, oneshot::Sender<Result<Outcome, HallError>>),
     Consume(InputMark, oneshot::Sender<Result<(), HallError>>),
+    Mark(String, oneshot::Sender<Option<(u16, u16)>>),
     Query(Query, oneshot::Sender<Result<Answer, HallError>>),
+    Clerk(String, oneshot::Sender<Option<Clerk>>),
     Reload(Arc<Config>, oneshot::Sender<Result<(), String>>),
-    Ping(oneshot::Sender<()>),
     Stop,
 }
 
@@ -62,17 +74,55 @@ pub struct Hall {
     clock: Arc<dyn Clock>,
     /// Per input device: the epoch and sequence number of the last key event applied.
     marks: HashMap<String, (u16, u16)>,
+    /// Where the last state is written after each commit (`runtime::state_file`).
+    state_file: Option<PathBuf>,
+    last_event_seq: i64,
 }
 
 impl Hall {
     pub fn new(engine: Engine, store: Store, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let marks = store.input_marks()?;
+        let last_event_seq = store.event_stats()?.1.unwrap_or(0);
         Ok(Hall {
             engine,
             store,
             clock,
             marks,
+            state_file: None,
+            last_event_seq,
         })
+    }
+
+    /// Write the last state to `path` now and after every commit.
+    pub fn with_state_file(mut self, path: PathBuf) -> Self {
+        self.state_file = Some(path);
+        self.write_state();
+        self
+    }
+
+    /// `{runtime_dir}/state.json`, if this hall keeps one; a failure is logged, never fatal.
+    fn write_state(&self) {
+        let Some(path) = &self.state_file else { return };
+        let state = LastState::of(
+            self.engine.config(),
+            self.engine.state(),
+            self.last_event_seq,
+            self.clock.now(),
+        );
+        if let Err(e) = state.write(path) {
+            tracing::warn!("cannot write {}: {e}", path.display());
+        }
+    }
+
+    /// Whether the store file is still the one at the store's path (as `status` shows it).
+    pub fn store_health(&self) -> StoreHealth {
+        match self.store.check_file() {
+            Ok(()) => StoreHealth::default(),
+            Err(e) => StoreHealth {
+                state: StoreState::Fail,
+                detail: e.to_string(),
+            },
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -91,6 +141,8 @@ impl Hall {
         mark: Option<&InputMark>,
     ) -> Result<Committed, HallError> {
         let event_seq = if change.is_durable() || mark.is_some() {
+            // Never write into a store file that is no longer at its path: it would be lost.
+            self.store.check_file()?;
             match self.store.commit(&change, &origin.to_string(), mark) {
                 Ok(seq) => seq,
                 // Older than what the engine remembers, but the store knows: still a refusal.
@@ -108,6 +160,9 @@ impl Hall {
             None
         };
         self.engine.apply(&change);
+        if let Some(seq) = event_seq {
+            self.last_event_seq = seq;
+        }
         if let Some(mark) = mark {
             self.marks
                 .insert(mark.device.clone(), (mark.epoch, mark.seq));
@@ -119,17 +174,25 @@ impl Hall {
     }
 
     /// After a rollover: purge personal data older than its retention period.
-    fn housekeeping(&mut self) {
-        let config = self.engine.config().clone();
-        let days = i64::from(config.retention.personal_data_days);
+    fn housekeeping(&mut self, now: Timestamp) {
+        let days = i64::from(self.engine.config().retention.personal_data_days);
         let today = self.engine.state().business_day;
-        let Ok(before) = today.checked_sub(jiff::Span::new().days(days)) else {
+        let before = jiff::Span::new()
+            .try_days(days)
+            .and_then(|span| today.checked_sub(span));
+        let Ok(before) = before else {
+            tracing::error!("personal_data_days = {days} goes before the calendar; not purging");
             return;
         };
-        match self.store.purge_personal_data(before) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("purged personal data older than {before} from {n} records"),
-            Err(e) => tracing::error!("purging personal data older than {before} failed: {e}"),
+        match self.store.purge_personal_data(before, now) {
+            Ok(p) if p.total() == 0 => {}
+            Ok(p) => tracing::info!(
+                reservations = p.reservations,
+                handoffs = p.handoffs,
+                events = p.events,
+                "purged the personal data of records before {before}"
+            ),
+            Err(e) => tracing::error!("purging personal data before {before} failed: {e}"),
         }
     }
 
@@ -174,8 +237,13 @@ impl Hall {
                 Ok(c) => committed.push(c),
                 Err(e) => return (committed, Err(e)),
             }
-            self.housekeeping();
+            self.housekeeping(now);
         }
+        let drawn = match self.draw_code(command) {
+            Ok(drawn) => drawn,
+            Err(e) => return (committed, Err(e)),
+        };
+        let command = drawn.as_ref().unwrap_or(command);
         let change = match self.engine.decide(command, now) {
             Ok(change) => change,
             // The lazy rollover above already did the work a timer rollover asked for.
@@ -201,6 +269,31 @@ impl Hall {
         }
     }
 
+    /// A reservation taken by the hall gets its code here: six random digits that no
+    /// reservation of any date has (the store knows past ones, the engine the rest).
+    fn draw_code(&self, command: &Command) -> Result<Option<Command>, HallError> {
+        let Command::Reserve { code: None, .. } = command else {
+            return Ok(None);
+        };
+        for _ in 0..100 {
+            let candidate = (100_000 + uuid::Uuid::new_v4().as_u128() % 900_000).to_string();
+            let in_memory = self
+                .engine
+                .state()
+                .reservations
+                .values()
+                .any(|r| r.code == candidate);
+            if !in_memory && !self.store.reservation_code_used(&candidate)? {
+                let mut drawn = command.clone();
+                if let Command::Reserve { code, .. } = &mut drawn {
+                    *code = Some(candidate);
+                }
+                return Ok(Some(drawn));
+            }
+        }
+        Err(Refusal::NoFreeReservationCode.into())
+    }
+
     /// Record a key event that changed nothing (refused), so it is not applied later.
     pub fn consume(&mut self, mark: &InputMark) -> Result<(), HallError> {
         if !mark.is_new(self.marks.get(&mark.device).copied()) {
@@ -214,7 +307,7 @@ impl Hall {
 
     /// Answer a query from the engine and the store.
     pub fn query(&self, query: &Query) -> Result<Answer, HallError> {
-        queries::answer(&self.engine, &self.store, query)
+        queries::answer(&self.engine, &self.store, query, self.clock.now())
     }
 }
 
@@ -222,13 +315,14 @@ impl Hall {
 #[derive(Clone, Debug)]
 pub struct HallHandle {
     tx: mpsc::Sender<Request>,
+    heartbeat: Heartbeat,
 }
 
 impl HallHandle {
     /// Execute a command; the reply is the command's own outcome (after any lazy rollover).
     pub async fn execute(&self, envelope: Envelope) -> Result<Outcome, HallError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Request::Command(envelope, tx)).await?;
+        self.send(Request::Command(Box::new(envelope), tx)).await?;
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
@@ -245,10 +339,25 @@ impl HallHandle {
         rx.await.map_err(|_| HallError::Stopped)?
     }
 
+    /// The epoch and sequence number of the last key event of `device` applied (or used up).
+    pub async fn input_mark(&self, device: &str) -> Result<Option<(u16, u16)>, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Mark(device.to_string(), tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)
+    }
+
     pub async fn query(&self, query: Query) -> Result<Answer, HallError> {
         let (tx, rx) = oneshot::channel();
         self.send(Request::Query(query, tx)).await?;
         rx.await.map_err(|_| HallError::Stopped)?
+    }
+
+    /// A clerk's record with their PIN hash, for checking a PIN typed on the web call pad.
+    /// Never part of any answer.
+    pub async fn clerk(&self, staff: &str) -> Result<Option<Clerk>, HallError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request::Clerk(staff.to_string(), tx)).await?;
+        rx.await.map_err(|_| HallError::Stopped)
     }
 
     /// Replace the configuration; refused (with the reason) if it cannot apply while running.
@@ -267,17 +376,35 @@ impl HallHandle {
         let _ = self.tx.send(Request::Stop).await;
     }
 
-    /// Whether the hall thread answers within `timeout` (it answers between requests).
-    pub async fn alive(&self, timeout: std::time::Duration) -> bool {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.try_send(Request::Ping(tx)).is_err() {
-            return false;
-        }
-        matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
+    /// The hall thread's own progress: it beats when it takes a request, when it finishes one
+    /// and when it wakes idle, so a full request queue (clients flooding the socket) still
+    /// shows progress, and only a thread stuck inside one request stops it.
+    pub fn heartbeat(&self) -> &Heartbeat {
+        &self.heartbeat
     }
 
     async fn send(&self, request: Request) -> Result<(), HallError> {
         self.tx.send(request).await.map_err(|_| HallError::Stopped)
+    }
+}
+
+/// How the hall thread shows progress, and its test hooks.
+#[derive(Debug, Clone)]
+pub struct ThreadOptions {
+    /// The thread beats its heartbeat at least this often, idle or busy.
+    pub beat_every: Duration,
+    /// With `HALLQ_TEST_HOOKS=1`, the runtime folder where the idle thread looks for
+    /// `test-freeze-hall` (it stops for good, as a thread stuck in SQLite would) and
+    /// `test-panic-hall` (it panics).
+    pub test_hooks: Option<PathBuf>,
+}
+
+impl Default for ThreadOptions {
+    fn default() -> Self {
+        ThreadOptions {
+            beat_every: Duration::from_secs(1),
+            test_hooks: None,
+        }
     }
 }
 
@@ -286,57 +413,120 @@ impl HallHandle {
 pub fn spawn(
     mut hall: Hall,
     mut publisher: Publisher,
+    options: ThreadOptions,
 ) -> (HallHandle, std::thread::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Request>(256);
+    let heartbeat = Heartbeat::new();
+    let beat = heartbeat.clone();
     let thread = std::thread::Builder::new()
         .name("hall".into())
         .spawn(move || {
-            while let Some(request) = rx.blocking_recv() {
-                match request {
-                    Request::Command(envelope, reply) => {
-                        let now = hall.clock.now();
-                        let (committed, result) = hall.execute_all(&envelope, now);
-                        for c in &committed {
-                            log_committed(c, &envelope.origin);
-                            if c.event_seq.is_some() {
-                                publisher.publish(&hall.engine, &c.outcome);
-                            }
+            // A runtime of its own, only to wait for the next request with a timeout: the
+            // thread beats while idle too. The requests themselves are plain blocking code.
+            let waiter = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("the hall thread's timer starts");
+            waiter.block_on(async {
+                loop {
+                    beat.beat();
+                    let request = match timeout(options.beat_every, rx.recv()).await {
+                        Err(_idle) => {
+                            test_hooks(options.test_hooks.as_deref());
+                            report_store_health(&hall, &mut publisher);
+                            continue;
                         }
-                        let result = match result {
-                            Ok(()) => Ok(committed
-                                .into_iter()
-                                .last()
-                                .expect("a success commits")
-                                .outcome),
-                            Err(e) => {
-                                log_refusal(&envelope, &e);
-                                Err(e)
-                            }
-                        };
-                        let _ = reply.send(result);
+                        Ok(None) => break,
+                        Ok(Some(request)) => request,
+                    };
+                    beat.beat();
+                    if !serve(&mut hall, &mut publisher, request) {
+                        break;
                     }
-                    Request::Consume(mark, reply) => {
-                        let _ = reply.send(hall.consume(&mark));
-                    }
-                    Request::Query(query, reply) => {
-                        let _ = reply.send(hall.query(&query));
-                    }
-                    Request::Reload(config, reply) => {
-                        let result = hall.engine.reconfigure(config);
-                        if result.is_ok() {
-                            publisher.refresh(&hall.engine);
-                        }
-                        let _ = reply.send(result);
-                    }
-                    Request::Ping(reply) => {
-                        let _ = reply.send(());
-                    }
-                    Request::Stop => break,
                 }
-            }
+            });
         })
         .expect("the hall thread can be spawned");
-    (HallHandle { tx }, thread)
+    (HallHandle { tx, heartbeat }, thread)
+}
+
+/// Answer one request on the hall thread; false on `Stop`.
+fn serve(hall: &mut Hall, publisher: &mut Publisher, request: Request) -> bool {
+    match request {
+        Request::Command(envelope, reply) => {
+            let now = hall.clock.now();
+            let (committed, result) = hall.execute_all(&envelope, now);
+            if committed.iter().any(|c| c.event_seq.is_some()) {
+                hall.write_state();
+            }
+            for c in &committed {
+                log_committed(c, &envelope.origin);
+                if c.event_seq.is_some() {
+                    publisher.publish(&hall.engine, &c.outcome, now);
+                }
+            }
+            report_store_health(hall, publisher);
+            let result = match result {
+                Ok(()) => Ok(committed
+                    .into_iter()
+                    .last()
+                    .expect("a success commits")
+                    .outcome),
+                Err(e) => {
+                    log_refusal(&envelope, &e);
+                    Err(e)
+                }
+            };
+            let _ = reply.send(result);
+        }
+        Request::Consume(mark, reply) => {
+            let _ = reply.send(hall.consume(&mark));
+        }
+        Request::Mark(device, reply) => {
+            let _ = reply.send(hall.marks.get(&device).copied());
+        }
+        Request::Clerk(staff, reply) => {
+            let _ = reply.send(hall.engine.state().clerks.get(&staff).cloned());
+        }
+        Request::Query(query, reply) => {
+            let _ = reply.send(hall.query(&query));
+        }
+        Request::Reload(config, reply) => {
+            let result = hall.engine.reconfigure(config);
+            if result.is_ok() {
+                publisher.refresh(&hall.engine, hall.clock.now());
+            }
+            let _ = reply.send(result);
+        }
+        Request::Stop => return false,
+    }
+    true
+}
+
+/// Publish the store's health; log when it fails (once per change, as the snapshot changes).
+fn report_store_health(hall: &Hall, publisher: &mut Publisher) {
+    let health = hall.store_health();
+    if publisher.store() != health {
+        match health.state {
+            StoreState::Fail => tracing::error!(cause = "store_replaced", "{}", health.detail),
+            StoreState::Ok => tracing::info!("store file is back at its path"),
+        }
+        publisher.set_store(health);
+    }
+}
+
+/// The test hooks (only with `HALLQ_TEST_HOOKS=1`): freeze or panic the hall thread.
+fn test_hooks(dir: Option<&std::path::Path>) {
+    let Some(dir) = dir else { return };
+    if dir.join("test-panic-hall").exists() {
+        panic!("test hook: the hall thread panics (test-panic-hall)");
+    }
+    if dir.join("test-freeze-hall").exists() {
+        tracing::warn!("test hook: the hall thread freezes for good (test-freeze-hall)");
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// One journal line per committed change, with WINDOW, TICKET and ORIGIN fields so

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::engine::model::{Ticket, TicketClass, TicketState};
-use crate::store::EventRow;
+use crate::store::TicketEvent;
 
 /// One ticket and what happened to it, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ fn text(body: &Value, key: &str) -> Option<String> {
 }
 
 impl TicketHistory {
-    pub fn build(ticket: &Ticket, events: &[EventRow], config: &Config) -> TicketHistory {
+    pub fn build(ticket: &Ticket, events: &[TicketEvent], config: &Config) -> TicketHistory {
         let name = |w: u32| config.window(w).map(|c| c.name.clone());
         let mut entries: Vec<HistoryEntry> = events
             .iter()

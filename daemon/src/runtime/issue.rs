@@ -2,7 +2,7 @@
 //! control socket, kiosk keys, the web kiosk, MQTT kiosks).
 //!
 //! ```text
-//! request -> kiosk's printer -> status gate -> commit (hall) -> print -> (void if it failed)
+//! request -> disk guard -> kiosk's printer -> status gate -> commit (hall) -> print -> (void)
 //! ```
 //!
 //! A printer that cannot print refuses the ticket before a number is committed, so no number
@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use super::devices::printers::{KioskPrinter, Printers};
+use super::disk::DiskGuard;
 use super::error::HallError;
 use super::hall::{Envelope, HallHandle};
 use crate::command::Command;
@@ -24,16 +25,24 @@ use crate::engine::{Outcome, Refusal};
 pub struct IssuingService {
     hall: HallHandle,
     printers: Arc<Printers>,
+    disk: DiskGuard,
 }
 
 impl IssuingService {
-    pub fn new(hall: HallHandle, printers: Arc<Printers>) -> IssuingService {
-        IssuingService { hall, printers }
+    pub fn new(hall: HallHandle, printers: Arc<Printers>, disk: DiskGuard) -> IssuingService {
+        IssuingService {
+            hall,
+            printers,
+            disk,
+        }
     }
 
     /// Issue the ticket `envelope` asks for (a [`Command::Issue`]) and print it at its kiosk
     /// (default: the first kiosk with a printer).
     pub async fn issue(&self, mut envelope: Envelope) -> Result<Issued, HallError> {
+        if let Err(full) = self.disk.check() {
+            return Err(self.refuse(&envelope, full).await);
+        }
         let Command::Issue { kiosk, .. } = &mut envelope.command else {
             unreachable!("the issuing service is given issue commands only");
         };

@@ -3,28 +3,41 @@
 //! The engine's views cover today and later; past days' reservations and handoffs, a ticket's
 //! history and backups come from the store. Personal data leaves here masked.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::HallError;
 use super::history::TicketHistory;
 use super::snapshot::HallSnapshot;
 use crate::catalogue::{Lang, Words};
 use crate::command::Query;
-use crate::engine::views::{HandoffsView, QueueView, ReservationsView};
+use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView};
 use crate::engine::{Engine, Outcome, Refusal};
 use crate::store::{BackupReport, Store, StoreError};
+use crate::sync::SyncReport;
 
 /// What the hall answers a request with; serialized, the `data` of a socket response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
     Done(Box<Outcome>),
-    Status(Box<HallSnapshot>),
+    Status(Box<StatusView>),
+    Sync(Box<SyncReport>),
     Queue(QueueView),
     Reservations(ReservationsView),
     Handoffs(HandoffsView),
     Ticket(Box<TicketHistory>),
     Backup(BackupReport),
+    Clerks(ClerksView),
+}
+
+/// `status`: the hall snapshot, and the upstream sync's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    #[serde(flatten)]
+    pub snapshot: HallSnapshot,
+    /// Absent when asked of the hall thread directly (tests and tools).
+    #[serde(default)]
+    pub sync: Option<SyncReport>,
 }
 
 impl Answer {
@@ -40,16 +53,20 @@ impl Answer {
 
 /// Answer a query that needs the engine's state or the store. `status` is answered from the
 /// snapshot without asking the hall thread, so it gets here only from tests and tools.
-pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, HallError> {
+pub fn answer(
+    engine: &Engine,
+    store: &Store,
+    query: &Query,
+    now: jiff::Timestamp,
+) -> Result<Answer, HallError> {
     let config = engine.config();
     Ok(match query {
-        Query::Status => {
-            let (publisher, feeds, _) = super::snapshot::Publisher::new(engine);
-            drop(publisher);
-            let snapshot = feeds.snapshot.borrow().clone();
-            Answer::Status(Box::new(snapshot))
-        }
-        Query::Queue => Answer::Queue(engine.queue_view()),
+        Query::Status => Answer::Status(Box::new(StatusView {
+            snapshot: HallSnapshot::of(engine, now),
+            sync: None,
+        })),
+        Query::SyncStatus => return Err(Refusal::SyncStatusNotHere.into()),
+        Query::Queue => Answer::Queue(engine.queue_view(now)),
         Query::Reservations { date } => {
             let date = date.unwrap_or(engine.state().business_day);
             let mut list = if date >= engine.state().business_day {
@@ -63,6 +80,7 @@ pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, H
                 reservations: list.iter().map(|r| engine.reservation_view(r)).collect(),
             })
         }
+        Query::Clerks => Answer::Clerks(engine.clerks_view()),
         Query::Handoffs { day } => {
             let day = day.unwrap_or(engine.state().business_day);
             let window_name =
@@ -76,10 +94,12 @@ pub fn answer(engine: &Engine, store: &Store, query: &Query) -> Result<Answer, H
                     view
                 })
                 .collect();
+            let pending = engine.state().pending_handoffs.values();
             Answer::Handoffs(HandoffsView {
                 day,
                 timezone: config.hall.timezone_name.clone(),
                 handoffs,
+                pending: pending.filter(|p| p.business_day == day).cloned().collect(),
             })
         }
         Query::Ticket { number, day } => {

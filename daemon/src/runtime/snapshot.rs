@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use hallq_drivers::{Health, HealthState};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
@@ -29,6 +30,59 @@ pub struct HallSnapshot {
     pub recent_calls: Vec<RecentCall>,
     /// Every device's health, by device id.
     pub devices: BTreeMap<String, DeviceHealth>,
+    /// Whether the store file the daemon writes is still the one at the store's path.
+    #[serde(default)]
+    pub store: StoreHealth,
+}
+
+/// The store's health as the hall thread sees it (`status`, `doctor`, STATUS=).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StoreHealth {
+    pub state: StoreState,
+    /// What is wrong, empty when ok.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreState {
+    #[default]
+    Ok,
+    Fail,
+}
+
+impl HallSnapshot {
+    /// The hall as the engine knows it at `now`, before any device has reported: the tickets
+    /// at the windows are the recent calls.
+    pub fn of(engine: &Engine, now: Timestamp) -> HallSnapshot {
+        let hall = engine.hall_view(now);
+        let recent_calls = hall
+            .windows
+            .iter()
+            .filter_map(|w| {
+                let number = w.calling()?;
+                let service = engine
+                    .find_number(number)
+                    .map_or_else(String::new, |t| t.current_service.clone());
+                Some(RecentCall {
+                    number: number.to_string(),
+                    window: w.window,
+                    window_name: w.name.clone(),
+                    service,
+                    recall: false,
+                    serial: 0,
+                })
+            })
+            .take(RECENT_CALLS)
+            .collect();
+        HallSnapshot {
+            hall,
+            recent_calls,
+            devices: BTreeMap::new(),
+            store: StoreHealth::default(),
+        }
+    }
 }
 
 /// A call or recall as the boards and the voice announce it.
@@ -50,6 +104,10 @@ pub struct DeviceHealth {
     pub kind: DeviceClass,
     #[serde(flatten)]
     pub health: Health,
+    /// Devices on an RS-485 bus and scanners: garbage seen from this device since the start
+    /// (bad frames, garbage key reads, garbage lines), all kinds together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub garbage: Option<u64>,
 }
 
 /// What sort of device a health entry is about: the configured kinds (window displays and hall
@@ -118,33 +176,9 @@ impl Feeds {
 }
 
 impl Publisher {
-    /// Start from the engine's state: the tickets at the windows now are the recent calls.
-    pub fn new(engine: &Engine) -> (Publisher, Feeds, DeviceHealthTable) {
-        let hall = engine.hall_view();
-        let recent = hall
-            .windows
-            .iter()
-            .filter_map(|w| {
-                let number = w.calling()?;
-                let service = engine
-                    .find_number(number)
-                    .map_or_else(String::new, |t| t.current_service.clone());
-                Some(RecentCall {
-                    number: number.to_string(),
-                    window: w.window,
-                    window_name: w.name.clone(),
-                    service,
-                    recall: false,
-                    serial: 0,
-                })
-            })
-            .take(RECENT_CALLS)
-            .collect();
-        let (snapshot, receiver) = watch::channel(HallSnapshot {
-            hall,
-            recent_calls: recent,
-            devices: BTreeMap::new(),
-        });
+    /// Start from the engine's state at `now`.
+    pub fn new(engine: &Engine, now: Timestamp) -> (Publisher, Feeds, DeviceHealthTable) {
+        let (snapshot, receiver) = watch::channel(HallSnapshot::of(engine, now));
         let (calls, _) = broadcast::channel(256);
         let feeds = Feeds {
             snapshot: receiver,
@@ -162,7 +196,7 @@ impl Publisher {
     }
 
     /// After a committed change: the new hall view, and the call it made if any.
-    pub fn publish(&mut self, engine: &Engine, outcome: &Outcome) {
+    pub fn publish(&mut self, engine: &Engine, outcome: &Outcome, now: Timestamp) {
         let call = match outcome {
             Outcome::Called(c) => Some(RecentCall {
                 number: c.number.clone(),
@@ -190,7 +224,7 @@ impl Publisher {
             c.serial = self.serial;
             c
         });
-        let hall = engine.hall_view();
+        let hall = engine.hall_view(now);
         self.snapshot.send_modify(|s| {
             s.hall = hall;
             if matches!(outcome, Outcome::DayStarted(_)) {
@@ -210,9 +244,23 @@ impl Publisher {
         }
     }
 
+    /// The store's health as last published.
+    pub fn store(&self) -> StoreHealth {
+        self.snapshot.borrow().store.clone()
+    }
+
+    /// The store's health, when it changed (logged once per change by the hall thread).
+    pub fn set_store(&mut self, health: StoreHealth) {
+        self.snapshot.send_if_modified(|s| {
+            let changed = s.store != health;
+            s.store = health.clone();
+            changed
+        });
+    }
+
     /// After a reload: windows may have been added or renamed.
-    pub fn refresh(&mut self, engine: &Engine) {
-        let hall = engine.hall_view();
+    pub fn refresh(&mut self, engine: &Engine, now: Timestamp) {
+        let hall = engine.hall_view(now);
         self.snapshot.send_modify(|s| s.hall = hall);
     }
 }
@@ -236,6 +284,7 @@ impl DeviceHealthTable {
             issued: 0,
             done: 0,
             voided: 0,
+            wait_minutes: BTreeMap::new(),
             tidal: Vec::new(),
             language: crate::catalogue::Lang::default(),
             remaining: BTreeMap::new(),
@@ -246,6 +295,7 @@ impl DeviceHealthTable {
             hall: view,
             recent_calls: Vec::new(),
             devices: BTreeMap::new(),
+            store: StoreHealth::default(),
         });
         DeviceHealthTable { snapshot }
     }
@@ -253,9 +303,14 @@ impl DeviceHealthTable {
     /// Record a device's health; logs the transition once (`device=... cause=...`).
     pub fn set(&self, device: &str, kind: impl Into<DeviceClass>, health: Health) {
         let kind = kind.into();
-        let new = DeviceHealth { kind, health };
+        let mut new = DeviceHealth {
+            kind,
+            health,
+            garbage: None,
+        };
         let mut previous = None;
         let changed = self.snapshot.send_if_modified(|s| {
+            new.garbage = s.devices.get(device).and_then(|d| d.garbage);
             previous = s.devices.insert(device.to_string(), new.clone());
             previous.as_ref() != Some(&new)
         });
@@ -276,6 +331,25 @@ impl DeviceHealthTable {
                 tracing::error!(device, kind, cause, "device offline: {cause}")
             }
         }
+    }
+
+    /// Record how much garbage a device has sent so far (shown in `status`; the journal lines
+    /// come from the device's task, once per burst).
+    pub fn set_garbage(&self, device: &str, kind: impl Into<DeviceClass>, count: u64) {
+        let kind = kind.into();
+        self.snapshot.send_if_modified(|s| {
+            let entry = s
+                .devices
+                .entry(device.to_string())
+                .or_insert_with(|| DeviceHealth {
+                    kind,
+                    health: Health::offline("connecting"),
+                    garbage: None,
+                });
+            let changed = entry.garbage != Some(count);
+            entry.garbage = Some(count);
+            changed
+        });
     }
 
     /// Every device's latest health.

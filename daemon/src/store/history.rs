@@ -7,7 +7,7 @@ use super::{Store, StoreError};
 
 /// One event row about a ticket.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EventRow {
+pub struct TicketEvent {
     pub seq: i64,
     pub kind: String,
     pub at: jiff::Timestamp,
@@ -17,7 +17,7 @@ pub struct EventRow {
 
 impl Store {
     /// The events about ticket `id` (`20261126-A012`), oldest first.
-    pub fn ticket_events(&self, id: &str) -> Result<Vec<EventRow>, StoreError> {
+    pub fn ticket_events(&self, id: &str) -> Result<Vec<TicketEvent>, StoreError> {
         let mut stmt = self.conn().prepare(
             "SELECT seq, kind, at, body, origin FROM events WHERE json_extract(body, '$.ticket') = ?1
              UNION
@@ -37,7 +37,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (seq, kind, at, body, origin) = row?;
-            out.push(EventRow {
+            out.push(TicketEvent {
                 seq,
                 kind,
                 at: at

@@ -1,6 +1,7 @@
 //! Reading the hall's state back on start: the business day, today's tickets and every ticket
-//! still in play, window states, and reservations from today on.
+//! still in play, window states, reservations from today on, and the clerks.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use jiff::civil::Date;
@@ -8,8 +9,9 @@ use jiff::Timestamp;
 use rusqlite::Row;
 
 use super::{Store, StoreError};
-use crate::engine::model::{Reservation, Ticket, WindowState};
+use crate::engine::model::{Cancellation, Clerk, Reservation, Ticket, WindowState};
 use crate::engine::HallState;
+use crate::pin::PinHash;
 use crate::privacy::{PersonName, Phone};
 
 fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
@@ -120,14 +122,59 @@ pub fn load_state(store: &Store) -> Result<HallState, StoreError> {
         |r| r.get(0),
     )?;
 
+    let mut stmt = conn.prepare(
+        "SELECT case_no, window, scanned_at, business_day FROM pending_handoffs
+         WHERE business_day >= ?1",
+    )?;
+    let rows = stmt.query_map([day.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (case_no, window, at, on) = row?;
+        let pending = crate::engine::handoff::PendingHandoff {
+            case_no: case_no.clone(),
+            window,
+            scanned_at: parse("pending_handoffs.scanned_at", &at)?,
+            business_day: parse("pending_handoffs.business_day", &on)?,
+        };
+        state.pending_handoffs.insert(case_no, pending);
+    }
+
     for r in reservations_where(store, "date >= ?1", &day.to_string())? {
         state.reservations.insert((r.date, r.code.clone()), r);
     }
+
+    state.clerks = clerks(conn)?;
     Ok(state)
 }
 
+/// The clerks who may log in on the web call pad, by staff number.
+fn clerks(conn: &rusqlite::Connection) -> Result<BTreeMap<String, Clerk>, StoreError> {
+    let mut stmt = conn.prepare("SELECT staff, pin_hash, updated_at FROM clerks")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))?;
+    let mut clerks = BTreeMap::new();
+    for row in rows {
+        let (staff, pin_hash, updated_at): (String, String, String) = row?;
+        let updated_at = parse("clerks.updated_at", &updated_at)?;
+        let pin_hash = PinHash::new(pin_hash);
+        clerks.insert(
+            staff.clone(),
+            Clerk {
+                staff,
+                pin_hash,
+                updated_at,
+            },
+        );
+    }
+    Ok(clerks)
+}
+
 impl Store {
-    /// Reservations of one date, from the store (for past dates the engine no longer holds).
     /// Per input device, the epoch and sequence number of the last key event applied.
     pub fn input_marks(&self) -> Result<std::collections::HashMap<String, (u16, u16)>, StoreError> {
         let mut stmt = self
@@ -148,8 +195,18 @@ impl Store {
         Ok(marks)
     }
 
+    /// Reservations of one date, from the store (for past dates the engine no longer holds).
     pub fn reservations_on(&self, date: Date) -> Result<Vec<Reservation>, StoreError> {
         reservations_where(self, "date = ?1", &date.to_string())
+    }
+
+    /// Whether any reservation of any date has this code (a new code must be unused).
+    pub fn reservation_code_used(&self, code: &str) -> Result<bool, StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM reservations WHERE code = ?1)",
+            [code],
+            |r| r.get(0),
+        )?)
     }
 }
 
@@ -159,7 +216,8 @@ fn reservations_where(
     arg: &str,
 ) -> Result<Vec<Reservation>, StoreError> {
     let mut stmt = store.conn().prepare(&format!(
-        "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at
+        "SELECT date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at,
+                cancelled_at, cancel_reason
          FROM reservations WHERE {filter}"
     ))?;
     let rows = stmt.query_map([arg], |r| {
@@ -174,11 +232,23 @@ fn reservations_where(
             r.get::<_, String>(7)?,
             r.get::<_, Option<String>>(8)?,
             r.get::<_, Option<String>>(9)?,
+            (
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
+            ),
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (date, code, service, slot, name, phone, source, created, ticket, checked) = row?;
+        let (date, code, service, slot, name, phone, source, created, ticket, checked, cancel) =
+            row?;
+        let cancelled = match cancel {
+            (Some(at), reason) => Some(Cancellation {
+                at: parse("reservations.cancelled_at", &at)?,
+                reason: reason.unwrap_or_default(),
+            }),
+            (None, _) => None,
+        };
         let r = Reservation {
             date: parse("reservations.date", &date)?,
             code,
@@ -190,6 +260,7 @@ fn reservations_where(
             created_at: parse("reservations.created_at", &created)?,
             ticket,
             checked_in_at: parse_opt("reservations.checked_in_at", checked)?,
+            cancelled,
         };
         out.push(r);
     }

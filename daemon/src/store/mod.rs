@@ -7,6 +7,8 @@
 mod backup;
 mod history;
 mod load;
+mod outbox;
+mod purge;
 mod schema;
 mod write;
 
@@ -15,8 +17,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use backup::BackupReport;
-pub use history::EventRow;
+pub use history::TicketEvent;
 pub use load::load_state;
+pub use outbox::{Backlog, EventRow};
+pub use purge::Purged;
 pub use schema::VERSION as SCHEMA_VERSION;
 
 /// Errors of the store. "The disk said no" and "the file is not ours" are distinct.
@@ -39,14 +43,27 @@ pub enum StoreError {
     /// An online backup failed; a partial copy was removed.
     #[error("backup to {path} failed: {reason}")]
     Backup { path: PathBuf, reason: String },
+    /// A new record collides with one the store already holds, which the hall did not know
+    /// of: the store and the hall in memory disagree (never silently overwritten).
+    #[error("{0}")]
+    Conflict(String),
     #[error("store: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The file at the store's path is not the one this connection writes: deleted, moved or
+    /// replaced while hallq was running (a restore over a running daemon, `rm -rf`).
+    #[error(
+        "store file {path} was {how} while hallq was running; nothing more is recorded until \
+         hallq is restarted on the right file (docs/install.md, Troubleshooting)"
+    )]
+    Replaced { path: PathBuf, how: &'static str },
 }
 
 /// One connection to the store file.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Device and inode of the file opened, to notice it being deleted or replaced.
+    file: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Store {
@@ -81,6 +98,22 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            file: file_id(path),
+        })
+    }
+
+    /// Ok while the file at the store's path is the file this connection opened; the error
+    /// says whether it was deleted or replaced.
+    pub fn check_file(&self) -> Result<(), StoreError> {
+        let how = match (self.file, file_id(&self.path)) {
+            (Some(opened), Some(now)) if opened == now => return Ok(()),
+            (None, _) => return Ok(()),
+            (Some(_), None) => "deleted or moved away",
+            (Some(_), Some(_)) => "replaced by another file",
+        };
+        Err(StoreError::Replaced {
+            path: self.path.clone(),
+            how,
         })
     }
 
@@ -99,6 +132,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            file: file_id(path),
         })
     }
 
@@ -128,12 +162,31 @@ impl Store {
             })?)
     }
 
+    /// The last sequence number issued per service (its original service) on `day`.
+    pub fn last_numbers(
+        &self,
+        day: jiff::civil::Date,
+    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT service, max(seq) FROM tickets WHERE business_day = ?1 GROUP BY service",
+        )?;
+        let rows = stmt.query_map([day.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
 }
 
-/// Settings every connection gets (DESIGN §6).
+/// Device and inode of the file at `path`.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Settings every connection gets (DESIGN §6). `secure_delete` overwrites deleted and
+/// purged content with zeros, so personal data removed by the purge is gone from the file.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -144,6 +197,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 

@@ -120,12 +120,67 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     "#,
-    // 4: corrections. A handoff record can be voided (when and why); a case is unique among the
+    // 4: reports (`hallq report`) read a period's events of one kind (issued with their printed
+    // estimate, transfers, holds, tidal advice) by business day, and a ticket's first call;
+    // both by index rather than by scanning the log.
+    r#"
+    CREATE INDEX events_kind_day ON events (kind, business_day);
+    DROP INDEX calls_ticket;
+    CREATE INDEX calls_ticket ON calls (ticket_id, recall, id);
+    "#,
+    // 5 (hardening): the personal-data purge goes by date and marks what it purged, instead of
+    // guessing from the content (a `*` in a real name) which records were done.
+    r#"
+    ALTER TABLE reservations ADD COLUMN purged_at TEXT;
+    ALTER TABLE handoffs ADD COLUMN purged_at TEXT;
+    ALTER TABLE events ADD COLUMN purged_at TEXT;
+    CREATE INDEX events_unpurged ON events (business_day) WHERE purged_at IS NULL;
+    "#,
+    // 6: upstream sync and safer reservations. The acknowledgement of the upstream (the highest
+    // event seq it stored) is one row that never moves backwards; reservations can be cancelled
+    // (by an operator, or because they disappeared upstream), and codes are looked up across
+    // dates.
+    r#"
+    CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        acked_through INTEGER NOT NULL CHECK (acked_through >= 0),
+        acked_at TEXT
+    );
+    INSERT INTO sync_state (id, acked_through) VALUES (1, 0);
+    CREATE TRIGGER sync_ack_never_backwards BEFORE UPDATE OF acked_through ON sync_state
+    WHEN NEW.acked_through < OLD.acked_through
+    BEGIN
+        SELECT RAISE(ABORT, 'the upstream acknowledgement never moves backwards');
+    END;
+    ALTER TABLE reservations ADD COLUMN cancelled_at TEXT;
+    ALTER TABLE reservations ADD COLUMN cancel_reason TEXT;
+    CREATE INDEX reservations_code ON reservations (code);
+    "#,
+    // 7: case numbers scanned at the pickup window whose handoff the clerk has not recorded
+    // yet (a day's unfinished ones are deleted at rollover).
+    r#"
+    CREATE TABLE pending_handoffs (
+        case_no TEXT PRIMARY KEY,
+        window INTEGER NOT NULL,
+        scanned_at TEXT NOT NULL,
+        business_day TEXT NOT NULL
+    );
+    "#,
+    // 8: clerks who may log in on the web call pad: staff number and the Argon2id hash of
+    // their PIN (a PHC string; the PIN itself is never stored).
+    r#"
+    CREATE TABLE clerks (
+        staff TEXT PRIMARY KEY,
+        pin_hash TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    "#,
+    // 9: corrections. A handoff record can be voided (when and why); a case is unique among the
     // records that are not voided, so it can be recorded again after a wrong entry is voided.
     // A window remembers the last ticket it finished or skipped (what an undo takes back), and
     // a ticket's events are found by the ticket id in their body (`hallq ticket`).
     r#"
-    CREATE TABLE handoffs_v4 (
+    CREATE TABLE handoffs_v9 (
         id TEXT PRIMARY KEY,
         case_no TEXT NOT NULL,
         title TEXT NOT NULL,
@@ -140,16 +195,17 @@ const MIGRATIONS: &[&str] = &[
         window INTEGER,
         at TEXT NOT NULL,
         business_day TEXT NOT NULL,
+        purged_at TEXT,
         voided_at TEXT,
         void_reason TEXT,
         CHECK (method = 'pickup' OR (carrier IS NOT NULL AND tracking IS NOT NULL AND address IS NOT NULL))
     );
-    INSERT INTO handoffs_v4 (id, case_no, title, method, id_last4, carrier, tracking, address,
-        recipient, phone, clerk, window, at, business_day)
+    INSERT INTO handoffs_v9 (id, case_no, title, method, id_last4, carrier, tracking, address,
+        recipient, phone, clerk, window, at, business_day, purged_at)
     SELECT id, case_no, title, method, id_last4, carrier, tracking, address, recipient, phone,
-        clerk, window, at, business_day FROM handoffs;
+        clerk, window, at, business_day, purged_at FROM handoffs;
     DROP TABLE handoffs;
-    ALTER TABLE handoffs_v4 RENAME TO handoffs;
+    ALTER TABLE handoffs_v9 RENAME TO handoffs;
     CREATE INDEX handoffs_day ON handoffs (business_day);
     CREATE UNIQUE INDEX handoffs_case ON handoffs (case_no) WHERE voided_at IS NULL;
     CREATE INDEX events_ticket ON events (json_extract(body, '$.ticket'));

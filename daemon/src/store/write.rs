@@ -4,8 +4,8 @@ use rusqlite::{params, Transaction, TransactionBehavior};
 
 use super::{Store, StoreError};
 use crate::command::InputMark;
-use crate::engine::model::{Reservation, Ticket, WindowState};
-use crate::engine::{Change, Event};
+use crate::engine::model::{ClerkWrite, Reservation, Ticket, WindowState};
+use crate::engine::{Change, Event, Outcome};
 
 fn ts(t: Option<jiff::Timestamp>) -> Option<String> {
     t.map(|t| t.to_string())
@@ -52,9 +52,19 @@ impl Store {
                 "UPDATE hall SET business_day = ?1 WHERE id = 1",
                 params![day.to_string()],
             )?;
+            tx.execute(
+                "DELETE FROM pending_handoffs WHERE business_day < ?1",
+                params![day.to_string()],
+            )?;
         }
+        // A new ticket is a plain INSERT: if its number is already in the store (a forked or
+        // stale hall in memory), the primary key refuses it instead of overwriting the row.
+        let issued = match &change.outcome {
+            Outcome::Issued(i) => Some(i.id.as_str()),
+            _ => None,
+        };
         for t in &change.tickets {
-            upsert_ticket(&tx, t)?;
+            write_ticket(&tx, t, Some(t.id.as_str()) == issued)?;
         }
         for w in &change.windows {
             upsert_window(&tx, w)?;
@@ -87,6 +97,26 @@ impl Store {
                 "UPDATE handoffs SET voided_at = ?2, void_reason = ?3 WHERE id = ?1 AND voided_at IS NULL",
                 params![v.id, v.at.to_string(), v.reason],
             )?;
+        }
+        for c in &change.clerks {
+            match c {
+                ClerkWrite::Put(clerk) => tx.execute(
+                    "INSERT INTO clerks (staff, pin_hash, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (staff) DO UPDATE SET
+                        pin_hash = excluded.pin_hash, updated_at = excluded.updated_at",
+                    params![
+                        clerk.staff,
+                        clerk.pin_hash.expose(),
+                        clerk.updated_at.to_string()
+                    ],
+                )?,
+                ClerkWrite::Remove(staff) => {
+                    tx.execute("DELETE FROM clerks WHERE staff = ?1", params![staff])?
+                }
+            };
+        }
+        for p in &change.pending {
+            write_pending(&tx, p)?;
         }
         if let Some(mark) = mark {
             let at = change
@@ -126,23 +156,24 @@ fn append_event(tx: &Transaction<'_>, event: &Event, origin: &str) -> Result<i64
     Ok(tx.last_insert_rowid())
 }
 
-fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO tickets (id, business_day, service, seq, number, current_service, class, state,
-            queue_key, issued_at, waiting_since, called_at, started_at, finished_at, recall_count,
-            window, clerk, call_reason, case_no, reservation, slot, kiosk, requeued, evaluation,
-            evaluated_at, void_cause)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
-         ON CONFLICT (id) DO UPDATE SET
-            current_service = excluded.current_service, class = excluded.class,
-            state = excluded.state, queue_key = excluded.queue_key,
-            waiting_since = excluded.waiting_since, called_at = excluded.called_at,
-            started_at = excluded.started_at, finished_at = excluded.finished_at,
-            recall_count = excluded.recall_count, window = excluded.window, clerk = excluded.clerk,
-            call_reason = excluded.call_reason, case_no = excluded.case_no,
-            requeued = excluded.requeued, evaluation = excluded.evaluation,
-            evaluated_at = excluded.evaluated_at, void_cause = excluded.void_cause",
+const INSERT_TICKET: &str = "INSERT INTO tickets (id, business_day, service, seq, number,
+    current_service, class, state, queue_key, issued_at, waiting_since, called_at, started_at,
+    finished_at, recall_count, window, clerk, call_reason, case_no, reservation, slot, kiosk,
+    requeued, evaluation, evaluated_at, void_cause)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+
+/// Insert a new ticket (`new`: refused if its id or number exists) or update a known one.
+fn write_ticket(tx: &Transaction<'_>, t: &Ticket, new: bool) -> Result<(), StoreError> {
+    let upsert;
+    let sql = if new {
+        INSERT_TICKET
+    } else {
+        upsert = format!("{INSERT_TICKET} {UPDATE_TICKET}");
+        upsert.as_str()
+    };
+    let result = tx.execute(
+        sql,
         params![
             t.id,
             t.business_day.to_string(),
@@ -171,9 +202,53 @@ fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<(), StoreError> {
             ts(t.evaluated_at),
             t.void_cause,
         ],
-    )?;
+    );
+    match result {
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if new && f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(StoreError::Conflict(format!(
+                "ticket {} of {} is already in the store: the hall in memory and the store \
+                 disagree; restart hallq",
+                t.number, t.business_day
+            )))
+        }
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}
+
+fn write_pending(
+    tx: &Transaction<'_>,
+    p: &crate::engine::handoff::PendingChange,
+) -> Result<(), StoreError> {
+    use crate::engine::handoff::PendingChange;
+    match p {
+        PendingChange::Open(p) => tx.execute(
+            "INSERT INTO pending_handoffs (case_no, window, scanned_at, business_day)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                p.case_no,
+                p.window,
+                p.scanned_at.to_string(),
+                p.business_day.to_string()
+            ],
+        )?,
+        PendingChange::Done(case_no) => tx.execute(
+            "DELETE FROM pending_handoffs WHERE case_no = ?1",
+            params![case_no],
+        )?,
+    };
     Ok(())
 }
+const UPDATE_TICKET: &str = "ON CONFLICT (id) DO UPDATE SET
+    current_service = excluded.current_service, class = excluded.class,
+    state = excluded.state, queue_key = excluded.queue_key,
+    waiting_since = excluded.waiting_since, called_at = excluded.called_at,
+    started_at = excluded.started_at, finished_at = excluded.finished_at,
+    recall_count = excluded.recall_count, window = excluded.window, clerk = excluded.clerk,
+    call_reason = excluded.call_reason, case_no = excluded.case_no,
+    requeued = excluded.requeued, evaluation = excluded.evaluation,
+    evaluated_at = excluded.evaluated_at, void_cause = excluded.void_cause";
 
 fn insert_handoff(
     tx: &Transaction<'_>,
@@ -243,11 +318,13 @@ fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<(), StoreError
 
 fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT INTO reservations (date, code, service, slot, name, phone, source, created_at, ticket_id, checked_in_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO reservations (date, code, service, slot, name, phone, source, created_at, ticket_id,
+            checked_in_at, cancelled_at, cancel_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (date, code) DO UPDATE SET service = excluded.service, slot = excluded.slot,
             name = excluded.name, phone = excluded.phone, ticket_id = excluded.ticket_id,
-            checked_in_at = excluded.checked_in_at",
+            checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at,
+            cancel_reason = excluded.cancel_reason",
         params![
             r.date.to_string(),
             r.code,
@@ -259,6 +336,8 @@ fn upsert_reservation(tx: &Transaction<'_>, r: &Reservation) -> Result<(), Store
             r.created_at.to_string(),
             r.ticket,
             ts(r.checked_in_at),
+            ts(r.cancelled.as_ref().map(|c| c.at)),
+            r.cancelled.as_ref().map(|c| c.reason.as_str()),
         ],
     )?;
     Ok(())
@@ -288,69 +367,5 @@ impl Store {
                 .map_err(|e| StoreError::BadRow(format!("events.at {s:?}: {e}")))
         })
         .transpose()
-    }
-}
-
-impl Store {
-    /// Replace the personal data of reservations dated before `before` with its masked form,
-    /// in the reservations table and in the events that carried it. Returns rows changed.
-    pub fn purge_personal_data(&mut self, before: jiff::civil::Date) -> Result<usize, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows: Vec<(String, String, String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT date, code, name, phone FROM reservations WHERE date < ?1 AND name NOT LIKE '%*%'",
-            )?;
-            let rows = stmt.query_map([before.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        for (date, code, name, phone) in &rows {
-            tx.execute(
-                "UPDATE reservations SET name = ?3, phone = ?4 WHERE date = ?1 AND code = ?2",
-                params![
-                    date,
-                    code,
-                    crate::privacy::mask_name(name),
-                    crate::privacy::mask_phone(phone)
-                ],
-            )?;
-        }
-        let events = tx.execute(
-            "UPDATE events SET body = json_set(body, '$.name', '*', '$.phone', '*')
-             WHERE kind = 'reservation_made' AND json_extract(body, '$.date') < ?1
-               AND json_extract(body, '$.name') != '*'",
-            [before.to_string()],
-        )?;
-        let handoffs: Vec<(String, String, String, Option<String>)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, recipient, phone, address FROM handoffs
-                 WHERE business_day < ?1 AND recipient NOT LIKE '%*%'",
-            )?;
-            let rows = stmt.query_map([before.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        for (id, recipient, phone, address) in &handoffs {
-            tx.execute(
-                "UPDATE handoffs SET recipient = ?2, phone = ?3, address = ?4 WHERE id = ?1",
-                params![
-                    id,
-                    crate::privacy::mask_name(recipient),
-                    crate::privacy::mask_phone(phone),
-                    address.as_deref().map(crate::privacy::mask_address)
-                ],
-            )?;
-        }
-        let handoff_events = tx.execute(
-            "UPDATE events SET body = json_set(body, '$.recipient', '*', '$.phone', '*', '$.address', '*')
-             WHERE kind = 'handoff_recorded' AND business_day < ?1 AND json_extract(body, '$.recipient') != '*'",
-            [before.to_string()],
-        )?;
-        tx.commit()?;
-        Ok(rows.len() + events + handoffs.len() + handoff_events)
     }
 }

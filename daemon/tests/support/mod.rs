@@ -79,6 +79,56 @@ kind = "green"
 green_only = true
 "#;
 
+/// [`HALL`] with its data and runtime folders inside `dir`.
+pub fn hall_in(dir: &Path) -> String {
+    HALL.replace(
+        "data_dir = \"data\"",
+        &format!("data_dir = {:?}", dir.join("data").display().to_string()),
+    )
+    .replace(
+        "runtime_dir = \"run\"",
+        &format!("runtime_dir = {:?}", dir.join("run").display().to_string()),
+    )
+}
+
+/// The test hall with its store and socket inside `dir`, the business day starting at
+/// `day_starts_at`.
+pub fn hall_starting_at(dir: &Path, day_starts_at: &str) -> Arc<Config> {
+    config(&hall_in(dir).replacen(
+        "\n[policy]",
+        &format!("day_starts_at = {day_starts_at:?}\n\n[policy]"),
+        1,
+    ))
+}
+
+/// The daemon running in-process on `clock`, once it serves: its task, what it said when
+/// ready, and the token that stops it.
+pub async fn start_daemon(
+    config: &Config,
+    clock: &hallq::runtime::clock::ManualClock,
+    tick: std::time::Duration,
+) -> (
+    tokio::task::JoinHandle<Result<(), hallq::runtime::RunError>>,
+    hallq::runtime::Ready,
+    tokio_util::sync::CancellationToken,
+) {
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = hallq::runtime::RunOptions {
+        clock: Arc::new(clock.clone()),
+        tick,
+        ready: Some(ready_tx),
+        ..Default::default()
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let daemon = tokio::spawn(hallq::runtime::run(
+        config.clone(),
+        options,
+        shutdown.clone(),
+    ));
+    let ready = ready_rx.recv().await.expect("daemon ready");
+    (daemon, ready, shutdown)
+}
+
 pub fn config(text: &str) -> Arc<Config> {
     Arc::new(
         hallq::config::parse(text, Path::new("/etc/hallq/test.toml")).expect("test config parses"),

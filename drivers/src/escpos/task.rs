@@ -26,6 +26,7 @@ use super::printer::{Printer, DEFAULT_ANSWER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 use super::status::PrinterStatus;
 use super::ticket::{encode_ticket, Profile, TicketPrint};
 use crate::error::{LinkError, PrintError};
+use crate::noise::{Noise, NoiseReport, NOISE_INTERVAL};
 
 /// Settings of one printer task. [`PrinterConfig::new`] gives the defaults.
 #[derive(Clone, Debug)]
@@ -77,15 +78,16 @@ impl PrinterConfig {
 /// What to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrintJob {
-    /// A ticket, encoded with the task's paper profile.
-    Ticket(TicketPrint),
+    /// A ticket, encoded with the task's paper profile (boxed: a ticket is far larger than
+    /// the bytes of the other variant).
+    Ticket(Box<TicketPrint>),
     /// Bytes sent as they are.
     Bytes(Vec<u8>),
 }
 
 impl From<TicketPrint> for PrintJob {
     fn from(ticket: TicketPrint) -> Self {
-        PrintJob::Ticket(ticket)
+        PrintJob::Ticket(Box::new(ticket))
     }
 }
 
@@ -258,6 +260,7 @@ pub fn spawn_printer<C: Connect>(
         health: health_tx,
         cached: None,
         backoff,
+        noise: Noise::new(NOISE_INTERVAL),
     };
     let join = tokio::spawn(task.run());
     (
@@ -273,13 +276,31 @@ pub fn spawn_printer<C: Connect>(
 const MIN_DELAY: Duration = Duration::from_millis(10);
 
 fn new_backoff(config: &PrinterConfig) -> ExponentialBackoff {
-    let min = config.backoff_min.max(MIN_DELAY);
+    capped_backoff(config.backoff_min, config.backoff_max)
+}
+
+/// Reconnect delays doubling from `min` (at least 10 ms, so a zero cannot spin) up to `max`,
+/// forever. Shared by the device tasks.
+pub(crate) fn capped_backoff(min: Duration, max: Duration) -> ExponentialBackoff {
+    let min = min.max(MIN_DELAY);
     ExponentialBuilder::new()
         .with_min_delay(min)
-        .with_max_delay(config.backoff_max.max(min))
+        .with_max_delay(max.max(min))
         .with_factor(2.0)
         .without_max_times()
         .build()
+}
+
+/// Sets `health` on the watch channel if it differs; returns whether it changed. Shared by the
+/// device tasks, whose callers log changes at debug level (the daemon reports them).
+pub(crate) fn publish_health(channel: &watch::Sender<Health>, health: &Health) -> bool {
+    channel.send_if_modified(|current| {
+        let changed = current != health;
+        if changed {
+            *current = health.clone();
+        }
+        changed
+    })
 }
 
 /// Why a link was dropped.
@@ -308,6 +329,8 @@ struct Task<C: Connect> {
     health: watch::Sender<Health>,
     cached: Option<(Instant, PrinterStatus)>,
     backoff: ExponentialBackoff,
+    /// Unsolicited bytes: counted, summarised in the journal at most once per interval.
+    noise: Noise,
 }
 
 enum Event {
@@ -408,16 +431,19 @@ impl<C: Connect> Task<C> {
                 () = sleep_until(next_poll) => Event::Poll,
                 byte = printer.unsolicited_byte() => Event::Unsolicited(byte),
             };
+            if !matches!(event, Event::Unsolicited(_)) {
+                if let Some(report) = self.noise.flush(Instant::now()) {
+                    self.report_noise(report, None);
+                }
+            }
             let lost = match event {
                 Event::Request(None) => return None,
                 Event::Request(Some(request)) => self.handle(request, &mut printer).await,
                 Event::Poll => Lost::of(&self.refresh(&mut printer).await),
                 Event::Unsolicited(Ok(byte)) => {
-                    tracing::warn!(
-                        device = %self.config.device_id,
-                        byte,
-                        "printer sent an unexpected byte; dropped",
-                    );
+                    if let Some(report) = self.noise.record(Instant::now()) {
+                        self.report_noise(report, Some(byte));
+                    }
                     None
                 }
                 Event::Unsolicited(Err(e)) => Lost::of(&Err::<(), _>(PrintError::Link(e))),
@@ -426,6 +452,20 @@ impl<C: Connect> Task<C> {
                 return lost;
             }
         }
+    }
+
+    /// One journal line for a run of unexpected bytes, never one per byte.
+    fn report_noise(&self, report: NoiseReport, byte: Option<u8>) {
+        let NoiseReport { count, total, .. } = report;
+        tracing::warn!(
+            device = %self.config.device_id,
+            cause = "unsolicited_bytes",
+            count,
+            total,
+            last_byte = byte,
+            "printer sent {count} unexpected byte(s), dropped ({total} so far; summarised at most once per {} s)",
+            NOISE_INTERVAL.as_secs(),
+        );
     }
 
     async fn handle(&mut self, request: Request, printer: &mut Printer<C::Link>) -> Option<Lost> {
@@ -504,14 +544,7 @@ impl<C: Connect> Task<C> {
     }
 
     fn set_health(&self, health: Health) {
-        let changed = self.health.send_if_modified(|current| {
-            let changed = *current != health;
-            if changed {
-                *current = health.clone();
-            }
-            changed
-        });
-        if !changed {
+        if !publish_health(&self.health, &health) {
             return;
         }
         let device = &self.config.device_id;

@@ -134,6 +134,8 @@ pub struct TicketPrint {
     /// The ticket number, e.g. `A012`.
     pub number: String,
     pub class: TicketClass,
+    /// A reservation's slot, local `HH:MM`, printed in its badge (`预约 09:30`).
+    pub slot: Option<String>,
     /// Waiting tickets that go before this one.
     pub ahead: u32,
     /// Estimated wait in minutes, if there is an estimate.
@@ -152,6 +154,19 @@ pub struct TicketPrint {
 }
 
 impl TicketPrint {
+    /// The badge under the number: the class's (`绿色通道`, `预约`), the hall's own name for
+    /// its green channel instead of `绿色通道`, and a reservation's slot (`预约 09:30`).
+    pub fn badge(&self) -> Option<String> {
+        match (self.class, &self.green_badge, &self.slot) {
+            (TicketClass::Green, Some(name), _) if !name.trim().is_empty() => Some(name.clone()),
+            (TicketClass::Reservation, _, Some(slot)) => {
+                let badge = TicketClass::Reservation.badge()?;
+                Some(format!("{badge} {slot}"))
+            }
+            (class, _, _) => class.badge().map(str::to_string),
+        }
+    }
+
     /// The "people ahead" line.
     pub fn ahead_line(&self) -> String {
         format!("前面还有 {} 人", self.ahead)
@@ -160,14 +175,6 @@ impl TicketPrint {
     /// The estimated wait line, if there is an estimate.
     pub fn wait_line(&self) -> Option<String> {
         self.wait_minutes.map(|m| format!("预计等候约 {m} 分钟"))
-    }
-
-    /// The badge under the number: the class's, or the hall's green-channel name.
-    pub fn badge(&self) -> Option<&str> {
-        match (self.class, &self.green_badge) {
-            (TicketClass::Green, Some(name)) if !name.trim().is_empty() => Some(name),
-            (class, _) => class.badge(),
-        }
     }
 
     /// The issue time line.
@@ -194,7 +201,7 @@ impl TicketPrint {
             self.service_name.clone(),
             self.number.clone(),
         ];
-        lines.extend(self.badge().map(str::to_string));
+        lines.extend(self.badge());
         lines.push(self.ahead_line());
         lines.extend(self.wait_line());
         lines.extend(self.windows.clone());
@@ -229,12 +236,13 @@ pub fn encode_ticket(ticket: &TicketPrint, profile: &Profile) -> Vec<u8> {
     if let Some(badge) = ticket.badge() {
         out.extend_from_slice(&size(2, 2));
         out.extend_from_slice(&REVERSE_ON);
-        let padded = format!(" {badge} ");
+        let padded = format!(" {} ", sanitize(&badge));
         if text_columns(&padded) <= columns / 2 {
+            // `预约 09:30` is 12 columns x 2 of the 32 on 58 mm paper.
             push_line(&mut out, &padded);
         } else {
             // A long configured name wraps at double width.
-            push_wrapped(&mut out, badge, columns / 2);
+            push_wrapped(&mut out, &badge, columns / 2);
         }
         out.extend_from_slice(&REVERSE_OFF);
         out.extend_from_slice(&SIZE_NORMAL);

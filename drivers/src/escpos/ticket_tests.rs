@@ -11,6 +11,7 @@ fn small_ticket() -> TicketPrint {
         service_name: "综合受理".into(),
         number: "A012".into(),
         class: TicketClass::Green,
+        slot: None,
         ahead: 3,
         wait_minutes: Some(24),
         issued_at: "2026-11-26 09:41".into(),
@@ -253,6 +254,29 @@ fn the_hall_s_green_channel_name_and_the_windows_that_call_the_ticket() {
 }
 
 #[test]
+fn a_reservation_badge_names_its_slot_byte_for_byte() {
+    let mut ticket = small_ticket();
+    ticket.class = TicketClass::Reservation;
+    ticket.slot = Some("09:30".into());
+    let bytes = encode_ticket(&ticket, &Profile::MM58);
+    // GS ! 0x11, GS B 1, " " FS & 预约 FS . " 09:30 " LF, GS B 0, GS ! 0
+    let badge: &[u8] = &[
+        0x1D, 0x21, 0x11, 0x1D, 0x42, 0x01, 0x20, 0x1C, 0x26, 0xD4, 0xA4, 0xD4, 0xBC, 0x1C, 0x2E,
+        b' ', b'0', b'9', b':', b'3', b'0', b' ', 0x0A, 0x1D, 0x42, 0x00, 0x1D, 0x21, 0x00,
+    ];
+    assert!(
+        bytes.windows(badge.len()).any(|w| w == badge),
+        "the badge bytes are in the ticket"
+    );
+    let lines = render_text(&bytes).lines;
+    assert!(lines.contains(&" 预约 09:30 ".to_string()), "{lines:?}");
+    // Only a reservation shows a slot.
+    ticket.class = TicketClass::Green;
+    let lines = render_text(&encode_ticket(&ticket, &Profile::MM58)).lines;
+    assert!(!lines.iter().any(|l| l.contains("09:30")), "{lines:?}");
+}
+
+#[test]
 fn long_text_wraps_to_the_paper() {
     let mut ticket = small_ticket();
     ticket.hall_name = "鄂尔多斯市乌审旗人民政府政务服务中心（乌审旗便民服务大厅）".into();
@@ -320,6 +344,7 @@ fn any_ticket() -> impl Strategy<Value = TicketPrint> {
                 service_name,
                 number,
                 class: TicketClass::Green,
+                slot: None,
                 ahead,
                 wait_minutes,
                 issued_at: "2026-11-26 09:41".into(),

@@ -1,9 +1,10 @@
 //! The Modbus display driver's error enum.
 //!
-//! Owns: telling apart the link broke ([`ModbusError::Link`]), the board did not answer in
-//! time ([`ModbusError::NoAnswer`]), the board said no ([`ModbusError::Refused`], a Modbus
-//! exception), the board answered garbage, and a board that is not what the config says —
-//! with the machine-readable cause each one reports as health.
+//! Owns: telling apart the link broke ([`ModbusError::Link`]), the device did not answer in
+//! time ([`ModbusError::NoAnswer`]), the device said no ([`ModbusError::Refused`], a Modbus
+//! exception), the device answered garbage (a broken frame, a garbage key FIFO), and a device
+//! that is not what the config says — with the machine-readable cause each one reports as
+//! health.
 //!
 //! Does not own: what to do about it (the bus task retries, backs off and reports health).
 
@@ -12,7 +13,9 @@ use std::time::Duration;
 
 use tokio_modbus::ExceptionCode;
 
+use super::keys::EventBlockError;
 use super::profile::IdentityError;
+use super::rtu::FrameError;
 
 /// Why one transaction with a board did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -26,14 +29,17 @@ pub enum ModbusError {
     /// The board answered with a Modbus exception.
     #[error("board refused: {0}")]
     Refused(ExceptionCode),
-    /// The board answered something that is not the answer to the request.
+    /// The answer was garbage (bad CRC, cut short, malformed).
     #[error("garbage answer: {0}")]
-    Garbage(String),
+    Garbage(FrameError),
+    /// A key FIFO read that is garbage (count above 8, seq backwards within the read, ...).
+    #[error("garbage key events: {0}")]
+    BadEvents(EventBlockError),
     /// The board is not the display the config describes.
     #[error("wrong board: {0}")]
     WrongBoard(#[from] IdentityError),
-    /// No board with this device id is on the bus.
-    #[error("no board {0:?} on this bus")]
+    /// No device with this id is on the bus.
+    #[error("no device {0:?} on this bus")]
     UnknownBoard(String),
 }
 
@@ -45,19 +51,9 @@ impl ModbusError {
             ModbusError::Link(_) => "disconnected",
             ModbusError::NoAnswer(_) => "no_answer",
             ModbusError::Refused(_) => "update_refused",
-            ModbusError::Garbage(_) => "garbage_answer",
+            ModbusError::Garbage(_) | ModbusError::BadEvents(_) => "garbage_answer",
             ModbusError::WrongBoard(_) => "wrong_board",
             ModbusError::UnknownBoard(_) => "unknown_board",
-        }
-    }
-
-    /// From a tokio-modbus result, keeping "the board said no" apart from "the link broke".
-    pub(crate) fn from_modbus<T>(result: tokio_modbus::Result<T>) -> Result<T, ModbusError> {
-        match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(exception)) => Err(ModbusError::Refused(exception)),
-            Err(tokio_modbus::Error::Transport(e)) => Err(ModbusError::Link(e)),
-            Err(tokio_modbus::Error::Protocol(e)) => Err(ModbusError::Garbage(e.to_string())),
         }
     }
 }

@@ -7,8 +7,8 @@
 //! transaction on an RTU wire (for timeouts and benchmarks). `docs/devices/modbus-profile.md`
 //! is the specification; this module is its executable form.
 //!
-//! Does not own: any I/O (see [`super::bus`]), the update encoding itself (`hallq-display`) or
-//! the key registers of call pads (reserved ranges are listed here, defined by that work).
+//! Does not own: any I/O (see [`super::bus`]), the update encoding itself (`hallq-display`),
+//! the key FIFO ([`super::keys`]) or pad text and LEDs ([`super::pad`]).
 
 use hallq_display::{BoardSpec, ColorMode, Update};
 
@@ -47,8 +47,9 @@ pub mod input {
     pub const LAST_RESULT: u16 = 0x0011;
     /// Display status registers the host polls.
     pub const STATUS_LEN: u16 = 2;
-    /// First register reserved for the call-pad key FIFO.
-    pub const KEYS_RESERVED: u16 = 0x0100;
+    /// The last register of the identity and status block (0x0000–0x001F); reserved ones
+    /// read as 0.
+    pub const STATUS_END: u16 = 0x001F;
 }
 
 /// Holding registers (functions 0x03, 0x06, 0x10).
@@ -66,8 +67,6 @@ pub mod holding {
     pub const WINDOW: u16 = 0x1000;
     /// Most registers the window can have (up to 0xFFFF).
     pub const WINDOW_MAX_REGISTERS: u32 = 0x1_0000 - WINDOW as u32;
-    /// First register reserved for the call-pad work (key acknowledgement, pad text).
-    pub const PAD_RESERVED: u16 = 0x0000;
 }
 
 /// Device kind codes (input register [`input::DEVICE_KIND`]).
@@ -111,18 +110,21 @@ impl DeviceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u16)]
 pub enum CommitResult {
-    /// The update is shown.
+    /// The update is shown (also the value after power-up and after a repeated commit).
     Applied = 0,
-    /// The header's length was 0 or more than the window holds.
-    BadLength = 1,
+    /// The header's sequence number was 0, or its length 0 or more than the window holds.
+    BadHeader = 1,
     /// The commit's sequence number is not the one of the open update (or none is open).
     SeqMismatch = 2,
     /// The window's bytes are not one update.
     Undecodable = 3,
     /// The update is for another board size or colour mode.
     WrongBoard = 4,
-    /// Changed rows against a picture the board does not show (base is not the applied seq).
+    /// Changed rows against a picture the board does not show (base is 0 or not the applied
+    /// seq).
     BaseMismatch = 5,
+    /// Not every register of the update's bytes was written since its header (a lost chunk).
+    Incomplete = 6,
 }
 
 impl CommitResult {
@@ -154,6 +156,8 @@ pub enum IdentityError {
     Version(u16),
     #[error("device kind {found} is not a display kind")]
     NotADisplay { found: u16 },
+    #[error("device kind {found}, configured as kind {expected}")]
+    OtherKind { found: u16, expected: u16 },
     #[error("board is {found}, configured as {expected}")]
     Mismatch { found: String, expected: String },
     #[error("update window holds {capacity} bytes, a full frame needs {needed}")]
@@ -226,6 +230,11 @@ impl Identity {
         ) {
             return Err(IdentityError::NotADisplay { found: self.kind });
         }
+        self.check_screen(spec)
+    }
+
+    /// Whether the pixel screen is the configured size and colours and takes full frames.
+    pub fn check_screen(&self, spec: BoardSpec) -> Result<(), IdentityError> {
         let found = (self.width, self.height, self.planes);
         if found != (spec.width, spec.height, planes_of(spec)) {
             return Err(IdentityError::Mismatch {

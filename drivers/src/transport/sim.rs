@@ -111,6 +111,7 @@ impl MaxLevel for PaperLevel {
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, dir: &Path) -> io::Result<()> {
     let mut sim = SimPrinter::new(dir.to_path_buf()).await?;
     let mut buf = [0u8; 4096];
+    let mut noise = crate::noise::Noise::new(crate::noise::NOISE_INTERVAL);
     loop {
         let n = stream.read(&mut buf).await?;
         if n == 0 {
@@ -137,7 +138,16 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, dir: &Path)
                 }
                 Ok(decoded) => sim.take(decoded).await?,
                 Err(error) => {
-                    tracing::warn!(%error, "sim printer: dropped bytes it does not understand");
+                    if let Some(r) = noise.record(tokio::time::Instant::now()) {
+                        tracing::warn!(
+                            %error,
+                            count = r.count,
+                            total = r.total,
+                            "sim printer: dropped bytes it does not understand ({} time(s); \
+                             at most one line a minute)",
+                            r.count
+                        );
+                    }
                     sim.renderer.push_error(error);
                 }
             }

@@ -2,6 +2,7 @@
 //! folder. One test binary (`cargo test -p hallq-drivers --test printer`).
 
 mod fake;
+mod noise;
 mod pty;
 mod sim;
 mod task;

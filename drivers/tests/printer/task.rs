@@ -22,6 +22,7 @@ pub fn ticket(number: &str) -> TicketPrint {
         service_name: "综合受理".into(),
         number: number.into(),
         class: TicketClass::Normal,
+        slot: None,
         ahead: 2,
         wait_minutes: Some(16),
         issued_at: "2026-11-26 09:41".into(),
@@ -45,6 +46,11 @@ impl Plug {
         let (near, far) = tokio::io::duplex(4096);
         self.links.send(near).unwrap();
         fake.attach(far)
+    }
+
+    /// Plugs a link whose far end the test drives itself.
+    pub fn plug_link(&self, near: DuplexStream) {
+        self.links.send(near).unwrap();
     }
 }
 

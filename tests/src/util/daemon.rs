@@ -59,6 +59,8 @@ pub struct Daemon {
     /// Every stderr line the daemon wrote, across restarts.
     pub logs: Arc<Mutex<Vec<String>>>,
     env: Vec<(String, String)>,
+    /// RLIMIT_NOFILE of the daemon process, as systemd's LimitNOFILE= would set it.
+    open_files: Option<u64>,
 }
 
 impl Daemon {
@@ -80,6 +82,7 @@ impl Daemon {
             child: None,
             logs: Arc::default(),
             env: Vec::new(),
+            open_files: None,
         }
     }
 
@@ -88,6 +91,11 @@ impl Daemon {
         let mut d = Daemon::new(spec);
         d.start();
         d
+    }
+
+    /// Limit the daemon's open files (soft and hard) for later starts, like `LimitNOFILE=`.
+    pub fn limit_open_files(&mut self, n: u64) {
+        self.open_files = Some(n);
     }
 
     /// Set an environment variable for later starts.
@@ -137,17 +145,15 @@ impl Daemon {
 
     /// Start the daemon and wait for its "serving" line (the readiness signal on stderr).
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// Start with extra `hallq run` arguments (`--new-store`) and wait until it serves.
+    pub fn start_with(&mut self, extra: &[&str]) {
         assert!(self.child.is_none(), "already running");
-        let mut child = Command::new(hallq_bin())
-            .args(["run", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "info")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hallq starts");
+        let mut command = self.run_command(extra);
+        command.stdout(Stdio::null());
+        let mut child = command.spawn().expect("hallq starts");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         let logs = self.logs.clone();
@@ -168,6 +174,38 @@ impl Daemon {
                 self.logs.lock().unwrap()
             );
         }
+    }
+
+    /// `hallq run --config <this hall> <extra>` with the environment and limits set for it;
+    /// stderr piped, stdin closed.
+    fn run_command(&self, extra: &[&str]) -> Command {
+        let mut command = Command::new(hallq_bin());
+        command
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(n) = self.open_files {
+            use std::os::unix::process::CommandExt;
+            let limit = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            // SAFETY: setrlimit is async-signal-safe and only reads `limit`, copied in.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        command
     }
 
     /// Power cut: SIGKILL, no chance to clean up.
@@ -193,6 +231,45 @@ impl Daemon {
         child.wait().ok().and_then(|s| s.code())
     }
 
+    /// `hallq run` that must not start: its exit code and what it logged (bounded wait).
+    pub fn run_refused(&self, extra: &[&str]) -> CliOutput {
+        let mut child = self
+            .run_command(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("hallq starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("hallq run kept running; it should have refused to start");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        CliOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Wait (bounded) for the running daemon to exit on its own; its exit status.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let status = self.child.as_mut()?.try_wait().unwrap();
+            if let Some(status) = status {
+                self.child = None;
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the process is still alive.
     pub fn running(&mut self) -> bool {
         self.child
@@ -215,6 +292,74 @@ impl Daemon {
         }
     }
 
+    /// Run `hallq --config <this hall> <args>` with `input` on its standard input (a pipe, not
+    /// a terminal: how `hallq clerk add` takes a PIN from a script).
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> CliOutput {
+        use std::io::Write;
+        let mut child = Command::new(hallq_bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hallq CLI runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        CliOutput {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The web pages' base URL (`http://127.0.0.1:PORT`), from the daemon's log of this run.
+    pub fn http_base(&self) -> String {
+        let line = self
+            .logs
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|l| l.contains("web pages serving on http://"))
+            .cloned()
+            .expect("the daemon serves web pages ([http] in its config)");
+        let url = line.split("serving on ").nth(1).unwrap().trim();
+        url.split_whitespace().next().unwrap().to_string()
+    }
+
+    /// Rows of a query on the store file (read-only, beside the running daemon), each column
+    /// as text (NULL as None).
+    pub fn store_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(self.store_path(), flags).expect("store");
+        let mut stmt = db.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..columns)
+                    .map(|i| {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        Ok(match v {
+                            rusqlite::types::Value::Null => None,
+                            rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                            rusqlite::types::Value::Real(x) => Some(x.to_string()),
+                            rusqlite::types::Value::Text(t) => Some(t),
+                            rusqlite::types::Value::Blob(_) => Some("<blob>".into()),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
     /// Run a command with `--json` that must succeed; its JSON object.
     pub fn ok(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
@@ -235,8 +380,14 @@ impl Daemon {
         out.stderr
     }
 
+    /// `status --json` without its `sync` object (which carries clock-dependent ages), so two
+    /// answers compare equal when the hall did not change.
     pub fn status(&self) -> Value {
-        self.ok(&["status"])
+        let mut status = self.ok(&["status"]);
+        if let Some(map) = status.as_object_mut() {
+            map.remove("sync");
+        }
+        status
     }
 
     /// One raw line to the control socket, one raw line back.
@@ -248,6 +399,19 @@ impl Daemon {
         let mut answer = String::new();
         BufReader::new(&s).read_line(&mut answer).unwrap();
         answer
+    }
+
+    /// Press `key` on the simulated input device `device` (one line of its press file).
+    pub fn press(&self, device: &str, key: &str) {
+        use std::io::Write;
+        let dir = self.dir.path().join("sim").join(device);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("press"))
+            .unwrap();
+        writeln!(file, "{key}").unwrap();
     }
 
     /// The store file.
@@ -265,6 +429,24 @@ impl Daemon {
             .unwrap();
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         rows.map(Result::unwrap).collect()
+    }
+
+    /// The event log as `(kind, origin, body)`, oldest first (read-only beside the daemon).
+    pub fn events(&self) -> Vec<(String, Option<String>, Value)> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let db = rusqlite::Connection::open_with_flags(self.store_path(), flags).expect("store");
+        let mut stmt = db
+            .prepare("SELECT kind, origin, body FROM events ORDER BY seq")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                let body: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, body))
+            })
+            .unwrap();
+        rows.map(Result::unwrap)
+            .map(|(kind, origin, body)| (kind, origin, serde_json::from_str(&body).unwrap()))
+            .collect()
     }
 
     pub fn logs(&self) -> Vec<String> {

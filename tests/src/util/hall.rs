@@ -70,6 +70,32 @@ impl HallSpec {
         }
     }
 
+    /// A simulated evaluator `window-{w}-evaluator` at window `w`: its presses are the lines of
+    /// `sim/window-{w}-evaluator/press` ([`crate::util::Daemon::press`]).
+    pub fn with_evaluator(mut self, window: u32) -> Self {
+        writeln!(
+            self.extra,
+            "\n[[devices]]\nid = \"window-{window}-evaluator\"\nkind = \"evaluator\"\n\
+             window = {window}\nprotocol = \"modbus\"\n\
+             transport = {{ type = \"sim\", dir = \"sim/window-{window}-evaluator\" }}"
+        )
+        .unwrap();
+        self
+    }
+
+    /// A `[roles]` section granting this test's own user `roles` (and nobody anything else).
+    pub fn granting_me(mut self, roles: &[&str]) -> Self {
+        let roles: Vec<String> = roles.iter().map(|r| format!("{r:?}")).collect();
+        writeln!(
+            self.extra,
+            "\n[roles]\nusers = {{ \"{}\" = [{}] }}",
+            own_id("Uid:"),
+            roles.join(", ")
+        )
+        .unwrap();
+        self
+    }
+
     /// The config file text; data and runtime folders are relative to the config file.
     pub fn toml(&self) -> String {
         let mut t = String::from(
@@ -110,4 +136,27 @@ impl HallSpec {
         t.push_str(&self.extra);
         t
     }
+}
+
+/// Tomorrow's date in the test halls' time zone (Asia/Shanghai), `YYYY-MM-DD`: a date that
+/// works whatever the hour the test runs.
+pub fn hall_tomorrow() -> String {
+    jiff::Timestamp::now()
+        .in_tz("Asia/Shanghai")
+        .unwrap()
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_string()
+}
+
+/// Every role there is.
+pub const ALL_ROLES: &[&str] = &["kiosk", "clerk", "supervisor", "evaluator", "operator"];
+
+/// This process's real uid (`Uid:`) or gid (`Gid:`), which the daemon sees as its peer's
+/// (read from /proc, no libc needed).
+pub fn own_id(field: &str) -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

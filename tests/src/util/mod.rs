@@ -1,9 +1,16 @@
 //! Helpers: locating the binary, writing hall configs, running the daemon and the CLI.
 
+pub mod browser;
+pub mod chromium;
 mod daemon;
 pub mod emupos;
+pub mod frames;
 mod hall;
 pub mod modbus_sim;
+pub mod notify;
+pub mod upstream;
+pub mod web;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
-pub use hall::{HallSpec, WindowSpec};
+pub use hall::{hall_tomorrow, own_id, HallSpec, WindowSpec, ALL_ROLES};
+pub use notify::NotifySocket;

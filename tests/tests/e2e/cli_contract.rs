@@ -1,10 +1,12 @@
 //! The CLI contract of DESIGN §8: the fields `--json` promises and the exit codes.
 
-use hallq_tests::util::{Daemon, HallSpec};
+use std::time::Duration;
+
+use hallq_tests::util::{hall_tomorrow, own_id, Daemon, HallSpec};
 
 #[test]
 fn issue_call_and_status_print_the_promised_fields() {
-    let d = Daemon::start_new(&HallSpec::default());
+    let d = Daemon::start_new(&HallSpec::default().with_evaluator(1));
     let t = d.ok(&["issue", "A"]);
     assert_eq!(t["number"], "A001");
     assert_eq!(t["service"], "A");
@@ -55,20 +57,18 @@ fn issue_call_and_status_print_the_promised_fields() {
     assert_eq!(s["windows"][1]["state"], "closed");
     assert!(s["windows"][1]["number"].is_null());
 
-    // A whole service at the window: start, finish with a case number, evaluate once.
+    // A whole service at the window: start, finish with a case number; the citizen rates on
+    // the window's evaluator, once. The clerk's CLI may not rate (DESIGN §9).
     d.ok(&["start", "1"]);
     d.ok(&["finish", "1", "--case", "ZW20261126001"]);
-    let e = d.ok(&["evaluate", "1", "非常满意"]);
-    assert_eq!(e["level"], 5);
-    let out = d.cli(&["evaluate", "1", "4", "--json"]);
+    let out = d.cli(&["evaluate", "1", "5", "--json"]);
     assert_eq!(out.code, 1);
-    assert_eq!(out.json()["error"]["code"], "refused");
-    assert_eq!(out.json()["error"]["refusal"], "already_evaluated");
+    assert_eq!(out.json()["error"]["code"], "forbidden");
     // Chinese unless asked otherwise; --lang en for English; the window by its name.
-    assert!(out.stderr.contains("A001 已评价过"), "{}", out.stderr);
-    let en = d.cli(&["evaluate", "1", "4", "--lang", "en"]);
+    assert!(out.stderr.contains("需要 evaluator 角色"), "{}", out.stderr);
+    let en = d.cli(&["evaluate", "1", "5", "--lang", "en"]);
     assert!(
-        en.stderr.contains("A001 has already been evaluated"),
+        en.stderr.contains("needs the evaluator role"),
         "{}",
         en.stderr
     );
@@ -80,19 +80,26 @@ fn issue_call_and_status_print_the_promised_fields() {
         "{}",
         c.stderr
     );
+    d.press("window-1-evaluator", "5");
+    let rated = d.wait_for_log(
+        "A001 evaluated 5 (very satisfied) at 1号窗口",
+        Duration::from_secs(10),
+    );
+    assert!(
+        rated.is_some_and(|l| l.contains("device window-1-evaluator")),
+        "{:#?}",
+        d.logs()
+    );
+    d.press("window-1-evaluator", "4");
+    let again = d.wait_for_log("already been evaluated", Duration::from_secs(10));
+    assert!(again.is_some(), "{:#?}", d.logs());
 }
 
 #[test]
 fn reservations_are_taken_listed_masked_and_checked_in() {
     let d = Daemon::start_new(&HallSpec::default());
     // Tomorrow, so the test works whatever the hour (check-in times are tested in the engine).
-    let tomorrow = jiff::Timestamp::now()
-        .in_tz("Asia/Shanghai")
-        .unwrap()
-        .date()
-        .tomorrow()
-        .unwrap()
-        .to_string();
+    let tomorrow = hall_tomorrow();
     let r = d.ok(&[
         "reserve",
         "A",
@@ -347,7 +354,7 @@ fn handoffs_are_logged_listed_masked_and_never_twice() {
 #[test]
 fn every_event_names_its_origin() {
     let d = Daemon::start_new(&HallSpec::default());
-    let uid = own_uid();
+    let (uid, gid) = (own_id("Uid:"), own_id("Gid:"));
     d.ok(&["issue", "A"]);
     let answer = d.raw(b"{\"cmd\":\"issue\",\"service\":\"B\"}\n");
     assert!(answer.contains("\"ok\":true"), "{answer}");
@@ -362,23 +369,18 @@ fn every_event_names_its_origin() {
     assert_eq!(origins.len(), 3, "{origins:?}");
     assert_eq!(
         origins[0],
-        ("ticket_issued", format!("cli uid={uid}").as_str())
+        ("ticket_issued", format!("cli uid={uid} gid={gid}").as_str())
     );
     assert_eq!(origins[1].0, "ticket_issued");
     assert!(
-        origins[1].1.starts_with(&format!("socket uid={uid} pid=")),
+        origins[1]
+            .1
+            .starts_with(&format!("socket uid={uid} gid={gid} pid=")),
         "a raw socket client is a socket peer with its pid: {origins:?}"
     );
     assert_eq!(
         origins[2],
-        ("clerk_login", format!("cli uid={uid}").as_str()),
+        ("clerk_login", format!("cli uid={uid} gid={gid}").as_str()),
         "a client that says it is the CLI is recorded as the CLI"
     );
-}
-
-/// This process's uid, which the daemon sees as its peer's (read from /proc, no libc needed).
-fn own_uid() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -139,11 +139,10 @@ fn a_backup_of_the_running_hall() {
 #[test]
 fn log_lines_carry_the_hall_s_local_time_and_offset() {
     let d = Daemon::start_new(&HallSpec::default());
+    // The daemon answers on its socket a moment before it logs that it serves.
     let line = d
-        .logs()
-        .into_iter()
-        .find(|l| l.contains("hallq serving"))
-        .unwrap();
+        .wait_for_log("hallq serving", std::time::Duration::from_secs(10))
+        .expect("the serving line");
     // 2026-11-26T09:41:07.123+08:00 (the test hall is in Asia/Shanghai).
     let stamp = line.split_whitespace().next().unwrap();
     let stamp = stamp.trim_start_matches(|c: char| !c.is_ascii_digit());

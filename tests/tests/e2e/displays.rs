@@ -8,11 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hallq_display::{
-    render, AnyFrame, BoardSpec, HallBoardView, PngOptions, RecentCall, ServiceWaiting, View,
-    WindowBarState, WindowBarView,
-};
+use hallq_display::{AnyFrame, BoardSpec, PngOptions};
 use hallq_drivers::modbus::DeviceKind;
+use hallq_tests::util::frames;
 use hallq_tests::util::modbus_sim::ModbusBus;
 use hallq_tests::util::{Daemon, HallSpec};
 
@@ -80,60 +78,40 @@ fn start() -> (ModbusBus, Daemon) {
 
 /// The window-3 bar calling `number`, in both blink phases.
 fn bar_calling(number: &str) -> [AnyFrame; 2] {
-    [false, true].map(|blink_on| {
-        let view = View::WindowBar(WindowBarView {
-            window: 3,
-            window_name: "3号窗口".into(),
-            state: WindowBarState::Calling {
-                number: number.into(),
-            },
-            blink_on,
-        });
-        render(&view, bar_spec(), 0)
-    })
+    frames::window_bar_calling(bar_spec(), 3, number)
 }
 
-/// The hall board with these calls (newest first) and waiting counts for A, B, C.
-fn hall_board(calls: &[(&str, u32)], waiting: [u32; 3]) -> [AnyFrame; 2] {
-    let names = [("A", "综合受理"), ("B", "社保医保"), ("C", "不动产登记")];
-    [false, true].map(|blink_on| {
-        let view = View::HallBoard(HallBoardView {
-            recent: calls
-                .iter()
-                .map(|(number, window)| RecentCall {
-                    number: number.to_string(),
-                    window: *window,
-                    window_name: format!("{window}号窗口"),
-                })
-                .collect(),
-            waiting: names
-                .iter()
-                .zip(waiting)
-                .map(|((code, name), count)| ServiceWaiting {
-                    code: code.to_string(),
-                    name: name.to_string(),
-                    short_name: String::new(),
-                    count,
-                })
-                .collect(),
-            notice: None,
-            blink_on,
-        });
-        render(&view, hall_spec(), 0)
-    })
+/// The hall board with these calls (newest first) and waiting counts for A, B, C, at every
+/// position of its waiting row: the three services by their full names do not fit 256 px, so
+/// the row scrolls, and a frame may be caught anywhere along it (one whole cycle of it).
+fn hall_board(calls: &[(&str, u32)], waiting: [u32; 3]) -> Vec<AnyFrame> {
+    let [a, b, c] = waiting;
+    let waiting = [
+        ("A", "综合受理", a),
+        ("B", "社保医保", b),
+        ("C", "不动产登记", c),
+    ];
+    let at = |px| frames::hall_board_scrolled(hall_spec(), calls, &waiting, px);
+    let first = at(0);
+    let cycle = (1..4096).find(|px| at(*px) == first).unwrap_or(4096);
+    (0..cycle).flat_map(at).collect()
 }
 
 /// Waits until `current.png` in the sim folder is one of `frames`.
 fn sim_shows(dir: &Path, frames: &[AnyFrame]) -> bool {
-    let pngs: Vec<Vec<u8>> = frames
-        .iter()
-        .map(|f| f.to_png(PngOptions::default()).unwrap())
-        .collect();
+    // Encoded as they are needed: a scrolling board has hundreds of expected frames.
+    let mut pngs: Vec<Vec<u8>> = Vec::with_capacity(frames.len());
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline {
         if let Ok(bytes) = std::fs::read(dir.join("current.png")) {
             if pngs.contains(&bytes) {
                 return true;
+            }
+            for f in &frames[pngs.len()..] {
+                pngs.push(f.to_png(PngOptions::default()).unwrap());
+                if pngs.last() == Some(&bytes) {
+                    return true;
+                }
             }
         }
         std::thread::sleep(Duration::from_millis(20));

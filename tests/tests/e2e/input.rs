@@ -1,12 +1,14 @@
 //! Bad input: every refusal names the problem, exits non-zero, changes nothing, and the daemon
 //! keeps serving.
 
-use hallq_tests::util::{Daemon, HallSpec};
+use hallq_tests::util::{Daemon, HallSpec, ALL_ROLES};
 
+/// A service no window serves, and every role for this test's user (the evaluator role too,
+/// so its refusals can be checked from the CLI).
 fn hall_with_unserved_service() -> HallSpec {
     let mut spec = HallSpec::default();
     spec.services.push(("E", "无人办理"));
-    spec
+    spec.granting_me(ALL_ROLES)
 }
 
 #[test]
@@ -57,10 +59,26 @@ fn refusals_name_the_problem_and_change_nothing() {
             "clerk_elsewhere",
             "工号 clerk-02 已在2号窗口登录",
         ),
+        (&["login", "4", "王小明"], "bad_clerk_id", "工号须为"),
+        (
+            &["login", "4", "139-1234-5678"],
+            "clerk_id_looks_personal",
+            "像是身份证号或电话号码",
+        ),
         (
             &["finish", "2", "--case", "has space"],
             "bad_case_no",
             "办件编号",
+        ),
+        (
+            &["finish", "2", "--case", "150102-19900101-1230"],
+            "case_no_looks_personal",
+            "像是身份证号或电话号码",
+        ),
+        (
+            &["finish", "2", "--case", "139-1234-5678"],
+            "case_no_looks_personal",
+            "像是身份证号或电话号码",
         ),
         (
             &["call", "2", "--ticket", "A001"],

@@ -1,53 +1,9 @@
 //! Operations end to end: systemd notify, watchdog, logs without personal data, doctor, reload.
 
-use std::os::unix::net::UnixDatagram;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hallq_tests::util::{Daemon, HallSpec};
-
-/// A socket playing systemd's notify endpoint.
-struct NotifySocket {
-    sock: UnixDatagram,
-}
-
-impl NotifySocket {
-    fn bind(dir: &Path) -> (NotifySocket, String) {
-        let path = dir.join("notify.sock");
-        let sock = UnixDatagram::bind(&path).unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        (NotifySocket { sock }, path.display().to_string())
-    }
-
-    /// Messages received within `within`, one string per datagram.
-    fn collect(&self, within: Duration) -> Vec<String> {
-        let deadline = Instant::now() + within;
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.sock.recv(&mut buf) {
-                out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-        out
-    }
-
-    /// Wait for a datagram containing `needle`.
-    fn wait_for(&self, needle: &str, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
-        let mut buf = [0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.sock.recv(&mut buf) {
-                let m = String::from_utf8_lossy(&buf[..n]).into_owned();
-                if m.contains(needle) {
-                    return Some(m);
-                }
-            }
-        }
-        None
-    }
-}
+use hallq_tests::util::notify::{count, NotifySocket};
+use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec};
 
 /// The default hall plus one printer `{kiosk}-printer` on `transport` (an inline TOML table).
 fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
@@ -58,13 +14,6 @@ fn printer_hall(kiosk: &str, transport: &str) -> HallSpec {
         ),
         ..HallSpec::default()
     }
-}
-
-fn count(messages: &[String], needle: &str) -> usize {
-    messages
-        .iter()
-        .filter(|m| m.lines().any(|l| l == needle))
-        .count()
 }
 
 #[test]
@@ -143,6 +92,7 @@ const SECRETS: &[&str] = &[
     "李建国",
     "建国",
     "13912345678",
+    "139-1234-5678",
     "13800138000",
     "150102199001011234",
     "内蒙古鄂尔多斯市乌审旗嘎鲁图镇",
@@ -152,13 +102,7 @@ const SECRETS: &[&str] = &[
 #[test]
 fn logs_and_errors_never_show_personal_data_in_clear() {
     let mut d = Daemon::start_new(&HallSpec::default());
-    let tomorrow = jiff::Timestamp::now()
-        .in_tz("Asia/Shanghai")
-        .unwrap()
-        .date()
-        .tomorrow()
-        .unwrap()
-        .to_string();
+    let tomorrow = hall_tomorrow();
     let mut outputs = Vec::new();
     let mut run_raw: Vec<String> = Vec::new();
     let mut run = |d: &Daemon, args: &[&str]| {
@@ -356,6 +300,10 @@ fn logs_and_errors_never_show_personal_data_in_clear() {
     }
     run(&d, &["login", "1", "clerk-01"]);
     run(&d, &["call", "1"]);
+    // An ID number typed as the case number, and a phone as the kiosk: refused, masked.
+    run(&d, &["finish", "1", "--case", "150102199001011234"]);
+    run(&d, &["finish", "1", "--case", "139-1234-5678"]);
+    run(&d, &["issue", "A", "--kiosk", "13912345678", "--json"]);
     run(&d, &["finish", "1", "--case", "ZW-2026-001"]);
     d.stop();
     outputs.extend(run_raw);

@@ -117,6 +117,31 @@ pub(super) fn call_ticket(
     Ok(record_call(e, &w, ticket, CallReason::Explicit, now))
 }
 
+/// Call back a ticket held at `window`: the one whose sequence number is `seq` (when two
+/// services' tickets share it, the more recently held), else the most recently held one.
+/// A window calls one ticket at a time, so the latest call time is the latest hold.
+pub(super) fn call_held(
+    e: &Engine,
+    window: u32,
+    seq: Option<u32>,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let (_, w) = window_state(e, window)?;
+    ready_to_call(e, &w)?;
+    let ticket = e
+        .state
+        .tickets
+        .values()
+        .filter(|t| t.state == TicketState::Held && t.window == Some(window))
+        .filter(|t| seq.is_none_or(|s| t.seq == s))
+        .max_by_key(|t| (t.called_at, t.queue_key))
+        .ok_or_else(|| Refusal::NothingHeld {
+            window: name(e, window),
+            seq,
+        })?;
+    Ok(record_call(e, &w, ticket, CallReason::Explicit, now))
+}
+
 pub(super) fn recall(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
     let (_, w) = window_state(e, window)?;
     let ticket = current_ticket(e, &w)?;

@@ -4,7 +4,8 @@
 use super::*;
 use crate::command::{Handoff as Request, HandoffCase};
 use crate::engine::handoff::{
-    check_id_last4, check_tracking, valid_resident_id, Carrier, Handoff, Method, Verification,
+    check_id_last4, check_tracking, valid_resident_id, Carrier, Handoff, Method, PendingChange,
+    PendingHandoff, Verification,
 };
 
 pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<Change, Refusal> {
@@ -15,15 +16,11 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         window,
         ..
     } = request.case();
-    let window = *window;
     check_person(true, recipient, phone)?;
-    if let Some(done) = e.state.handed_over.get(&case_no) {
-        return Err(Refusal::HandedOver {
-            case_no,
-            day: Some(done.day),
-            method: Some(done.method.to_string()),
-        });
-    }
+    already_handed_over(e, &case_no)?;
+    // A scanned case: its window unless the clerk names another, and it is no longer pending.
+    let pending = e.state.pending_handoffs.get(&case_no);
+    let window = window.or(pending.map(|p| p.window));
     let clerk = match window {
         Some(w) => window_state(e, w)?.1.clerk,
         None => None,
@@ -48,9 +45,69 @@ pub(super) fn handoff(e: &Engine, request: &Request, now: Timestamp) -> Result<C
         event: event(e, "handoff_recorded", now, h.event_body()),
         outcome: Outcome::HandedOver(view),
         handoffs: vec![h],
+        pending: pending
+            .map(|p| PendingChange::Done(p.case_no.clone()))
+            .into_iter()
+            .collect(),
         ..Change::default()
     };
     Ok(change)
+}
+
+fn already_handed_over(e: &Engine, case_no: &str) -> Result<(), Refusal> {
+    match e.state.handed_over.get(case_no) {
+        Some(done) => Err(Refusal::HandedOver {
+            case_no: case_no.to_string(),
+            day: Some(done.day),
+            method: Some(done.method.to_string()),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A case number scanned at a pickup window opens its handoff, which the clerk completes.
+pub(super) fn scan_case(
+    e: &Engine,
+    window: u32,
+    case_no: &str,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
+    let case_no = valid_case_no(case_no)?;
+    let (cfg, w) = window_state(e, window)?;
+    if cfg.kind != WindowKind::Pickup {
+        return Err(Refusal::NotPickupWindow {
+            window: name(e, window),
+        });
+    }
+    already_handed_over(e, &case_no)?;
+    if let Some(p) = e.state.pending_handoffs.get(&case_no) {
+        let at = day::local_hhmm(p.scanned_at, &e.config.hall.timezone);
+        return Err(Refusal::AlreadyScanned {
+            case_no,
+            window: name(e, p.window),
+            at,
+        });
+    }
+    let pending = PendingHandoff {
+        case_no: case_no.clone(),
+        window,
+        scanned_at: now,
+        business_day: e.state.business_day,
+    };
+    Ok(Change {
+        event: event(
+            e,
+            "handoff_scanned",
+            now,
+            json!({"case_no": case_no, "window": window, "clerk": w.clerk}),
+        ),
+        outcome: Outcome::Scanned(outcome::Scanned {
+            pending: pending.clone(),
+            window_name: name(e, window),
+        }),
+        pending: vec![PendingChange::Open(pending)],
+        ..Change::default()
+    })
 }
 
 /// The case number, the title and how it was handed over, each checked.

@@ -1,5 +1,5 @@
-//! Issuing tickets (with reservation check-in), taking reservations, voiding a ticket
-//! that could not be printed.
+//! Issuing tickets (with reservation check-in, see `reservations`), voiding a ticket that
+//! could not be printed.
 
 use super::*;
 
@@ -8,6 +8,7 @@ pub(super) fn issue(
     service: &str,
     class: &IssueClass,
     kiosk: Option<&str>,
+    proof: super::reservations::Proof<'_>,
     now: Timestamp,
 ) -> Result<Change, Refusal> {
     let svc = check_service(e, service)?;
@@ -20,6 +21,23 @@ pub(super) fn issue(
                 next: calendar.next_opening(local),
                 today: local.date(),
             })?;
+    }
+    if let Some(kiosk) = kiosk {
+        // Only a configured kiosk goes into the ticket, its event and the reply.
+        let mut known: Vec<String> = e
+            .config
+            .devices
+            .iter()
+            .filter_map(|d| d.kiosk.clone())
+            .collect();
+        known.sort();
+        known.dedup();
+        if !known.iter().any(|k| k == kiosk) {
+            return Err(Refusal::UnknownKiosk {
+                kiosk: kiosk.to_string(),
+                known,
+            });
+        }
     }
     let day = e.state.business_day;
     let issued = e
@@ -51,7 +69,7 @@ pub(super) fn issue(
         IssueClass::Normal => (TicketClass::Normal, None, None),
         IssueClass::Green => (TicketClass::Green, None, None),
         IssueClass::Reservation(code) => {
-            let (class, res, note) = check_in(e, &svc.code, code, now)?;
+            let (class, res, note) = super::reservations::check_in(e, &svc.code, code, proof, now)?;
             (class, Some(res), note)
         }
     };
@@ -118,140 +136,15 @@ pub(super) fn issue(
         issued_at: now,
         business_day: day,
         kiosk: kiosk.map(str::to_string),
+        slot: ticket
+            .slot
+            .map(|s| day::local_hhmm(s, &e.config.hall.timezone)),
         note,
         printed_at: None,
         printer: None,
     });
     change.tickets.push(ticket);
     change.next_order = Some(order + 1);
-    Ok(change)
-}
-
-/// Validate a reservation check-in; returns the class to issue and the reservation to update.
-fn check_in(
-    e: &Engine,
-    service: &str,
-    code: &str,
-    now: Timestamp,
-) -> Result<(TicketClass, Reservation, Option<outcome::IssueNote>), Refusal> {
-    let code = code.trim().to_ascii_uppercase();
-    let Some(res) = e
-        .state
-        .reservations
-        .get(&(e.state.business_day, code.clone()))
-    else {
-        // Booked for another day: say which, rather than "no such reservation".
-        let other = e.state.reservations.values().find(|r| r.code == code);
-        return Err(match other {
-            Some(r) => Refusal::ReservationOtherDay {
-                code: code.clone(),
-                date: r.date,
-            },
-            None => Refusal::UnknownReservation { code: code.clone() },
-        });
-    };
-    if res.service != service {
-        return Err(Refusal::ReservationOtherService {
-            code,
-            service: res.service.clone(),
-            asked: service.to_string(),
-        });
-    }
-    if let Some(t) = &res.ticket {
-        let number = e
-            .state
-            .tickets
-            .get(t)
-            .map_or_else(|| t.clone(), |t| t.number.clone());
-        return Err(Refusal::ReservationUsed { code, number });
-    }
-    let policy = &e.config.policy;
-    let tz = &e.config.hall.timezone;
-    let opens =
-        res.slot - jiff::SignedDuration::from_mins(i64::from(policy.reservation_early_minutes));
-    let closes =
-        res.slot + jiff::SignedDuration::from_mins(i64::from(policy.reservation_late_minutes));
-    if now < opens {
-        return Err(Refusal::CheckInTooEarly {
-            code,
-            slot: day::local_hhmm(res.slot, tz),
-            opens: day::local_hhmm(opens, tz),
-        });
-    }
-    if now > closes {
-        let note = outcome::IssueNote::LateCheckIn {
-            slot: day::local_hhmm(res.slot, tz),
-            closed_at: day::local_hhmm(closes, tz),
-        };
-        return Ok((TicketClass::Normal, res.clone(), Some(note)));
-    }
-    Ok((TicketClass::Reservation, res.clone(), None))
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn reserve(
-    e: &Engine,
-    service: &str,
-    date: Option<Date>,
-    slot: Time,
-    name: &PersonName,
-    phone: &Phone,
-    now: Timestamp,
-) -> Result<Change, Refusal> {
-    let svc = check_service(e, service)?;
-    let date = date.unwrap_or(e.state.business_day);
-    if date < e.state.business_day {
-        return Err(Refusal::DateInPast { date });
-    }
-    check_person(false, name, phone)?;
-    let tz = &e.config.hall.timezone;
-    let hhmm = format!("{:02}:{:02}", slot.hour(), slot.minute());
-    let slot_at = day::local_instant(date, slot, tz).ok_or_else(|| Refusal::SlotMissing {
-        date,
-        slot: hhmm.clone(),
-    })?;
-    if slot_at < now {
-        return Err(Refusal::SlotPassed { date, slot: hhmm });
-    }
-    let taken = |code: &str| e.state.reservations.contains_key(&(date, code.to_string()));
-    let code = (1..)
-        .map(|n| format!("R{n:03}"))
-        .find(|c| !taken(c))
-        .expect("an unbounded range always yields a free code");
-    let res = Reservation {
-        date,
-        code: code.clone(),
-        service: svc.code.clone(),
-        slot: slot_at,
-        name: name.clone(),
-        phone: phone.clone(),
-        source: ReservationSource::Local,
-        created_at: now,
-        ticket: None,
-        checked_in_at: None,
-    };
-    let mut change = Change {
-        event: event(
-            e,
-            "reservation_made",
-            now,
-            json!({
-                "code": code, "date": date.to_string(), "service": svc.code, "slot": slot_at.to_string(),
-                "name": name.expose(), "phone": phone.expose(), "source": "local",
-            }),
-        ),
-        ..Change::default()
-    };
-    change.outcome = Outcome::Reserved(outcome::Reserved {
-        code,
-        date,
-        slot: format!("{:02}:{:02}", slot.hour(), slot.minute()),
-        service: svc.code.clone(),
-        name: name.masked(),
-        phone: phone.masked(),
-        service_name: svc.name.clone(),
-    });
-    change.reservations.push(res);
     Ok(change)
 }
 

@@ -18,9 +18,11 @@ use crate::config::{Window, WindowKind};
 use crate::privacy::{PersonName, Phone};
 
 mod calling;
+mod clerks;
 mod corrections;
 mod handoffs;
 mod issue;
+mod reservations;
 mod time;
 mod windows;
 
@@ -30,11 +32,18 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             service,
             green,
             reservation,
+            phone_last4,
             kiosk,
+            scanned,
         } => {
             let class = IssueClass::of(*green, reservation.as_deref())
                 .map_err(|_| Refusal::GreenAndReservation)?;
-            issue::issue(e, service, &class, kiosk.as_deref(), now)
+            let proof = if *scanned {
+                reservations::Proof::Scanned
+            } else {
+                reservations::Proof::PhoneDigits(phone_last4.as_deref())
+            };
+            issue::issue(e, service, &class, kiosk.as_deref(), proof, now)
         }
         Command::Call {
             window,
@@ -44,6 +53,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             window,
             ticket: Some(number),
         } => calling::call_ticket(e, *window, number, now),
+        Command::CallHeld { window, seq } => calling::call_held(e, *window, *seq, now),
         Command::Recall { window } => calling::recall(e, *window, now),
         Command::Start { window } => calling::start(e, *window, now),
         Command::Finish { window, case_no } => calling::finish(e, *window, case_no.as_deref(), now),
@@ -62,9 +72,21 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
             slot,
             name,
             phone,
-        } => issue::reserve(e, service, *date, slot.0, name, phone, now),
+            code,
+        } => {
+            let code = code.as_deref();
+            reservations::reserve(e, service, *date, slot.0, name, phone, code, now)
+        }
+        Command::CancelReservation { code, reason } => {
+            reservations::cancel(e, code, reason.as_deref(), now)
+        }
+        Command::SyncReservations { date, reservations } => {
+            reservations::sync(e, *date, reservations, now)
+        }
         Command::Void { ticket, cause } => issue::void(e, ticket, cause, now),
         Command::Handoff(request) => handoffs::handoff(e, request, now),
+        Command::Clerk(request) => clerks::change(e, request, now),
+        Command::ScanCase { window, case_no } => handoffs::scan_case(e, *window, case_no, now),
         Command::Undo { window, reason } => corrections::undo(e, *window, reason, now),
         Command::CorrectCase {
             number,
@@ -178,6 +200,15 @@ fn check_person(recipient: bool, name: &PersonName, phone: &Phone) -> Result<(),
     Ok(())
 }
 
+/// Whether free text holds a number shaped like a resident ID or a phone number (digits
+/// counted across separators): such text must not reach the journal.
+fn looks_personal(text: &str) -> bool {
+    crate::privacy::numbers_in(text).iter().any(|n| {
+        crate::engine::handoff::looks_like_resident_id(n)
+            || (n.len() == 11 && crate::engine::handoff::valid_phone(n))
+    })
+}
+
 fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
     let c = case_no.trim();
     if c.is_empty()
@@ -185,6 +216,13 @@ fn valid_case_no(case_no: &str) -> Result<String, Refusal> {
         || c.chars().any(|ch| ch.is_control() || ch.is_whitespace())
     {
         return Err(Refusal::BadCaseNo);
+    }
+    // A case number reaches the journal: refuse what is a resident ID or mobile number typed
+    // into the wrong field (digits counted across separators), shown masked.
+    if looks_personal(c) {
+        return Err(Refusal::CaseNoLooksPersonal {
+            case_no: crate::privacy::echo(c),
+        });
     }
     Ok(c.to_string())
 }

@@ -73,11 +73,20 @@ pub(super) fn login(
 ) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     let clerk = clerk.trim();
+    // The clerk id goes into every journal line of the window's day: a staff number, never a
+    // name or a phone number.
     if clerk.is_empty()
-        || clerk.chars().count() > 32
-        || clerk.chars().any(|c| c.is_control() || c.is_whitespace())
+        || clerk.len() > 32
+        || !clerk
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
         return Err(Refusal::BadClerkId);
+    }
+    if looks_personal(clerk) {
+        return Err(Refusal::ClerkIdLooksPersonal {
+            clerk: crate::privacy::echo(clerk),
+        });
     }
     if w.status != WindowStatus::Closed {
         return Err(Refusal::WindowOpen {

@@ -2,11 +2,16 @@
 //! health and liveness.
 //!
 //! The codecs and transports live in `hallq-drivers` and `hallq-display`; this module only
-//! connects them to the hall: printers to the issuing service, boards to the snapshot.
-//! Drivers never touch the store.
+//! connects them to the hall: printers to the issuing service, the RS-485 buses (`bus`: one
+//! task per serial port, boards and key devices together), boards to the snapshot, key
+//! devices and scanners to the inputs core. Drivers never touch the store.
 
+pub mod bus;
 pub mod displays;
+pub mod keys;
 pub mod printers;
+pub mod scanners;
+pub mod voice;
 
 use std::sync::Arc;
 
@@ -14,9 +19,11 @@ use hallq_drivers::Health;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::snapshot::{DeviceHealthTable, Feeds};
+use super::inputs::Inputs;
+use super::services::Services;
+use super::snapshot::{DeviceClass, DeviceHealthTable, Feeds};
 use super::watchdog::Check;
-use crate::config::{Config, DeviceKind};
+use crate::config::Config;
 
 /// Why the device tasks could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +37,14 @@ pub enum DeviceError {
 pub struct Devices {
     pub printers: Arc<printers::Printers>,
     pub displays: displays::Displays,
+    buses: bus::Buses,
+    /// The voice task, when `[voice]` is configured and its clips are there.
+    pub voice: Option<hallq_drivers::voice::VoiceHandle>,
 }
 
 impl Devices {
-    /// Start a task for every configured device; returns the liveness checks of each.
+    /// Start a task for every configured output device and bus; returns the liveness checks
+    /// of each. Key devices start with [`Devices::start_inputs`], once the services exist.
     pub async fn start(
         config: &Arc<Config>,
         feeds: &Feeds,
@@ -42,17 +53,45 @@ impl Devices {
     ) -> Result<(Devices, Vec<Check>), DeviceError> {
         let mut checks = Vec::new();
         let printers = printers::Printers::start(config, health, &mut checks, shutdown).await?;
-        let displays = displays::Displays::start(config, feeds, health, &mut checks, shutdown)?;
+        let buses = bus::Buses::start(config, health, &mut checks, shutdown)?;
+        let displays =
+            displays::Displays::start(config, &buses, feeds, health, &mut checks, shutdown)?;
+        let voice = voice::start(config, feeds, health, &mut checks, shutdown)?;
         let devices = Devices {
             printers: Arc::new(printers),
             displays,
+            buses,
+            voice,
         };
         Ok((devices, checks))
     }
 
-    /// Let device queues drain, at most `within`.
+    /// Connect the key devices (call pads, evaluators, kiosk keys on the buses and in sim
+    /// folders) to the inputs core and the scanners to the services, adding their liveness
+    /// checks.
+    pub fn start_inputs(
+        &mut self,
+        config: &Arc<Config>,
+        inputs: &Inputs,
+        services: &Services,
+        health: &DeviceHealthTable,
+        checks: &mut Vec<Check>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), DeviceError> {
+        keys::start(config, inputs, &mut self.buses, health, checks, shutdown)?;
+        scanners::start(config, services, health, checks, shutdown)
+    }
+
+    /// Let device queues drain, at most `within`: the boards draw the last snapshot, the voice
+    /// finishes what it was told to say.
     pub async fn drain(&self, within: std::time::Duration) {
-        let _ = tokio::time::timeout(within, self.displays.drain()).await;
+        let voice = async {
+            if let Some(v) = &self.voice {
+                v.idle().await;
+            }
+        };
+        let _ = tokio::time::timeout(within, async { tokio::join!(self.displays.drain(), voice) })
+            .await;
     }
 }
 
@@ -61,12 +100,15 @@ pub async fn forward_health(
     mut rx: watch::Receiver<Health>,
     table: DeviceHealthTable,
     device: String,
-    kind: DeviceKind,
+    kind: impl Into<DeviceClass> + Copy,
     shutdown: CancellationToken,
 ) {
     loop {
         let health = rx.borrow_and_update().clone();
-        table.set(&device, kind, health);
+        // A driver's first attempt is not a state worth reporting.
+        if health.cause.as_deref() != Some("connecting") {
+            table.set(&device, kind, health);
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             r = rx.changed() => if r.is_err() { return },

@@ -37,6 +37,11 @@ use crate::runtime::watchdog::{self, Check, ProbeReceiver};
 /// Environment variable that enables test hooks (`1`).
 pub const TEST_HOOKS_ENV: &str = "HALLQ_TEST_HOOKS";
 
+/// Whether the test hooks are on (`HALLQ_TEST_HOOKS=1`).
+pub fn test_hooks_enabled() -> bool {
+    std::env::var(TEST_HOOKS_ENV).is_ok_and(|v| v == "1")
+}
+
 /// How long start-up waits for the printers' first connection attempts, all together.
 const FIRST_CONTACT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -76,7 +81,7 @@ impl Printers {
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Result<Printers, DeviceError> {
-        let hooks = std::env::var(TEST_HOOKS_ENV).is_ok_and(|v| v == "1");
+        let hooks = test_hooks_enabled();
         let mut kiosks = Vec::new();
         for device in &config.devices {
             let Some(settings) = device.printer() else {
@@ -222,6 +227,7 @@ impl KioskPrinter {
                 TicketClass::Reservation => PrintedClass::Reservation,
                 TicketClass::Normal => PrintedClass::Normal,
             },
+            slot: issued.slot.clone(),
             ahead: issued.ahead,
             // Nobody ahead: no wait line rather than "about 0 minutes".
             wait_minutes: issued.estimated_wait_minutes.filter(|_| issued.ahead > 0),
@@ -421,6 +427,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
             issued_at: at.parse().unwrap(),
             business_day: jiff::civil::date(2026, 11, 26),
             kiosk: Some("kiosk-1".into()),
+            slot: None,
             note: None,
             printed_at: None,
             printer: None,
@@ -443,6 +450,7 @@ transport = { type = "serial", path = "/dev/hallq-printer-1", baud = 115200 }
                 service_name: "综合受理".into(),
                 number: "A012".into(),
                 class: PrintedClass::Green,
+                slot: None,
                 ahead: 3,
                 wait_minutes: Some(24),
                 issued_at: "2026-11-26 09:41".into(),

@@ -1,31 +1,32 @@
 //! LED displays in the daemon: window bars and hall boards, redrawn from the hall snapshot.
 //!
 //! Owns: which boards exist (`window_display` and `hall_board` devices with protocol `modbus`),
-//! one bus task per serial path (boards on one RS-485 port share it; `hallq-drivers` sends the
-//! frames), a PNG folder for `sim` transports, and the follower: one task that watches the
+//! their sinks (their bus's handle, from [`Buses`], which groups every device of an RS-485
+//! port into one bus task; or a PNG folder for `sim` transports), and the follower: one task
+//! that watches the
 //! snapshot, turns it into each board's view (`views`), notices new calls by their serial (the
 //! called window's bar and the hall board blink) and hands the views to one animator per board
-//! (`animate`). Health goes to the [`DeviceHealthTable`]; every bus task and animator answers a
-//! liveness check.
+//! (`animate`). Health goes to the [`DeviceHealthTable`]; every animator answers a liveness
+//! check. The animator and the sim folder also draw call pads' pixel screens (`keys`).
 //!
 //! Does not own: layouts or encoding (`hallq-display`), the Modbus profile (`hallq-drivers`,
 //! `docs/devices/modbus-profile.md`), or the hall's state (read from the snapshot, never asked
 //! for). Displays on other transports (MQTT) are reported `unsupported_transport`.
 
-mod animate;
-mod sim_folder;
+pub(super) mod animate;
+pub(super) mod sim_folder;
 pub mod views;
 
 use std::sync::Arc;
 
 use hallq_display::{BoardSpec, View};
-use hallq_drivers::modbus::{spawn_bus, BoardConfig, BusConfig, BusHandle, DeviceKind as BusKind};
-use hallq_drivers::transport::SerialConfig;
+use hallq_drivers::modbus::BusHandle;
 use hallq_drivers::Health;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{forward_health, DeviceError};
+use super::bus::Buses;
+use super::DeviceError;
 use crate::config::{Config, Device, DeviceKind, Protocol, Transport};
 use crate::runtime::snapshot::{DeviceHealthTable, Feeds, HallSnapshot};
 use crate::runtime::watchdog::Check;
@@ -51,39 +52,36 @@ struct Board {
 }
 
 impl Displays {
-    /// Start a bus task per serial path, an animator per board, and the follower, which shows
-    /// the current snapshot at once.
+    /// Start an animator per board (its frames go to its bus or its sim folder) and the
+    /// follower, which shows the current snapshot at once.
     pub fn start(
         config: &Arc<Config>,
+        buses: &Buses,
         feeds: &Feeds,
         health: &DeviceHealthTable,
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Result<Displays, DeviceError> {
-        let mut displays = Displays::default();
-        let mut buses: Vec<(SerialConfig, Vec<BoardConfig>)> = Vec::new();
+        let mut displays = Displays {
+            buses: buses.all().to_vec(),
+            follower: None,
+        };
         let mut sinks = Vec::new();
         for device in config.devices.iter().filter(|d| is_board(d)) {
             let spec = device.board().expect("a display has a board");
             match &device.transport {
-                Transport::Serial(serial) => {
-                    let unit = device.address.ok_or_else(|| DeviceError::Config {
+                Transport::Serial(_) => {
+                    let bus = buses
+                        .handle(&device.id)
+                        .ok_or_else(|| DeviceError::Config {
+                            device: device.id.clone(),
+                            message: "a serial display is on no bus".into(),
+                        })?;
+                    let sink = Sink::Bus {
+                        bus: bus.clone(),
                         device: device.id.clone(),
-                        message: "a serial display needs address".into(),
-                    })?;
-                    let at = match buses.iter().position(|(s, _)| s.path == serial.path) {
-                        Some(i) => i,
-                        None => {
-                            buses.push((serial.clone(), Vec::new()));
-                            buses.len() - 1
-                        }
                     };
-                    buses[at].1.push(BoardConfig {
-                        device_id: device.id.clone(),
-                        unit,
-                        kind: bus_kind(device.kind),
-                        spec,
-                    });
+                    sinks.push((device, spec, sink));
                 }
                 Transport::Sim(dir) => {
                     let folder = SimFolder::open(dir.clone()).map_err(|e| DeviceError::Config {
@@ -102,18 +100,6 @@ impl Displays {
                     );
                 }
             }
-        }
-        for (serial, boards) in buses {
-            let bus = start_bus(&serial, boards, config, health, checks, shutdown);
-            for id in bus.boards() {
-                let device = config.devices.iter().find(|d| d.id == id).expect("a board");
-                let sink = Sink::Bus {
-                    bus: bus.clone(),
-                    device: id.to_string(),
-                };
-                sinks.push((device, device.board().expect("a board"), sink));
-            }
-            displays.buses.push(bus);
         }
         let mut boards = Vec::new();
         for (device, spec, sink) in sinks {
@@ -155,59 +141,7 @@ fn is_board(device: &Device) -> bool {
     ) && device.protocol == Protocol::Modbus
 }
 
-fn bus_kind(kind: DeviceKind) -> BusKind {
-    match kind {
-        DeviceKind::HallBoard => BusKind::HallBoard,
-        _ => BusKind::WindowDisplay,
-    }
-}
-
-/// Starts the task of one RS-485 bus, forwards its boards' health, registers its check.
-fn start_bus(
-    serial: &SerialConfig,
-    boards: Vec<BoardConfig>,
-    config: &Config,
-    health: &DeviceHealthTable,
-    checks: &mut Vec<Check>,
-    shutdown: &CancellationToken,
-) -> BusHandle {
-    let path = serial.path.display().to_string();
-    let mut bus_config = BusConfig::new(path.clone(), boards);
-    bus_config.baud = Some(serial.baud);
-    bus_config.bits_per_byte = serial.bits_per_byte();
-    let serial = serial.clone();
-    let (bus, task) = spawn_bus(bus_config, move || {
-        let serial = serial.clone();
-        async move { hallq_drivers::transport::serial::open(&serial) }
-    });
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        stop.cancelled().await;
-        task.abort();
-    });
-    for id in bus.boards() {
-        let rx = bus.health(id).expect("a board of this bus");
-        let kind = config
-            .devices
-            .iter()
-            .find(|d| d.id == id)
-            .map_or(DeviceKind::WindowDisplay, |d| d.kind);
-        tokio::spawn(forward_health(
-            rx,
-            health.clone(),
-            id.to_string(),
-            kind,
-            shutdown.clone(),
-        ));
-    }
-    let probe = bus.clone();
-    checks.push(Check::new(format!("display bus {path}"), move |t| {
-        let probe = probe.clone();
-        async move { probe.ping(t).await }
-    }));
-    bus
-}
-
+/// Starts the animator of one board and registers its liveness check.
 fn start_animator(
     device: &Device,
     spec: BoardSpec,
