@@ -90,7 +90,10 @@ fn command(op: &Op) -> Option<Command> {
             window: *w,
             clerk: format!("c{w}"),
         },
-        Op::Logout(w) => Command::Logout { window: *w },
+        Op::Logout(w) => Command::Logout {
+            window: *w,
+            force: false,
+        },
         Op::Evaluate(w, l) => Command::Evaluate {
             window: *w,
             level: *l,

@@ -110,7 +110,14 @@ fn tidal_episodes_voids_and_the_evaluation_timeout() {
         "a press after the timeout is refused: {late:?}"
     );
     run(&mut hall, Command::Tick, t0 + mins(50));
-    run(&mut hall, Command::Logout { window: 6 }, t0 + mins(51));
+    run(
+        &mut hall,
+        Command::Logout {
+            window: 6,
+            force: false,
+        },
+        t0 + mins(51),
+    );
 
     // A second long queue in the afternoon, never closed: it runs to the day's end (06:00).
     let t1 = local(14, 0);

@@ -38,6 +38,9 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool) {
                 println!("{line}");
             }
         }),
+        Request::Query(Query::Report(_)) => {
+            view(response).map(|r: crate::report::cli::ReportText| print!("{}", r.text))
+        }
         Request::Command(_) => {
             println!("{}", response.message);
             Ok(())

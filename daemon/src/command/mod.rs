@@ -154,6 +154,11 @@ pub enum Command {
     Logout {
         #[arg(value_parser = masked(args::window_no))]
         window: u32,
+        /// Supervisor: close it even with a ticket at the window, which goes back to waiting
+        /// in its place (a clerk who left without logging out).
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        force: bool,
     },
     /// Record the citizen's evaluation: 5 非常满意 .. 1 非常不满意.
     Evaluate {
@@ -240,6 +245,10 @@ pub enum Query {
     /// spells it `sync status`.
     #[command(skip)]
     SyncStatus,
+    /// A report for the hall manager, made by the daemon from its own store: how `hallq report`
+    /// reads it when the store is the service user's alone. The CLI spells it `report`.
+    #[command(skip)]
+    Report(crate::report::cli::ReportQuery),
 }
 
 /// One reservation as the upstream lists it (DESIGN §7), already checked for shape.
@@ -418,13 +427,14 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 6] = [
+const QUERIES: [&str; 7] = [
     "status",
     "queue",
     "reservations",
     "handoffs",
     "clerks",
     "sync_status",
+    "report",
 ];
 
 impl Request {
@@ -474,6 +484,7 @@ impl Query {
             Query::Handoffs { .. } => "handoffs",
             Query::Clerks => "clerks",
             Query::SyncStatus => "sync_status",
+            Query::Report(_) => "report",
         }
     }
 }
@@ -498,7 +509,8 @@ impl Command {
             Command::Pause { .. } => "pause",
             Command::Resume { .. } => "resume",
             Command::Login { .. } => "login",
-            Command::Logout { .. } => "logout",
+            Command::Logout { force: false, .. } => "logout",
+            Command::Logout { force: true, .. } => "force_logout",
             Command::Evaluate { .. } => "evaluate",
             Command::Handoff(_) => "handoff",
             Command::Clerk(change) => change.name(),

@@ -161,14 +161,16 @@ impl Command {
             | Command::Pause { .. }
             | Command::Resume { .. }
             | Command::Login { .. }
-            | Command::Logout { .. }
+            | Command::Logout { force: false, .. }
             | Command::Handoff(_)
             | Command::CallHeld { .. }
             | Command::ScanCase { .. } => Role::Clerk,
             Command::Evaluate { .. } => Role::Evaluator,
             // Cancelling a citizen's booking is a correction, audited like one; who may log in
             // on the web call pad is the hall manager's to say.
-            Command::CancelReservation { .. } | Command::Clerk(_) => Role::Supervisor,
+            Command::CancelReservation { .. }
+            | Command::Clerk(_)
+            | Command::Logout { force: true, .. } => Role::Supervisor,
             // The hall's own commands (no front end can send them): a correction, housekeeping,
             // the sync's reservations.
             Command::Void { .. } => Role::Supervisor,
@@ -182,7 +184,7 @@ impl Query {
     pub fn role(&self) -> Role {
         match self {
             Query::Status | Query::SyncStatus => Role::Operator,
-            Query::Clerks => Role::Supervisor,
+            Query::Clerks | Query::Report(_) => Role::Supervisor,
             Query::Queue | Query::Reservations { .. } | Query::Handoffs { .. } => Role::Clerk,
         }
     }

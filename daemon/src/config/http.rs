@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::check::{Checker, U32_MAX};
+use super::check::Checker;
 use super::raw::{RawHttp, RawWebKiosk};
 use super::{Device, DeviceKind};
 
@@ -133,7 +133,7 @@ impl Checker<'_> {
             1,
             7 * 24 * 60,
         );
-        let lockout = self.int_or("http.lockout_seconds", &h.lockout_seconds, 300, 1, U32_MAX);
+        let lockout = self.int_or("http.lockout_seconds", &h.lockout_seconds, 300, 1, 86_400);
         Http {
             listen,
             notice: notice.filter(|n| !n.is_empty()),

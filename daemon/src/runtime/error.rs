@@ -31,6 +31,9 @@ pub enum HallError {
     /// The store's disk is nearly full: issuing refuses before it could fail mid-write.
     #[error(transparent)]
     DiskFull(#[from] super::disk::DiskFull),
+    /// A report could not be made (its period, or reading the store).
+    #[error("report: {0}")]
+    Report(String),
     /// The caller does not hold the role the request needs (DESIGN §9, `docs/install.md`).
     #[error("{what} needs the {role} role; {origin} holds {holds}{}", forbidden_hint(*.role))]
     Forbidden {
@@ -62,6 +65,7 @@ impl HallError {
             HallError::AlreadyApplied { .. } => "already_applied",
             HallError::DiskFull(_) => "disk_full",
             HallError::Forbidden { .. } => "forbidden",
+            HallError::Report(_) => "unavailable",
         }
     }
 }

@@ -24,6 +24,7 @@ pub enum Answer {
     Reservations(ReservationsView),
     Handoffs(HandoffsView),
     Clerks(ClerksView),
+    Report(crate::report::cli::ReportText),
 }
 
 /// `status`: the hall snapshot, and the upstream sync's report.
@@ -59,6 +60,12 @@ pub fn answer(
             snapshot: HallSnapshot::of(engine, now),
             sync: None,
         })),
+        Query::Report(_) => {
+            return Err(crate::engine::Refusal::InvalidArgument(
+                "reports are made beside the hall, not by it".into(),
+            )
+            .into())
+        }
         Query::SyncStatus => {
             return Err(crate::engine::Refusal::InvalidArgument(
                 "sync status is answered by the sync task, not the hall".into(),

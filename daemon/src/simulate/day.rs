@@ -216,7 +216,13 @@ impl QueueSystem for EngineQueue<'_> {
     }
 
     fn logout(&mut self, window: u32, now: Timestamp) {
-        let _ = self.engine.handle(&Command::Logout { window }, now);
+        let _ = self.engine.handle(
+            &Command::Logout {
+                window,
+                force: false,
+            },
+            now,
+        );
     }
 
     fn call_next(&mut self, window: u32, now: Timestamp) -> Option<Called> {

@@ -275,7 +275,10 @@ pub async fn logout(
     let window = window_of(&web, &n)?;
     let (token, session) = checked(&web, &headers, window, true).await?;
     let from = origin(&session.tag, &session.staff, window, client(&peer));
-    let request = Request::Command(Command::Logout { window });
+    let request = Request::Command(Command::Logout {
+        window,
+        force: false,
+    });
     let reply = answer(web.services.handle(request, from).await);
     if reply.body.ok {
         web.sessions.close(&token);

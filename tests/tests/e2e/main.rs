@@ -14,4 +14,5 @@ mod simulate;
 mod socket;
 mod sync;
 mod sync_clock;
+mod voice;
 mod web;

@@ -63,7 +63,7 @@ pub(super) fn decide(e: &Engine, command: &Command, now: Timestamp) -> Result<Ch
         Command::Pause { window } => windows::pause(e, *window, now, true),
         Command::Resume { window } => windows::pause(e, *window, now, false),
         Command::Login { window, clerk } => windows::login(e, *window, clerk, now),
-        Command::Logout { window } => windows::logout(e, *window, now),
+        Command::Logout { window, force } => windows::logout(e, *window, *force, now),
         Command::Evaluate { window, level } => windows::evaluate(e, *window, *level, now),
         Command::Reserve {
             service,

@@ -107,23 +107,51 @@ pub(super) fn login(
     ))
 }
 
-pub(super) fn logout(e: &Engine, window: u32, now: Timestamp) -> Result<Change, Refusal> {
+/// Close a window. Forced (a supervisor's), a ticket still at the window goes back to waiting
+/// in its place in its queue, so the citizen is called again at another window.
+pub(super) fn logout(
+    e: &Engine,
+    window: u32,
+    force: bool,
+    now: Timestamp,
+) -> Result<Change, Refusal> {
     let (_, mut w) = window_state(e, window)?;
     if w.status == WindowStatus::Closed {
         return Err(not_allowed(format!("window {window} is already closed")));
     }
+    let mut returned = None;
     if let Ok(t) = current_ticket(e, &w) {
-        return Err(not_allowed(format!(
-            "window {window} still has {}: finish, skip, hold or transfer it first",
-            t.number
-        )));
+        if !force {
+            return Err(not_allowed(format!(
+                "window {window} still has {}: finish, skip, hold or transfer it first \
+                 (a supervisor may `logout {window} --force`)",
+                t.number
+            )));
+        }
+        let mut t = t.clone();
+        t.state = TicketState::Waiting;
+        t.window = None;
+        t.clerk = None;
+        t.called_at = None;
+        t.started_at = None;
+        t.call_reason = None;
+        t.recall_count = 0;
+        w.current = None;
+        returned = Some(t);
     }
     let clerk = w.clerk.take().unwrap_or_default();
     w.status = WindowStatus::Closed;
     let mut change = window_change(e, w, "clerk_logout", now, outcome::WindowAction::Logout);
     if let Some(Event { body, .. }) = change.event.as_mut() {
         body["clerk"] = json!(clerk);
+        if force {
+            body["forced"] = json!(true);
+        }
+        if let Some(t) = &returned {
+            body["returned"] = json!({"ticket": t.id, "number": t.number});
+        }
     }
+    change.tickets.extend(returned);
     if let Outcome::Window(w) = &mut change.outcome {
         w.was = Some(clerk);
     }

@@ -347,7 +347,14 @@ mod tests {
         assert_eq!(text(&Command::Start { window: 3 }, &serving, 0), "已在办理");
         assert_eq!(text(&Command::Resume { window: 3 }, &open, 0), "未暂停");
         assert_eq!(
-            text(&Command::Logout { window: 3 }, &busy, 0),
+            text(
+                &Command::Logout {
+                    window: 3,
+                    force: false
+                },
+                &busy,
+                0
+            ),
             "请先办结A012"
         );
         let login = Command::Login {

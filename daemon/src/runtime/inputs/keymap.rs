@@ -159,7 +159,10 @@ fn call_pad(window: u32, key: CallPadKey, services: &[Service]) -> Result<Comman
             window,
             clerk: staff.to_string(),
         },
-        CallPadKey::Logout => Command::Logout { window },
+        CallPadKey::Logout => Command::Logout {
+            window,
+            force: false,
+        },
     })
 }
 
@@ -235,7 +238,13 @@ mod tests {
             })
         );
         assert_eq!(cmd(11, 0), Err(KeyError::BadValue { key: 11, value: 0 }));
-        assert_eq!(cmd(12, 0), Ok(Command::Logout { window: 3 }));
+        assert_eq!(
+            cmd(12, 0),
+            Ok(Command::Logout {
+                window: 3,
+                force: false
+            })
+        );
         assert_eq!(cmd(13, 0), Err(KeyError::UnknownKey { key: 13 }));
         assert_eq!(cmd(0, 0), Err(KeyError::UnknownKey { key: 0 }));
         assert_eq!(cmd(8, 4).unwrap_err().device_text(), "无此业务");

@@ -145,9 +145,17 @@ fn a_reservation_checks_in_at_the_kiosk_by_its_code() {
     let bad = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": "R 1; drop"}));
     assert_eq!((bad.status, bad.code()), (400, "bad_request"));
 
+    // The code alone is not enough: the booking's phone ends in 1234.
+    let without = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": code}));
+    assert_eq!(without.code(), "invalid_argument", "{:?}", without.json);
+    let wrong = kiosk.post(
+        "/api/kiosk/k1/checkin",
+        &json!({"code": code, "phone_last4": "4321"}),
+    );
+    assert_eq!(wrong.code(), "refused", "{:?}", wrong.json);
     let answer = kiosk.post(
         "/api/kiosk/k1/checkin",
-        &json!({"code": code.to_lowercase()}),
+        &json!({"code": code.to_lowercase(), "phone_last4": "1234"}),
     );
     assert_eq!(answer.status, 200, "{:?}", answer.json);
     let ticket = &answer.json["data"];
@@ -161,6 +169,9 @@ fn a_reservation_checks_in_at_the_kiosk_by_its_code() {
         !text.contains("王小明") && !text.contains("13812341234"),
         "{text}"
     );
-    let again = kiosk.post("/api/kiosk/k1/checkin", &json!({"code": code}));
+    let again = kiosk.post(
+        "/api/kiosk/k1/checkin",
+        &json!({"code": code, "phone_last4": "1234"}),
+    );
     assert_eq!((again.status, again.code()), (409, "refused"));
 }
