@@ -91,7 +91,7 @@ fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
         Err(code) => return code,
     };
     init_logging(config.logging.filter.as_deref());
-    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
+    hallq::cli::report::run(&config, args, cli.json, jiff::Timestamp::now())
 }
 
 fn check_config(cli: &Cli) -> i32 {

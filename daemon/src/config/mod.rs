@@ -30,7 +30,7 @@ use jiff::tz::TimeZone;
 pub use error::{ConfigError, ConfigErrors};
 pub use http::{Http, HttpLimits, WebKiosk};
 
-use crate::command::RoleSet;
+use crate::role::RoleSet;
 pub use resolve::parse;
 pub use voice::{missing_lines as voice_missing_lines, Voice, VoiceClips, VOICE_DEVICE_ID};
 
