@@ -14,6 +14,7 @@ pub mod engine;
 pub mod pin;
 pub mod privacy;
 pub mod report;
+pub mod role;
 pub mod runtime;
 pub mod simulate;
 pub mod store;

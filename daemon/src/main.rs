@@ -121,7 +121,7 @@ fn report(cli: &Cli, args: &hallq::report::cli::ReportArgs) -> i32 {
         config.logging.filter.as_deref(),
         config.hall.timezone.clone(),
     );
-    hallq::report::cli::run(&config, args, cli.json, jiff::Timestamp::now())
+    hallq::cli::report::run(&config, args, cli.json, jiff::Timestamp::now())
 }
 
 fn check_config(cli: &Cli) -> i32 {

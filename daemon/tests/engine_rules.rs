@@ -907,6 +907,50 @@ fn window_rules_open_pause_and_close() {
         Some("ZW-9")
     );
     assert_eq!(e.find_number("A001").unwrap().class, TicketClass::Normal);
+
+    // A clerk gone without logging out: a supervisor closes the window, and the ticket at it
+    // goes back to waiting in its place, ahead of those issued after it.
+    issue(&mut e, "A", IssueClass::Normal, now);
+    issue(&mut e, "A", IssueClass::Normal, now);
+    e.handle(
+        &Command::Login {
+            window: 1,
+            clerk: "c1".into(),
+        },
+        now,
+    )
+    .unwrap();
+    call(&mut e, 1, now);
+    let forced = Command::ForceLogout {
+        window: 1,
+        reason: "clerk went home ill".into(),
+    };
+    let change = e.handle(&forced, now).unwrap();
+    let body = &change.event.as_ref().unwrap().body;
+    assert_eq!(
+        (&body["returned"], &body["clerk"], &body["reason"]),
+        (
+            &serde_json::json!("A002"),
+            &serde_json::json!("c1"),
+            &serde_json::json!("clerk went home ill")
+        )
+    );
+    let a002 = e.find_number("A002").unwrap();
+    assert_eq!(
+        (a002.state, a002.window, a002.recall_count),
+        (TicketState::Waiting, None, 0)
+    );
+    assert!(refusal(&mut e, Command::call_next(1), now).contains("closed"));
+    e.handle(
+        &Command::Login {
+            window: 2,
+            clerk: "c2".into(),
+        },
+        now,
+    )
+    .unwrap();
+    let called = e.handle(&Command::call_next(2), now).unwrap();
+    assert_eq!(called.tickets[0].number, "A002", "called again before A003");
 }
 
 fn pickup(case: &str, id_last4: Option<&str>, id: Option<&str>) -> Command {

@@ -624,6 +624,7 @@ impl Words for HallError {
                     "{what} needs the {role} role; {origin} holds {holds}{hint}"
                 )
             }
+            HallError::Report(reason) => say!(lang, "报表：{reason}", "report: {reason}"),
             HallError::BackupFailed { path, reason } => {
                 let path = path.display();
                 say!(

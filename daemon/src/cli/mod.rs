@@ -8,6 +8,7 @@ mod args;
 pub mod clerk;
 mod client;
 mod print;
+pub mod report;
 pub mod socket;
 
 pub use args::{Cli, Sub};

@@ -36,6 +36,9 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool, lan
         Request::Query(Query::SyncStatus) => {
             view(response).map(|r: SyncReport| r.lines(None).join("\n") + "\n")
         }
+        Request::Query(Query::Report(_)) => {
+            view(response).map(|r: crate::report::cli::ReportText| r.text)
+        }
         Request::Query(Query::Backup { .. }) | Request::Command(_) => {
             Ok(format!("{}\n", response.message))
         }

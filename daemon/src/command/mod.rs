@@ -310,6 +310,10 @@ pub enum Query {
     /// spells it `sync status`.
     #[command(skip)]
     SyncStatus,
+    /// A report for the hall manager, made by the daemon from its own store: how `hallq report`
+    /// reads it when the store is the service user's alone. The CLI spells it `report`.
+    #[command(skip)]
+    Report(crate::report::cli::ReportQuery),
 }
 
 /// One reservation as the upstream lists it (DESIGN §7), already checked for shape.
@@ -500,7 +504,7 @@ pub enum Request {
 }
 
 /// The `cmd` names that are queries; every other name is looked up among the commands.
-const QUERIES: [&str; 8] = [
+const QUERIES: [&str; 9] = [
     "status",
     "queue",
     "reservations",
@@ -509,6 +513,7 @@ const QUERIES: [&str; 8] = [
     "backup",
     "clerks",
     "sync_status",
+    "report",
 ];
 
 /// What a request line says besides the request: which program asks (`client`) and in which
@@ -573,6 +578,7 @@ impl Query {
             Query::Backup { .. } => "backup",
             Query::Clerks => "clerks",
             Query::SyncStatus => "sync_status",
+            Query::Report(_) => "report",
         }
     }
 }

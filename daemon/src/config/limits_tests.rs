@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::tests::BASE as HALL;
 use super::*;
-use crate::command::Role;
+use crate::role::Role;
 
 fn example_text() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/hall.example.toml");

@@ -32,7 +32,7 @@ pub use calendar::{Calendar, Period};
 pub use error::{ConfigError, ConfigErrors};
 pub use http::{Http, HttpLimits, WebKiosk};
 
-use crate::command::RoleSet;
+use crate::role::RoleSet;
 pub use resolve::parse;
 pub use voice::{missing_lines as voice_missing_lines, Voice, VoiceClips, VOICE_DEVICE_ID};
 

@@ -18,7 +18,7 @@ use super::accounts;
 use super::check::Checker;
 use super::raw::RawRoles;
 use super::RoleGrants;
-use crate::command::{Role, RoleSet};
+use crate::role::{Role, RoleSet};
 
 pub(super) fn resolve(check: &mut Checker<'_>, raw: &Spanned<RawRoles>) -> RoleGrants {
     let raw = raw.get_ref();

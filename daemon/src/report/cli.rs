@@ -1,21 +1,21 @@
 //! `hallq report day|week|month [DATE] [--format text|csv|json|html] [--output FILE]
-//! [--unmasked]`: the arguments, and running a report from the CLI.
+//! [--unmasked]`: the arguments, the request a report is asked of the daemon with, and the
+//! daemon's side of it ([`serve`]). The CLI's side is `crate::cli::report`.
 //!
-//! Opens the store read-only from the config's `data_dir` (the daemon may be running or
-//! stopped; it is not disturbed), computes the report, renders it and writes it to stdout or
-//! FILE. An `--unmasked` report logs who made it and when (never the data) at warn level
-//! under the `hallq::audit` target.
+//! An `--unmasked` report logs who made it and when (never the data) at warn level under the
+//! `hallq::audit` target.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+use serde::{Deserialize, Serialize};
+
 use super::{generate, HallInfo, Options, Period, PeriodKind, Report};
-use crate::cli::{exit, print_failure};
 use crate::config::Config;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Text,
     Csv,
@@ -40,6 +40,77 @@ pub struct ReportArgs {
     pub unmasked: bool,
 }
 
+/// `{"cmd": "report", "period": "month", "date": "2026-06", "format": "csv", "unmasked": false}`:
+/// a report asked of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    pub period: PeriodKind,
+    /// A date in the period, as on the command line; the daemon's business day when absent.
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default = "text")]
+    pub format: Format,
+    #[serde(default)]
+    pub unmasked: bool,
+}
+
+fn text() -> Format {
+    Format::Text
+}
+
+/// The daemon's answer to a [`ReportQuery`]: the rendered report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportText {
+    /// The period covered, e.g. `month 2026-06`.
+    pub period: String,
+    pub format: Format,
+    pub text: String,
+}
+
+/// Make the report `query` asks for from the store of `config`, on behalf of `origin` (the
+/// daemon's side of `Query::Report`; blocking).
+pub fn serve(config: &Config, query: &ReportQuery, origin: &str) -> Result<ReportText, String> {
+    let now = Timestamp::now();
+    let hall = HallInfo::from_config(config);
+    let period = Period::parse(query.period, query.date.as_deref(), hall.business_day(now))
+        .map_err(|e| e.to_string())?;
+    let options = Options {
+        unmasked: query.unmasked,
+        now,
+    };
+    let report =
+        generate(&config.store_path(), &hall, &period, &options).map_err(|e| e.to_string())?;
+    if query.unmasked {
+        audit(origin, &period, query.format, "the caller", &report, now);
+    }
+    Ok(ReportText {
+        period: period.to_string(),
+        format: query.format,
+        text: render(&report, query.format),
+    })
+}
+
+/// The journal line of an unmasked export: who, when, what period and where it went, never
+/// the data.
+pub fn audit(
+    who: &str,
+    period: &Period,
+    format: Format,
+    output: &str,
+    report: &Report,
+    now: Timestamp,
+) {
+    tracing::warn!(
+        target: "hallq::audit",
+        who,
+        period = %period,
+        format = ?format,
+        output,
+        handoffs = report.handoffs.register.len(),
+        "unmasked handoff register exported by {who} at {now}"
+    );
+}
+
 /// Render `report` in `format`.
 pub fn render(report: &Report, format: Format) -> String {
     match format {
@@ -51,85 +122,6 @@ pub fn render(report: &Report, format: Format) -> String {
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             json.push('\n');
             json
-        }
-    }
-}
-
-/// Who is asking, for the audit line: the user id and the login name the shell reports.
-fn who() -> (u32, String) {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    let name = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "?".to_string());
-    (uid, name)
-}
-
-/// Run `hallq report` with `args`; returns the exit code.
-pub fn run(config: &Config, args: &ReportArgs, json: bool, now: Timestamp) -> i32 {
-    let format = match (args.format, json) {
-        (Some(f), true) if f != Format::Json => {
-            let message = "--json and --format conflict: --json means --format json";
-            print_failure("usage", message, json);
-            return exit::USAGE;
-        }
-        (Some(f), _) => f,
-        (None, true) => Format::Json,
-        (None, false) => Format::Text,
-    };
-    let hall = HallInfo::from_config(config);
-    let period = match Period::parse(args.period, args.date.as_deref(), hall.business_day(now)) {
-        Ok(p) => p,
-        Err(e) => {
-            print_failure("usage", &e.to_string(), json);
-            return exit::USAGE;
-        }
-    };
-    let options = Options {
-        unmasked: args.unmasked,
-        now,
-    };
-    let report = match generate(&config.store_path(), &hall, &period, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            print_failure("unavailable", &e.to_string(), json);
-            return exit::REFUSED;
-        }
-    };
-    if args.unmasked {
-        let (uid, user) = who();
-        tracing::warn!(
-            target: "hallq::audit",
-            uid,
-            user = %user,
-            period = %period,
-            format = ?format,
-            output = %args.output.as_deref().map_or("stdout".into(), |p| p.display().to_string()),
-            handoffs = report.handoffs.register.len(),
-            "unmasked handoff register exported by uid {uid} ({user}) at {now}"
-        );
-    }
-    let text = render(&report, format);
-    match write_out(args.output.as_deref(), text.as_bytes()) {
-        Ok(()) => exit::OK,
-        Err(message) => {
-            print_failure("unavailable", &message, json);
-            exit::REFUSED
-        }
-    }
-}
-
-fn write_out(path: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
-    match path {
-        Some(path) => std::fs::write(path, bytes)
-            .map_err(|e| format!("cannot write the report to {}: {e}", path.display())),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(bytes)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| format!("cannot write the report to standard output: {e}"))
         }
     }
 }

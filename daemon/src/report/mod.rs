@@ -145,6 +145,12 @@ pub struct Options {
 pub enum ReportError {
     #[error("no store at {0} (has hallq run with this config? see hall.data_dir)")]
     NoStore(std::path::PathBuf),
+    /// The store is the service user's alone (0600 in a 0700 folder, docs/install.md).
+    #[error(
+        "the store at {0} is readable by the service user only: run the report as that user \
+         (`sudo -u hallq hallq report ...`) or as root"
+    )]
+    NotReadable(std::path::PathBuf),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("store query failed: {0}")]
@@ -160,8 +166,12 @@ pub fn generate(
     period: &Period,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    if !path.exists() {
-        return Err(ReportError::NoStore(path.to_path_buf()));
+    match std::fs::metadata(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(ReportError::NotReadable(path.to_path_buf()))
+        }
+        Err(_) => return Err(ReportError::NoStore(path.to_path_buf())),
     }
     let store = Store::open_read_only(path)?;
     // One read transaction: every figure sees the same snapshot while the daemon writes on.

@@ -9,10 +9,10 @@ use std::str::FromStr;
 
 use jiff::civil::Date;
 use jiff::ToSpan;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Day, week or month.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PeriodKind {
     Day,

@@ -41,6 +41,8 @@ pub enum HallError {
     },
     /// The store's disk is nearly full: issuing refuses before it could fail mid-write.
     DiskFull(super::disk::DiskFull),
+    /// A report could not be made (its period, or reading the store); the report's own words.
+    Report(String),
     /// The caller does not hold the role the request needs (DESIGN §9, `docs/install.md`).
     Forbidden {
         what: &'static str,
@@ -89,6 +91,7 @@ impl HallError {
             HallError::BackupFailed { .. } => "backup_failed",
             HallError::DiskFull(_) => "disk_full",
             HallError::Forbidden { .. } => "forbidden",
+            HallError::Report(_) => "unavailable",
         }
     }
 

@@ -250,10 +250,11 @@ pub async fn run(
     let notifier = Notifier::new();
     let (hall, _lock) = open_hall(&config, options.clock.clone())?;
     check_not_behind(&config, &hall, options.new_store)?;
+    // Binding makes the runtime folder, where the state file goes too.
+    let listener = server::bind(&config.socket_path())?;
     let hall = hall.with_state_file(config.state_path());
     let business_day = hall.engine().state().business_day;
     let (publisher, feeds, health) = Publisher::new(hall.engine(), options.clock.now());
-    let listener = server::bind(&config.socket_path())?;
     let web_listener = match &config.http {
         Some(http) => Some(crate::web::bind(http)?),
         None => None,

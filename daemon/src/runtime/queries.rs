@@ -28,6 +28,7 @@ pub enum Answer {
     Ticket(Box<TicketHistory>),
     Backup(BackupReport),
     Clerks(ClerksView),
+    Report(crate::report::cli::ReportText),
 }
 
 /// `status`: the hall snapshot, and the upstream sync's report.
@@ -66,6 +67,11 @@ pub fn answer(
             sync: None,
         })),
         Query::SyncStatus => return Err(Refusal::SyncStatusNotHere.into()),
+        Query::Report(_) => {
+            return Err(HallError::Report(
+                "reports are made beside the hall, not by it".into(),
+            ))
+        }
         Query::Queue => Answer::Queue(engine.queue_view(now)),
         Query::Reservations { date } => {
             let date = date.unwrap_or(engine.state().business_day);

@@ -56,6 +56,18 @@ impl Services {
                         Ok(Answer::Status(Box::new(StatusView { snapshot, sync })))
                     }
                     Query::SyncStatus => Ok(Answer::Sync(Box::new(self.sync.report().await))),
+                    Query::Report(query) => {
+                        // Off the async workers: a month of a busy hall takes seconds to read.
+                        let config = self.access.config();
+                        let origin = origin.to_string();
+                        tokio::task::spawn_blocking(move || {
+                            crate::report::cli::serve(&config, &query, &origin)
+                        })
+                        .await
+                        .map_err(|e| HallError::Report(e.to_string()))?
+                        .map(Answer::Report)
+                        .map_err(HallError::Report)
+                    }
                     query => self.hall.query(query).await,
                 }
             }
@@ -114,6 +126,14 @@ impl Access {
         Access {
             config: Arc::new(RwLock::new(config)),
         }
+    }
+
+    /// The config now (it follows reloads).
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Use a reloaded config's `[roles]` from now on.

@@ -48,7 +48,7 @@ fn needs(request: &Request) -> Needs {
             | Command::Transfer { window, .. }
             | Command::Pause { window }
             | Command::Resume { window }
-            | Command::Logout { window } => Needs::Clerk(*window),
+            | Command::Logout { window, .. } => Needs::Clerk(*window),
             _ => Needs::Nobody,
         },
     }

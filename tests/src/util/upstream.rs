@@ -43,6 +43,13 @@ pub enum Fault {
     AckBackwards,
     /// HTTP 401.
     Unauthorized,
+    /// HTTP 403.
+    Forbidden,
+    /// HTTP 307 to another address that would acknowledge everything (a redirect is never
+    /// followed: the events go where the config says, or nowhere).
+    Redirect,
+    /// HTTP 400.
+    BadRequest,
 }
 
 impl Fault {
@@ -345,6 +352,16 @@ async fn events(
     };
     match fault {
         Some(Fault::Unauthorized) => return (StatusCode::UNAUTHORIZED, "no").into_response(),
+        Some(Fault::Forbidden) => return (StatusCode::FORBIDDEN, "not this hall").into_response(),
+        Some(Fault::Redirect) => {
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [("location", "http://127.0.0.1:9/v1/elsewhere")],
+                "moved",
+            )
+                .into_response()
+        }
+        Some(Fault::BadRequest) => return (StatusCode::BAD_REQUEST, "bad batch").into_response(),
         Some(Fault::Status500) => {
             return (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response()
         }

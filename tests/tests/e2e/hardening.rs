@@ -217,6 +217,37 @@ fn roles_decide_who_may_do_what_on_the_socket() {
             "{args:?}: {out}"
         );
     }
+
+    // A clerk works the windows but may not do what needs the supervisor: close another
+    // clerk's window with its ticket, cancel a booking, read the reports through the daemon.
+    let spec = HallSpec::default().granting_me(&["clerk", "kiosk"]);
+    let c = Daemon::start_new(&spec);
+    c.ok(&["issue", "A"]);
+    c.ok(&["login", "1", "c1"]);
+    c.ok(&["call", "1"]);
+    let out = c.refused(&["force-logout", "1", "--reason", "clerk went home ill"]);
+    assert!(out.contains("需要 supervisor 角色"), "{out}");
+    let out = c.refused(&["reservation", "cancel", "123456"]);
+    assert!(out.contains("需要 supervisor 角色"), "{out}");
+    let raw = c.raw(b"{\"cmd\":\"report\",\"period\":\"day\"}\n");
+    assert!(raw.contains("\"code\":\"forbidden\""), "{raw}");
+    let waiting = &c.ok(&["queue"])["services"][0]["waiting"];
+    assert_eq!(
+        waiting.as_array().map(Vec::len),
+        Some(0),
+        "A001 is still at window 1"
+    );
+    // The supervisor closes it; the ticket goes back to waiting.
+    let spec = HallSpec::default().granting_me(&["clerk", "kiosk", "supervisor", "operator"]);
+    let s = Daemon::start_new(&spec);
+    s.ok(&["issue", "A"]);
+    s.ok(&["login", "1", "c1"]);
+    s.ok(&["call", "1"]);
+    s.ok(&["force-logout", "1", "--reason", "clerk went home ill"]);
+    assert_eq!(
+        s.ok(&["queue"])["services"][0]["waiting"][0]["number"],
+        "A001"
+    );
 }
 
 /// Reproduces: a panic in the hall thread left the daemon alive and answering "hallq is

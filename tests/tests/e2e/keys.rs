@@ -619,3 +619,117 @@ fn garbage_from_one_device_is_counted_and_logged_once_while_the_others_are_serve
         "garbage applies nothing"
     );
 }
+
+// ---- Scanners. -----------------------------------------------------------------------------------
+
+/// A pickup window (6) with its scanner and kiosk 1 with its printer and scanner, all simulated:
+/// a line appended to a scanner's `scan` file is one scanned code.
+fn scanner_hall() -> Daemon {
+    let mut spec = HallSpec::default();
+    spec.windows.push(WindowSpec {
+        number: 6,
+        serves: vec![vec!["A"]],
+        kind: "pickup",
+    });
+    spec.extra += "[[devices]]\nid = \"kiosk-1-printer\"\nkind = \"printer\"\nkiosk = \"kiosk-1\"\n\
+         protocol = \"escpos\"\nstatus_max_age_ms = 0\n\
+         transport = { type = \"sim\", dir = \"sim/kiosk-1-printer\" }\n\n\
+         [[devices]]\nid = \"pickup-scanner\"\nkind = \"scanner\"\nwindow = 6\nprotocol = \"lines\"\n\
+         transport = { type = \"sim\", dir = \"sim/pickup-scanner\" }\n\n\
+         [[devices]]\nid = \"kiosk-1-scanner\"\nkind = \"scanner\"\nkiosk = \"kiosk-1\"\n\
+         protocol = \"lines\"\ntransport = { type = \"sim\", dir = \"sim/kiosk-1-scanner\" }\n";
+    let d = Daemon::start_new(&spec);
+    for id in ["pickup-scanner", "kiosk-1-scanner"] {
+        assert!(device_online(&d, id), "{id}");
+    }
+    d
+}
+
+fn scan(d: &Daemon, scanner: &str, code: &str) {
+    use std::io::Write;
+    let path = d.dir.path().join(format!("sim/{scanner}/scan"));
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    writeln!(f, "{code}").unwrap();
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_case_scanned_at_the_pickup_window_waits_for_its_handoff_once() {
+    let d = scanner_hall();
+    scan(&d, "pickup-scanner", "ZW2026-0042");
+    wait_until("the scan recorded", || {
+        !events_from(&d, "pickup-scanner").is_empty()
+    });
+    let scanned = events_from(&d, "pickup-scanner");
+    assert_eq!(scanned.len(), 1, "{scanned:?}");
+    assert_eq!(scanned[0].1["case_no"], "ZW2026-0042", "{scanned:?}");
+    assert_eq!(scanned[0].1["window"], 6, "{scanned:?}");
+    // Scanned twice: refused, nothing more recorded.
+    scan(&d, "pickup-scanner", "ZW2026-0042");
+    assert!(
+        d.wait_for_log("already scanned at window 6", WAIT)
+            .is_some(),
+        "{:?}",
+        d.logs()
+    );
+    assert_eq!(events_from(&d, "pickup-scanner").len(), 1);
+    // The clerk records the handoff of the scanned case at the scanning window.
+    let done = d.ok(&[
+        "handoff",
+        "pickup",
+        "--case",
+        "ZW2026-0042",
+        "--title",
+        "不动产权证书",
+        "--recipient",
+        "王小明",
+        "--phone",
+        "13912345678",
+    ]);
+    assert_eq!(done["window"], 6, "{done}");
+}
+
+#[test]
+fn a_reservation_code_scanned_at_a_kiosk_checks_in_and_prints_there() {
+    let d = scanner_hall();
+    let Some(code) = d.reserve_soon("B", "13812341234") else {
+        println!("skipped near midnight: the slot would be tomorrow");
+        return;
+    };
+    // An unknown code prints nothing.
+    scan(&d, "kiosk-1-scanner", "999999");
+    assert!(
+        d.wait_for_log("no such reservation today", WAIT).is_some(),
+        "{:?}",
+        d.logs()
+    );
+    // The booking's own code: no phone digits asked, the ticket prints at this kiosk.
+    scan(&d, "kiosk-1-scanner", &code);
+    wait_until("the check-in", || {
+        !events_from(&d, "kiosk-1-scanner").is_empty()
+    });
+    let issued = events_from(&d, "kiosk-1-scanner");
+    assert_eq!(
+        (issued[0].1["class"].as_str(), issued[0].1["kiosk"].as_str()),
+        (Some("reservation"), Some("kiosk-1")),
+        "{issued:?}"
+    );
+    let printed = d.dir.path().join("sim/kiosk-1-printer");
+    wait_until("the ticket printed", || {
+        std::fs::read_dir(&printed).is_ok_and(|r| {
+            r.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with("B001.txt"))
+        })
+    });
+}

@@ -15,4 +15,5 @@ mod simulate;
 mod socket;
 mod sync;
 mod sync_clock;
+mod voice;
 mod web;

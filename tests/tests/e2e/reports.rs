@@ -3,7 +3,7 @@
 //! and the HTML page rendered by headless Chromium with its charts and no request leaving it.
 
 use hallq_tests::util::chromium;
-use hallq_tests::util::{Daemon, HallSpec, WindowSpec, ALL_ROLES};
+use hallq_tests::util::{hallq_bin, own_id, Daemon, HallSpec, WindowSpec, ALL_ROLES};
 
 const NAME: &str = "王小明";
 const PHONE: &str = "13912345678";
@@ -276,5 +276,79 @@ fn the_html_report_renders_offline_in_chromium() {
             .any(|u| u.starts_with("http://192.0.2.1/")),
         "{:?}",
         r.requests
+    );
+}
+
+/// The store is the service user's alone (0700): anyone else's `hallq report` is made by the
+/// running daemon over the socket (the supervisor role); with the daemon stopped they are told
+/// the store is the service user's, not that there is none.
+#[test]
+fn another_user_gets_the_report_from_the_daemon() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut d = Daemon::start_new(&HallSpec::default());
+    d.ok(&["issue", "A"]);
+    let data = d.dir.path().join("data");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&data),
+        0o700,
+        "the daemon keeps its store folder to itself"
+    );
+    // As on a real machine the other user may read the config and open the socket (the hallq
+    // group), but not the store.
+    let set = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    set(d.dir.path(), 0o755);
+    set(&d.config, 0o644);
+    set(&d.dir.path().join("run"), 0o755);
+    set(&d.dir.path().join("run/control.sock"), 0o666);
+    let as_root = own_id("Uid:") == 0;
+    if !as_root {
+        // A user passes the check on its own folder: take the folder from it instead.
+        set(&data, 0o000);
+    }
+    let config = d.config.clone();
+    let report = || {
+        // root passes every permission check: then the report runs as nobody.
+        let mut c = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(hallq_bin());
+            c
+        } else {
+            std::process::Command::new(hallq_bin())
+        };
+        c.arg("--config")
+            .arg(&config)
+            .args(["report", "day", "--json"])
+            .output()
+            .unwrap()
+    };
+    let out = report();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["summary"]["issued"].as_u64(), Some(1), "{json}");
+
+    d.stop();
+    let out = report();
+    set(&data, 0o700);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is readable by the service user only")
+            && stderr.contains("sudo -u hallq hallq report"),
+        "{stderr}"
+    );
+    // The service user itself still reads the store with the daemon stopped.
+    assert_eq!(
+        d.ok(&["report", "day"])["summary"]["issued"].as_u64(),
+        Some(1)
     );
 }

@@ -150,8 +150,10 @@ fn idle_connections_do_not_keep_status_out() {
     eprintln!(
         "status median: {quiet:?} quiet, {busy:?} beside 2000 idle connections ({ratio:.2}x)"
     );
+    // Normal latency: measured 1.02x on the project machine (BENCHMARKS.md); twice allows for
+    // a busy CI host without letting a per-connection cost (which made it 10x and more) pass.
     assert!(
-        ratio < 5.0,
+        ratio < 2.0,
         "status {ratio:.1}x slower beside idle connections"
     );
     // The connections made to wait were told why when they were closed.

@@ -193,11 +193,15 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
         stored_ack(&d) == 10
     });
 
-    for fault in [
-        Fault::AckBeyond,
-        Fault::AckBackwards,
-        Fault::Malformed,
-        Fault::MissingField,
+    for (fault, kind) in [
+        (Fault::Forbidden, "credential"),
+        (Fault::AckBeyond, "answer"),
+        (Fault::AckBackwards, "answer"),
+        (Fault::Malformed, "answer"),
+        (Fault::MissingField, "answer"),
+        (Fault::Redirect, "status"),
+        (Fault::BadRequest, "status"),
+        (Fault::Malformed, "answer"),
     ] {
         up.set_mode(Mode::Always(fault));
         issue(&mut socket, 5);
@@ -210,7 +214,12 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
         );
         let before = stored_ack(&d);
         let status = d.ok(&["sync", "status"]);
-        assert_eq!(status["last_error"]["kind"], "answer", "{status}");
+        assert_eq!(status["last_error"]["kind"], kind, "{name}: {status}");
+        assert_eq!(
+            status["credential_problem"],
+            kind == "credential",
+            "{name}: {status}"
+        );
         assert_eq!(
             stored_ack(&d),
             before,
@@ -219,16 +228,16 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
     }
     assert_eq!(stored_ack(&d), 10, "no bogus answer was taken");
     let status = d.ok(&["sync", "status"]);
-    assert_eq!(status["waiting"], 20);
+    assert_eq!(status["waiting"], 40);
     let text = d.cli(&["sync", "status"]).stdout;
     assert!(
-        text.contains("sync failing") && text.contains("waiting: 20 events"),
+        text.contains("sync failing") && text.contains("waiting: 40 events"),
         "{text}"
     );
 
     up.set_mode(Mode::Healthy);
     wait_until("the backlog to drain", Duration::from_secs(60), || {
-        stored_ack(&d) == 30
+        stored_ack(&d) == 50
     });
     let valid_max = up.valid_acks().iter().map(|a| a.2).max().unwrap();
     assert_eq!(
@@ -252,7 +261,7 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
     let mut socket = Socket::connect(&d);
     issue(&mut socket, 1);
     wait_until("the new event", Duration::from_secs(30), || {
-        stored_ack(&d) == 31
+        stored_ack(&d) == 51
     });
     assert_eq!(up.batches(), batches + 1, "only the new event was sent");
     assert_eq!(up.violations(), Vec::<String>::new());
