@@ -1,14 +1,19 @@
 //! Headless Chromium (the Debian package `chromium`, which scripts/test installs) driven over
 //! the DevTools protocol on a pipe: `--remote-debugging-pipe` reads commands on fd 3 and
-//! writes answers and events on fd 4, each message JSON ended by a NUL byte.
+//! writes answers and events on fd 4, each message JSON ended by a NUL byte. The web-page tests
+//! and the HTML report test both use it.
 //!
 //! Why our own small client and not a crate: the pipe needs no WebSocket and no port (nothing
-//! to wait for, nothing else can connect), and the tests need five methods (open a page at a
-//! size, navigate, evaluate, screenshot, list the page's requests). chromiumoxide or
-//! headless_chrome would bring a generated binding of the whole protocol for that; chromedriver
-//! would add a second process and a port.
+//! to wait for, nothing else can connect), and the tests need a handful of methods (open a page
+//! at a size, navigate, evaluate, screenshot the viewport or the whole page, list the page's
+//! requests). chromiumoxide or headless_chrome would bring a generated binding of the whole
+//! protocol for that; chromedriver would add a second process and a port.
+//!
+//! Why the DevTools `Network` domain to see a page's requests rather than a proxy: Chromium
+//! itself talks to its update and account servers even with background networking disabled,
+//! so a proxy cannot tell the browser's traffic from the page's; `Network.requestWillBeSent`
+//! reports exactly the requests of the page's own target.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -274,20 +279,42 @@ impl Browser {
             .unwrap()
     }
 
-    /// Every URL `page` has requested so far.
+    /// A PNG of the whole page, beyond the viewport too (its full CSS content size).
+    pub fn full_screenshot(&mut self, page: &Page) -> Vec<u8> {
+        let s = Some(page.session.as_str());
+        let metrics = self.call(s, "Page.getLayoutMetrics", json!({}));
+        let size = &metrics["cssContentSize"];
+        let shot = self.call(
+            s,
+            "Page.captureScreenshot",
+            json!({
+                "format": "png", "captureBeyondViewport": true,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            }),
+        );
+        base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap()
+    }
+
+    /// Every URL `page` has requested so far, in order and each time it was requested (a
+    /// repeated request is counted, not folded), so a test can say "only the page itself".
     pub fn requests(&mut self, page: &Page) -> Vec<String> {
         while let Ok(m) = self.from.try_recv() {
             self.events.push(m);
         }
-        let mut seen: HashMap<String, ()> = HashMap::new();
         self.events
             .iter()
             .filter(|e| {
                 e["method"] == "Network.requestWillBeSent"
                     && e["sessionId"] == page.session.as_str()
             })
-            .filter_map(|e| e["params"]["request"]["url"].as_str().map(str::to_string))
-            .filter(|url| seen.insert(url.clone(), ()).is_none())
+            .map(|e| {
+                e["params"]["request"]["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect()
     }
 }

@@ -1,7 +1,6 @@
 //! Helpers: locating the binary, writing hall configs, running the daemon and the CLI.
 
 pub mod browser;
-pub mod chromium;
 mod daemon;
 pub mod emupos;
 pub mod frames;

@@ -2,7 +2,7 @@
 //! (and its audit line), bad arguments, reading beside a running daemon and after it stopped,
 //! and the HTML page rendered by headless Chromium with its charts and no request leaving it.
 
-use hallq_tests::util::chromium;
+use hallq_tests::util::browser::Browser;
 use hallq_tests::util::{hallq_bin, own_id, Daemon, HallSpec, WindowSpec, ALL_ROLES};
 
 const NAME: &str = "王小明";
@@ -227,15 +227,15 @@ fn the_html_report_renders_offline_in_chromium() {
     let charts = "[...document.querySelectorAll('svg.chart')].map(s => \
         s.classList[1] + ':' + s.querySelectorAll('rect.bar, rect.segment').length + ':' + \
         Math.round(s.getBoundingClientRect().width))";
-    let r = chromium::render(&page, charts);
-    assert_eq!(
-        r.requests.len(),
-        1,
-        "only the page itself: {:?}",
-        r.requests
-    );
-    assert!(r.requests[0].starts_with("file://"), "{:?}", r.requests);
-    let charts: Vec<String> = serde_json::from_value(r.evaluated).unwrap();
+    // A tab the size of A4 (794x1123 CSS pixels at 96 dpi); the charts must fill its width.
+    let mut b = Browser::launch();
+    let tab = b.page(794, 1123);
+    b.navigate(&tab, &file_url(&page));
+    let charts: Vec<String> = serde_json::from_value(b.eval(&tab, charts)).unwrap();
+    let png = b.full_screenshot(&tab);
+    let requests = b.requests(&tab);
+    assert_eq!(requests.len(), 1, "only the page itself: {requests:?}");
+    assert!(requests[0].starts_with("file://"), "{requests:?}");
     let names: Vec<&str> = charts
         .iter()
         .map(|c| c.split(':').next().unwrap())
@@ -254,10 +254,10 @@ fn the_html_report_renders_offline_in_chromium() {
         assert!(parts[2].parse::<u32>().unwrap() > 600, "{c}: full width");
     }
     // The bars are on screen: arrivals blue, calls orange, 非常满意 green.
-    assert!(pixels_of(&r.png, [0x2b, 0x6c, 0xb0]) > 200);
-    assert!(pixels_of(&r.png, [0xdd, 0x6b, 0x20]) > 200);
-    assert!(pixels_of(&r.png, [0x2f, 0x85, 0x5a]) > 200);
-    std::fs::write(d.dir.path().join("day.png"), &r.png).unwrap();
+    assert!(pixels_of(&png, [0x2b, 0x6c, 0xb0]) > 200);
+    assert!(pixels_of(&png, [0xdd, 0x6b, 0x20]) > 200);
+    assert!(pixels_of(&png, [0x2f, 0x85, 0x5a]) > 200);
+    std::fs::write(d.dir.path().join("day.png"), &png).unwrap();
 
     // The watch would see a request if the page made one.
     let leaky = d.dir.path().join("leaky.html");
@@ -269,14 +269,19 @@ fn the_html_report_renders_offline_in_chromium() {
         ),
     )
     .unwrap();
-    let r = chromium::render(&leaky, "1");
+    // A new tab of the same browser: each tab's requests are its own.
+    let tab = b.page(794, 1123);
+    b.navigate(&tab, &file_url(&leaky));
+    let requests = b.requests(&tab);
     assert!(
-        r.requests
-            .iter()
-            .any(|u| u.starts_with("http://192.0.2.1/")),
-        "{:?}",
-        r.requests
+        requests.iter().any(|u| u.starts_with("http://192.0.2.1/")),
+        "{requests:?}"
     );
+}
+
+/// The `file://` URL of a local file.
+fn file_url(path: &std::path::Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
 }
 
 /// The store is the service user's alone (0700): anyone else's `hallq report` is made by the
