@@ -552,6 +552,10 @@ fn log_refusal(envelope: &Envelope, e: &HallError) {
     match e {
         HallError::Store(_) => tracing::error!(command, origin, "{e}"),
         HallError::AlreadyApplied { .. } => tracing::debug!(command, origin, "{e}"),
-        _ => tracing::info!(command, origin, code = e.code(), "refused: {e}"),
+        _ => match e.refusal() {
+            // The refusal's own stable code (`already_scanned`), not only "refused".
+            Some(refusal) => tracing::info!(command, origin, refusal, "refused: {e}"),
+            None => tracing::info!(command, origin, code = e.code(), "refused: {e}"),
+        },
     }
 }

@@ -675,10 +675,10 @@ fn a_case_scanned_at_the_pickup_window_waits_for_its_handoff_once() {
     assert_eq!(scanned.len(), 1, "{scanned:?}");
     assert_eq!(scanned[0].1["case_no"], "ZW2026-0042", "{scanned:?}");
     assert_eq!(scanned[0].1["window"], 6, "{scanned:?}");
-    // Scanned twice: refused, nothing more recorded.
+    // Scanned twice: refused (the hall logs the refusal's code), nothing more recorded.
     scan(&d, "pickup-scanner", "ZW2026-0042");
     assert!(
-        d.wait_for_log("already scanned at window 6", WAIT)
+        d.wait_for_log("refusal=\"already_scanned\"", WAIT)
             .is_some(),
         "{:?}",
         d.logs()
