@@ -49,6 +49,18 @@ impl Calendar {
         Err(Closed::AfterHours)
     }
 
+    /// When issuing stops next (the cut-off of the present period), if tickets are issued at
+    /// `at`; `None` when they are not.
+    pub fn issuing_stops(&self, at: DateTime) -> Option<DateTime> {
+        self.issuing_at(at).ok()?;
+        let (periods, _) = self.hours_on(at.date());
+        let t = at.time();
+        periods
+            .iter()
+            .find(|p| p.start <= t && t < self.issuing_until(p))
+            .map(|p| at.date().to_datetime(self.issuing_until(p)))
+    }
+
     /// The first moment after `at` at which tickets are issued again.
     pub fn next_opening(&self, at: DateTime) -> Option<DateTime> {
         let mut date = at.date();
@@ -128,6 +140,22 @@ mod tests {
             Ok(()),
             "a make-up working Sunday"
         );
+    }
+
+    #[test]
+    fn issuing_stops_at_the_cut_off_of_the_present_period() {
+        let c = calendar();
+        let thu = date(2026, 11, 26);
+        assert_eq!(
+            c.issuing_stops(thu.at(9, 0, 0, 0)),
+            Some(thu.at(11, 30, 0, 0))
+        );
+        assert_eq!(
+            c.issuing_stops(thu.at(15, 0, 0, 0)),
+            Some(thu.at(17, 0, 0, 0))
+        );
+        assert_eq!(c.issuing_stops(thu.at(11, 40, 0, 0)), None, "cut off");
+        assert_eq!(c.issuing_stops(thu.at(13, 0, 0, 0)), None, "lunch");
     }
 
     #[test]

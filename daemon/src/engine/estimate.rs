@@ -325,7 +325,11 @@ serves = [["B"], ["A"]]
     }
 
     fn hall() -> Engine {
-        let config = crate::config::parse(HALL, std::path::Path::new("/t.toml")).unwrap();
+        hall_from(HALL)
+    }
+
+    fn hall_from(text: &str) -> Engine {
+        let config = crate::config::parse(text, std::path::Path::new("/t.toml")).unwrap();
         let day = jiff::civil::date(2026, 11, 26);
         let mut e = Engine::new(std::sync::Arc::new(config), HallState::empty(day));
         for window in [1, 2] {
@@ -383,6 +387,40 @@ serves = [["B"], ["A"]]
         assert_eq!(a.ahead, 3);
         // Window 1 calls A at 0, 10, 20 and 30 minutes; the formula would say 15.
         assert!((28..=32).contains(&a.minutes), "{a:?}");
+    }
+
+    #[test]
+    fn no_arrivals_are_expected_once_issuing_stops() {
+        // Issuing stops at 09:01 (local); at 09:00, 2 Bs and 6 As issued in the last minutes
+        // wait. Window 2 prefers B: expecting more Bs keeps it off the As, expecting none lets
+        // it help them from 20 minutes on.
+        let text = format!("{HALL}\n[calendar]\nweekdays = [\"08:30-09:01\"]\n");
+        let mut e = hall_from(&text);
+        issue(&mut e, "B", -6);
+        issue(&mut e, "B", -3);
+        let mut last = None;
+        for minute in -5..=0 {
+            last = Some(issue(&mut e, "A", minute));
+        }
+        let last = last.unwrap();
+        let (config, state) = (e.config(), e.state());
+        let with = |options: WalkOptions| estimate(config, state, &last, at(0), &options).minutes;
+        let hours = with(WalkOptions::default());
+        let nobody = with(WalkOptions {
+            arrivals: false,
+            ..WalkOptions::default()
+        });
+        let ignoring = with(WalkOptions {
+            hours: false,
+            ..WalkOptions::default()
+        });
+        assert_eq!(hours, nobody, "nobody can arrive after 09:01");
+        assert!((28..=32).contains(&hours), "{hours}");
+        assert!(ignoring >= hours + 10, "{ignoring} vs {hours}");
+        // The queue after the cut-off (`hallq queue`) expects nobody either: nothing was
+        // called meanwhile, so from 09:05 it is the same walk.
+        let all = e.estimates_at(at(5));
+        assert_eq!(all[&last.id].minutes, hours);
     }
 
     #[test]

@@ -62,6 +62,13 @@ impl Candidate {
                 },
             ),
             variant(
+                "walk-ignoring-hours",
+                WalkOptions {
+                    hours: false,
+                    ..walk
+                },
+            ),
+            variant(
                 "walk-ewma",
                 WalkOptions {
                     mean: MeanSource::Ewma,

@@ -54,6 +54,8 @@ pub struct WalkOptions {
     /// Expect arrivals for this many minutes from now, no further: the hall may close for
     /// lunch or the evening, and the rush may pass.
     pub arrival_minutes: u32,
+    /// Expect no arrival once the calendar stops issuing (its cut-off, lunch, the evening).
+    pub hours: bool,
     /// Expect this share of the measured rate. Steady arrivals at the full rate would keep a
     /// window on its first preference group all the time, while real arrivals come in bursts
     /// and leave gaps in which it helps its other groups.
@@ -71,6 +73,7 @@ impl Default for WalkOptions {
             rate_minutes: 30,
             arrival_minutes: 30,
             arrival_share: 0.5,
+            hours: true,
             mean: MeanSource::Average,
             residual_share: 0.3,
         }
@@ -299,6 +302,9 @@ fn expected_arrivals(
     };
     let window = f64::from(options.rate_minutes.max(1)) * 60.0;
     arrivals.until = f64::from(options.arrival_minutes) * 60.0;
+    if options.hours {
+        arrivals.until = arrivals.until.min(issuing_left(config, now));
+    }
     // Early in the day the rate is measured over the time since the first ticket, but at least
     // a quarter of the window, so that two tickets in the first minute do not read as a flood.
     let span = (now.as_second() - first.as_second()) as f64;
@@ -319,6 +325,19 @@ fn expected_arrivals(
         arrivals.streams.push((gap, gap / 2.0, template));
     }
     booked_reservations(config, state, checking_in, now, arrivals)
+}
+
+/// Seconds from `now` until the calendar stops issuing: 0 when it does not issue now, and no
+/// limit without a calendar.
+fn issuing_left(config: &Config, now: Timestamp) -> f64 {
+    let Some(calendar) = &config.calendar else {
+        return f64::INFINITY;
+    };
+    let tz = &config.hall.timezone;
+    calendar
+        .issuing_stops(tz.to_datetime(now))
+        .and_then(|end| tz.to_timestamp(end).ok())
+        .map_or(0.0, |end| end.duration_since(now).as_secs_f64().max(0.0))
 }
 
 fn booked_reservations(
