@@ -13,7 +13,7 @@ use crate::command::Query;
 use crate::engine::views::{ClerksView, HandoffsView, QueueView, ReservationsView};
 use crate::engine::{Engine, Outcome, Refusal};
 use crate::store::{BackupReport, Store, StoreError};
-use crate::sync::SyncReport;
+use crate::sync::report::SyncReport;
 
 /// What the hall answers a request with; serialized, the `data` of a socket response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
