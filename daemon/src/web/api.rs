@@ -21,7 +21,7 @@ use axum::Router;
 
 use super::access::{permit, Caller};
 use super::limits::{self, client};
-use super::reply::{answer, Refused, Reply};
+use super::reply::{answer, parse_request, Refused, Reply};
 use super::{assets, clerk, kiosk, Web};
 use crate::command::{Origin, Query, Request, WebActor};
 
@@ -81,15 +81,6 @@ async fn deadline(request: HttpRequest, next: Next) -> Response {
                 .into_response()
         }
     }
-}
-
-/// A request body as a control-socket request line.
-pub fn parse_request(body: &Bytes) -> Result<Request, Refused> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Refused::BadRequest("request is not UTF-8".into()))?;
-    Request::parse(text)
-        .map(|(request, _client)| request)
-        .map_err(Refused::BadRequest)
 }
 
 /// `GET /api/hall`: the hall model the pages draw, once.

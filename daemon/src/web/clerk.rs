@@ -23,9 +23,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::access::{permit, Caller};
-use super::api::parse_request;
 use super::limits::client;
-use super::reply::{answer, hall_error, Refused, Reply};
+use super::reply::{answer, hall_error, parse_request, Refused, Reply};
 use super::sessions::{self, AfterFailure, Session};
 use super::{assets, Web};
 use crate::command::{Command, Origin, Request, WebActor};

@@ -19,9 +19,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::access::{permit, Caller};
-use super::api::parse_request;
 use super::limits::client;
-use super::reply::{answer, hall_error, Refused, Reply};
+use super::reply::{answer, hall_error, parse_request, Refused, Reply};
 use super::{assets, Web};
 use crate::command::{Command, Origin, Query, Request, WebActor};
 use crate::config::WebKiosk;

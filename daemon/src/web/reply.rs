@@ -1,17 +1,29 @@
-//! How the web answers: the control socket's response JSON (`{"ok": true, "message", "data"}`
+//! How the web reads a request (a body holding one control-socket request line) and answers:
+//! the control socket's response JSON (`{"ok": true, "message", "data"}`
 //! or `{"ok": false, "error": {"code", "message"}}`) with an HTTP status that fits it, and the
 //! web's own refusals (no session, wrong PIN, lockout, forged CSRF token, address not allowed,
 //! limits), worded in Chinese for the pages that show them.
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
 use crate::catalogue::Lang;
+use crate::command::Request;
 use crate::control::protocol::Response;
 use crate::runtime::error::HallError;
 use crate::runtime::queries::Answer;
+
+/// A request body as a control-socket request line.
+pub fn parse_request(body: &Bytes) -> Result<Request, Refused> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Refused::BadRequest("request is not UTF-8".into()))?;
+    Request::parse(text)
+        .map(|(request, _client)| request)
+        .map_err(Refused::BadRequest)
+}
 
 /// A JSON answer with its status and headers.
 #[derive(Debug)]
