@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection};
 
 use super::model::*;
-use super::query::{CLASSES, REASONS};
 use super::sql::{count, each_row, int, real, text, window_no};
 use super::stats::Tally;
 use super::{HallInfo, ReportError};

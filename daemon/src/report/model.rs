@@ -8,6 +8,18 @@ use serde::Serialize;
 
 use super::period::Period;
 
+/// Reasons a call can have, in the order the calling policy tries them (DESIGN §4).
+pub const REASONS: [&str; 6] = [
+    "streak-guard",
+    "green",
+    "max-wait",
+    "reservation",
+    "fifo",
+    "explicit",
+];
+/// Ticket classes in report order.
+pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
+
 /// Everything `hallq report` computes for one period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {

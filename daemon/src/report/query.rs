@@ -15,18 +15,6 @@ use super::model::*;
 use super::period::Period;
 use super::{base, lists, series, stats, tidal, HallInfo, Options, ReportError};
 
-/// Reasons a call can have, in the order the calling policy tries them (DESIGN §4).
-pub const REASONS: [&str; 6] = [
-    "streak-guard",
-    "green",
-    "max-wait",
-    "reservation",
-    "fifo",
-    "explicit",
-];
-/// Ticket classes in report order.
-pub const CLASSES: [&str; 3] = ["normal", "green", "reservation"];
-
 /// The report of `period`: a pure function of what the store holds (and `options`).
 pub fn compute(
     conn: &Connection,

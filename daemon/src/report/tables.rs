@@ -6,7 +6,6 @@
 
 use super::lists::carrier_name;
 use super::model::*;
-use super::query::CLASSES;
 
 /// One cell of a table.
 #[derive(Debug, Clone, PartialEq)]
