@@ -222,12 +222,22 @@ fn show(p: &Period) -> String {
 /// `08:30-12:00`; `24:00` is allowed as an end (midnight at the end of the day).
 fn parse_period(text: &str) -> Option<Period> {
     let (start, end) = text.trim().split_once('-')?;
-    let start = super::resolve::parse_hh_mm(start.trim())?;
+    let start = parse_hh_mm(start.trim())?;
     let end = match end.trim() {
         "24:00" => Time::MAX,
-        other => super::resolve::parse_hh_mm(other)?,
+        other => parse_hh_mm(other)?,
     };
     (start < end).then_some(Period { start, end })
+}
+
+/// Strict `HH:MM`, 00:00 to 23:59.
+pub(super) fn parse_hh_mm(text: &str) -> Option<Time> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    Time::new(h, m, 0, 0).ok()
 }
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ impl Checker<'_> {
         });
         let day_starts_at = match &raw.day_starts_at {
             None => Time::midnight(),
-            Some(text) => parse_hh_mm(text.get_ref()).unwrap_or_else(|| {
+            Some(text) => super::calendar::parse_hh_mm(text.get_ref()).unwrap_or_else(|| {
                 let message = format!("expected HH:MM, got {:?}", text.get_ref());
                 self.error(text, "hall.day_starts_at", message);
                 Time::midnight()
@@ -537,14 +537,4 @@ fn parse_window_kind(kind: &str) -> Option<WindowKind> {
         "pickup" => Some(WindowKind::Pickup),
         _ => None,
     }
-}
-
-/// Strict `HH:MM`, 00:00 to 23:59.
-pub(super) fn parse_hh_mm(text: &str) -> Option<Time> {
-    let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
-    Time::new(h, m, 0, 0).ok()
 }
