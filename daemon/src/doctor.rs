@@ -232,7 +232,6 @@ fn sync_check(
     report: Option<&crate::sync::SyncReport>,
     store_path: &Path,
 ) -> Finding {
-    use crate::sync::report::human_age;
     let limit = i64::from(upstream.warn_backlog_minutes) * 60;
     if let Some(r) = report {
         if r.credential_problem {
@@ -260,7 +259,7 @@ fn sync_check(
     let note = Note::SyncBacklog {
         acked,
         waiting,
-        oldest: age.map(human_age),
+        oldest: age,
         last_error: report
             .and_then(|r| r.last_error.as_ref())
             .map(|e| e.cause.clone()),

@@ -121,7 +121,8 @@ pub enum Note {
     SyncBacklog {
         acked: i64,
         waiting: u64,
-        oldest: Option<String>,
+        /// The oldest waiting event's age in seconds.
+        oldest: Option<i64>,
         last_error: Option<String>,
     },
     /// `[voice] output` is ALSA in a build without it.
@@ -356,7 +357,7 @@ impl Words for Note {
                     "已确认到第 {acked} 条事件；{waiting} 条待发送",
                     "acknowledged through event {acked}; {waiting} waiting"
                 );
-                if let Some(age) = oldest {
+                if let Some(age) = oldest.map(|s| super::sync::human_age(s, lang)) {
                     m.push_str(&say!(lang, "，最早的已等 {age}", ", oldest {age} old"));
                 }
                 if let Some(cause) = last_error {

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod doctor;
 mod outcomes;
 mod refusals;
+pub mod sync;
 pub mod views;
 
 use std::fmt;

@@ -130,7 +130,7 @@ pub fn status(view: &StatusView, lang: Lang) -> String {
         );
     }
     if let Some(sync) = &view.sync {
-        let _ = writeln!(out, "{}", sync.summary());
+        let _ = writeln!(out, "{}", super::sync::summary(sync, lang));
     }
     for u in &h.unserved {
         let w = unserved(u, lang);

@@ -406,7 +406,7 @@ pub fn status_line(snapshot: &HallSnapshot, sync: Option<&SyncReport>) -> String
             .map(|u| format!("no open window for {} ({} waiting)", u.service, u.waiting)),
     );
     parts.extend(snapshot::problems(&snapshot.devices));
-    parts.extend(sync.map(SyncReport::summary));
+    parts.extend(sync.map(|r| crate::catalogue::sync::summary(r, crate::catalogue::Lang::En)));
     parts.join("; ")
 }
 

@@ -231,7 +231,7 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
     assert_eq!(status["waiting"], 40);
     let text = d.cli(&["sync", "status"]).stdout;
     assert!(
-        text.contains("sync failing") && text.contains("waiting: 40 events"),
+        text.contains("上报同步失败") && text.contains("待上报：40 条"),
         "{text}"
     );
 
@@ -351,10 +351,7 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
         Duration::from_secs(30),
         || d.ok(&["status"])["sync"]["last_error"]["kind"] == "credential",
     );
-    assert!(d
-        .cli(&["status"])
-        .stdout
-        .contains("sync: credential problem"));
+    assert!(d.cli(&["status"]).stdout.contains("上报同步：凭据有问题"));
     let sync = doctor_check(&d, "sync");
     assert_eq!(sync["result"], "FAIL", "{sync}");
     assert!(sync["detail"].as_str().unwrap().contains("401"), "{sync}");
@@ -377,7 +374,7 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
         let status = d.ok(&["sync", "status"]);
         status["waiting"] == 0 && status["credential_problem"] == false
     });
-    assert!(d.cli(&["status"]).stdout.contains("sync ok"));
+    assert!(d.cli(&["status"]).stdout.contains("上报同步：正常"));
     assert!(notify
         .wait_for(
             "STATUS=serving; 1 waiting; no open window for A (1 waiting); sync ok",
