@@ -10,7 +10,6 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::outcome::{HandoffHow, HandoffView};
 use crate::privacy::{Address, PersonName, Phone};
 
 /// A case number scanned at the pickup window, waiting for the clerk to record who received
@@ -30,6 +29,50 @@ pub enum PendingChange {
     Open(PendingHandoff),
     /// Its handoff was recorded.
     Done(String),
+}
+
+/// A handoff record as people may see it: personal data masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffView {
+    pub id: String,
+    pub case_no: String,
+    pub title: String,
+    pub method: String,
+    pub recipient: String,
+    pub phone: String,
+    pub clerk: Option<String>,
+    pub window: Option<u32>,
+    /// The window's configured name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_name: Option<String>,
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub how: HandoffHow,
+    /// Voided by a correction: when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<HandoffVoid>,
+}
+
+/// A handoff record voided by a supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffVoid {
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HandoffHow {
+    /// `signature` or `id_last4` (the digits themselves are not shown).
+    Pickup { verification: String },
+    Mail {
+        carrier: String,
+        tracking: String,
+        /// Masked.
+        address: String,
+        #[serde(skip)]
+        carrier_name: String,
+    },
 }
 
 /// How the recipient proved who they are at pickup.
@@ -75,7 +118,7 @@ pub struct Handoff {
     pub window: Option<u32>,
     pub at: Timestamp,
     /// Voided by a correction: when and why.
-    pub voided: Option<super::outcome::HandoffVoid>,
+    pub voided: Option<HandoffVoid>,
 }
 
 impl Handoff {

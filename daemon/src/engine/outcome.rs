@@ -8,8 +8,9 @@
 
 use jiff::civil::Date;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use super::handoff::{HandoffHow, HandoffView, HandoffVoid};
 use super::model::{CallReason, TicketClass, TicketState, WindowStatus};
 
 /// The answer to one committed command.
@@ -222,50 +223,6 @@ pub struct Evaluated {
     pub label: &'static str,
     #[serde(skip)]
     pub window_name: String,
-}
-
-/// A handoff record as people may see it: personal data masked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HandoffView {
-    pub id: String,
-    pub case_no: String,
-    pub title: String,
-    pub method: String,
-    pub recipient: String,
-    pub phone: String,
-    pub clerk: Option<String>,
-    pub window: Option<u32>,
-    /// The window's configured name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window_name: Option<String>,
-    pub at: Timestamp,
-    #[serde(flatten)]
-    pub how: HandoffHow,
-    /// Voided by a correction: when and why.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voided: Option<HandoffVoid>,
-}
-
-/// A handoff record voided by a supervisor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HandoffVoid {
-    pub at: Timestamp,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum HandoffHow {
-    /// `signature` or `id_last4` (the digits themselves are not shown).
-    Pickup { verification: String },
-    Mail {
-        carrier: String,
-        tracking: String,
-        /// Masked.
-        address: String,
-        #[serde(skip)]
-        carrier_name: String,
-    },
 }
 
 /// A clerk record added, its PIN reset, or removed (the PIN hash is never part of an answer).
