@@ -12,54 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use super::names;
 use super::template::{Part, Template};
 use super::wav::{read_wav, Format, WavError};
-
-/// The file stems of the naming scheme. A clip is the file `<stem>.wav`.
-pub mod names {
-    /// 叮咚: the attention chime before an announcement.
-    pub const CHIME: &str = "chime";
-    /// 请
-    pub const QING: &str = "qing";
-    /// 号
-    pub const HAO: &str = "hao";
-    /// 到
-    pub const DAO: &str = "dao";
-    /// 窗口
-    pub const CHUANGKOU: &str = "chuangkou";
-    /// 办理
-    pub const BANLI: &str = "banli";
-    /// 十, for window numbers 10 to 99.
-    pub const SHI: &str = "shi";
-
-    /// The fixed words, chime first.
-    pub const FIXED: [&str; 7] = [CHIME, QING, HAO, DAO, CHUANGKOU, BANLI, SHI];
-
-    /// A digit as read in a ticket number: `0` (零) … `9` (九).
-    pub fn digit(d: u32) -> String {
-        d.to_string()
-    }
-
-    /// A letter of a ticket number: `a` … `z`.
-    pub fn letter(c: char) -> String {
-        c.to_ascii_lowercase().to_string()
-    }
-
-    /// A window's own clip, said instead of the window phrase: `window-3`.
-    pub fn window(number: u32) -> String {
-        format!("window-{number}")
-    }
-
-    /// A service's clip for `{service}`: `service-a` for code `A`.
-    pub fn service(code: &str) -> String {
-        format!("service-{}", code.to_ascii_lowercase())
-    }
-
-    /// The file name of a stem.
-    pub fn file(stem: &str) -> String {
-        format!("{stem}.wav")
-    }
-}
 
 /// One clip: the samples of one file.
 pub type Samples = Arc<[i16]>;
@@ -250,7 +205,7 @@ impl ClipSet {
                         if self.contains(&names::window(w)) {
                             continue;
                         }
-                        for stem in super::compose::window_words(w) {
+                        for stem in names::window_words(w) {
                             add(stem, format!("window {w}"));
                         }
                     }

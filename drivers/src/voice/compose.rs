@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use super::clips::{names, ClipSet, Samples};
+use super::clips::{ClipSet, Samples};
+use super::names;
+pub use super::names::window_words;
 use super::template::{Part, Template};
 use super::wav::{Audio, Format};
 
@@ -82,31 +84,6 @@ impl Script {
     pub fn is_silent(&self) -> bool {
         self.intro.is_empty() && self.body.is_empty()
     }
-}
-
-/// The stems that read window number `n` as a number (without a per-window clip).
-pub fn window_words(n: u32) -> Vec<String> {
-    match n {
-        1..=9 => vec![names::digit(n)],
-        10 => vec![names::SHI.into()],
-        11..=19 => vec![names::SHI.into(), names::digit(n % 10)],
-        20..=99 if n.is_multiple_of(10) => vec![names::digit(n / 10), names::SHI.into()],
-        20..=99 => vec![
-            names::digit(n / 10),
-            names::SHI.into(),
-            names::digit(n % 10),
-        ],
-        _ => spelled(n),
-    }
-}
-
-/// `n` digit by digit.
-fn spelled(n: u32) -> Vec<String> {
-    n.to_string()
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .map(names::digit)
-        .collect()
 }
 
 /// What `call` says with `template` from `clips`.
@@ -214,7 +191,7 @@ impl Sayer<'_> {
         let words = match spelled_out {
             true => {
                 self.note(names::file(names::SHI));
-                spelled(n)
+                names::spelled(n)
             }
             false => words,
         };

@@ -13,6 +13,7 @@
 
 pub mod clips;
 pub mod compose;
+pub mod names;
 pub mod output;
 pub mod queue;
 pub mod task;

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::clips::names;
+use super::names;
 
 /// The template when the config gives none. Halls say "请 A012 号 到 3 号窗口 办理".
 pub const DEFAULT_TEMPLATE: &str = "chime 请 {number} 号 到 {window} 号 窗口 办理";
