@@ -49,16 +49,25 @@ impl Calendar {
         Err(Closed::AfterHours)
     }
 
-    /// When issuing stops next (the cut-off of the present period), if tickets are issued at
-    /// `at`; `None` when they are not.
+    /// When issuing stops next (the cut-off of the present period, or of the last of the
+    /// periods that follow it without a gap), if tickets are issued at `at`; `None` when they
+    /// are not. A day's last period ending at 24:00 stops at midnight even when the next day
+    /// opens at 00:00.
     pub fn issuing_stops(&self, at: DateTime) -> Option<DateTime> {
         self.issuing_at(at).ok()?;
         let (periods, _) = self.hours_on(at.date());
         let t = at.time();
-        periods
+        let now = periods
             .iter()
-            .find(|p| p.start <= t && t < self.issuing_until(p))
-            .map(|p| at.date().to_datetime(self.issuing_until(p)))
+            .position(|p| p.start <= t && t < self.issuing_until(p))?;
+        let mut until = self.issuing_until(&periods[now]);
+        for p in &periods[now + 1..] {
+            if p.start > until {
+                break;
+            }
+            until = self.issuing_until(p);
+        }
+        Some(at.date().to_datetime(until))
     }
 
     /// The first moment after `at` at which tickets are issued again.
@@ -156,6 +165,16 @@ mod tests {
         );
         assert_eq!(c.issuing_stops(thu.at(11, 40, 0, 0)), None, "cut off");
         assert_eq!(c.issuing_stops(thu.at(13, 0, 0, 0)), None, "lunch");
+        let touching = Calendar {
+            cutoff_minutes: 0,
+            week: std::array::from_fn(|_| vec![period(8, 0, 12, 0), period(12, 0, 17, 0)]),
+            ..calendar()
+        };
+        assert_eq!(
+            touching.issuing_stops(thu.at(9, 0, 0, 0)),
+            Some(thu.at(17, 0, 0, 0)),
+            "periods without a gap issue on"
+        );
     }
 
     #[test]

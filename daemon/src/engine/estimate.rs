@@ -389,12 +389,12 @@ serves = [["B"], ["A"]]
         assert!((28..=32).contains(&a.minutes), "{a:?}");
     }
 
-    #[test]
-    fn no_arrivals_are_expected_once_issuing_stops() {
-        // Issuing stops at 09:01 (local); at 09:00, 2 Bs and 6 As issued in the last minutes
-        // wait. Window 2 prefers B: expecting more Bs keeps it off the As, expecting none lets
-        // it help them from 20 minutes on.
-        let text = format!("{HALL}\n[calendar]\nweekdays = [\"08:30-09:01\"]\n");
+    /// A hall issuing `hours` (local) where, at 09:00, 2 Bs and 6 As issued in the last minutes
+    /// wait; the last A's estimate by the walk with the calendar, without arrivals, and with
+    /// arrivals ignoring the calendar. Window 2 prefers B: expecting more Bs keeps it off the
+    /// As, expecting none lets it help them from 20 minutes on.
+    fn walks_within(hours: &str) -> (Engine, Ticket, [u32; 3]) {
+        let text = format!("{HALL}\n[calendar]\nweekdays = [\"{hours}\"]\n");
         let mut e = hall_from(&text);
         issue(&mut e, "B", -6);
         issue(&mut e, "B", -3);
@@ -405,15 +405,23 @@ serves = [["B"], ["A"]]
         let last = last.unwrap();
         let (config, state) = (e.config(), e.state());
         let with = |options: WalkOptions| estimate(config, state, &last, at(0), &options).minutes;
-        let hours = with(WalkOptions::default());
-        let nobody = with(WalkOptions {
-            arrivals: false,
-            ..WalkOptions::default()
-        });
-        let ignoring = with(WalkOptions {
-            hours: false,
-            ..WalkOptions::default()
-        });
+        let walks = [
+            with(WalkOptions::default()),
+            with(WalkOptions {
+                arrivals: false,
+                ..WalkOptions::default()
+            }),
+            with(WalkOptions {
+                hours: false,
+                ..WalkOptions::default()
+            }),
+        ];
+        (e, last, walks)
+    }
+
+    #[test]
+    fn no_arrivals_are_expected_once_issuing_stops() {
+        let (e, last, [hours, nobody, ignoring]) = walks_within("08:30-09:01");
         assert_eq!(hours, nobody, "nobody can arrive after 09:01");
         assert!((28..=32).contains(&hours), "{hours}");
         assert!(ignoring >= hours + 10, "{ignoring} vs {hours}");
@@ -421,6 +429,17 @@ serves = [["B"], ["A"]]
         // called meanwhile, so from 09:05 it is the same walk.
         let all = e.estimates_at(at(5));
         assert_eq!(all[&last.id].minutes, hours);
+    }
+
+    #[test]
+    fn arrivals_are_expected_until_issuing_stops_in_the_hall_s_time() {
+        // Issuing until 09:10 local (01:10 UTC): one more B is expected (at 09:03:45), not the
+        // four of a half hour, so the estimate lies strictly between the two.
+        let (_, _, [hours, nobody, ignoring]) = walks_within("08:30-09:10");
+        assert!(
+            nobody < hours && hours < ignoring,
+            "{nobody} < {hours} < {ignoring}"
+        );
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub enum Candidate {
 }
 
 impl Candidate {
-    /// Every candidate of the benchmark, the printed estimator (`walk`) first.
+    /// Every candidate of the benchmark, the walk hallq prints (`walk`; the tickets add the floor
+    /// of unmeasured services, `engine::wait_floor`) first.
     pub fn all() -> Vec<Candidate> {
         let walk = WalkOptions::default();
         let variant = |name, options| Candidate::Walk(name, options);

@@ -298,7 +298,7 @@ fn expected_arrivals(
         .collect();
     let mut arrivals = Arrivals::default();
     let Some(first) = today.iter().map(|t| t.issued_at).min() else {
-        return booked_reservations(config, state, checking_in, now, arrivals);
+        return booked_reservations(config, state, checking_in, now, options.hours, arrivals);
     };
     let window = f64::from(options.rate_minutes.max(1)) * 60.0;
     arrivals.until = f64::from(options.arrival_minutes) * 60.0;
@@ -324,7 +324,7 @@ fn expected_arrivals(
         template.requeued = false;
         arrivals.streams.push((gap, gap / 2.0, template));
     }
-    booked_reservations(config, state, checking_in, now, arrivals)
+    booked_reservations(config, state, checking_in, now, options.hours, arrivals)
 }
 
 /// Seconds from `now` until the calendar stops issuing: 0 when it does not issue now, and no
@@ -340,11 +340,31 @@ fn issuing_left(config: &Config, now: Timestamp) -> f64 {
         .map_or(0.0, |end| end.duration_since(now).as_secs_f64().max(0.0))
 }
 
+/// Reservations booked for later today, each expected to check in 5 minutes before its slot —
+/// or, with `hours`, when the calendar next issues if it does not then (lunch), and not at all
+/// if that is past the slot's lateness allowance.
+/// The first moment, `secs` after `now` or later, at which the calendar issues tickets (in
+/// seconds after `now`); `secs` itself without a calendar.
+fn next_issuing(config: &Config, now: Timestamp, secs: f64) -> Option<f64> {
+    let Some(calendar) = &config.calendar else {
+        return Some(secs);
+    };
+    let tz = &config.hall.timezone;
+    let at = now + jiff::SignedDuration::from_secs_f64(secs);
+    let local = tz.to_datetime(at);
+    if calendar.issuing_at(local).is_ok() {
+        return Some(secs);
+    }
+    let opens = tz.to_timestamp(calendar.next_opening(local)?).ok()?;
+    Some(opens.duration_since(now).as_secs_f64())
+}
+
 fn booked_reservations(
     config: &Config,
     state: &HallState,
     checking_in: Option<&str>,
     now: Timestamp,
+    hours: bool,
     mut arrivals: Arrivals,
 ) -> Arrivals {
     let late = i64::from(config.policy.reservation_late_minutes) * 60;
@@ -358,13 +378,19 @@ fn booked_reservations(
             continue;
         }
         let Some(template) = template else { break };
+        let mut check_in = (to_slot - RESERVATION_CHECK_IN_SECS).max(0.0);
+        if hours {
+            match next_issuing(config, now, check_in) {
+                Some(secs) if secs <= to_slot + late as f64 => check_in = secs,
+                _ => continue,
+            }
+        }
         let mut t = template.clone();
         t.service = r.service.clone();
         t.current_service = r.service.clone();
         t.class = TicketClass::Reservation;
-        arrivals
-            .booked
-            .push(((to_slot - RESERVATION_CHECK_IN_SECS).max(0.0), t));
+        t.slot = Some(r.slot);
+        arrivals.booked.push((check_in, t));
     }
     arrivals.booked.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
@@ -476,7 +502,9 @@ impl Walk<'_, '_> {
                 break;
             };
             let i = self.arrivals.released.len();
-            let slot = now + SignedDuration::from_secs_f64(at + RESERVATION_CHECK_IN_SECS);
+            let slot = template.slot.unwrap_or_else(|| {
+                now + SignedDuration::from_secs_f64(at + RESERVATION_CHECK_IN_SECS)
+            });
             let t = expected_ticket(&template, now, at, EXPECTED_KEYS + i as i64, i, Some(slot));
             self.arrivals.released.push(t);
         }
