@@ -343,7 +343,7 @@ impl Words for Note {
                 "{waiting} waiting; every service with waiting tickets has an open window"
             ),
             Note::SyncCredential { cause } => {
-                say!(lang, "凭据有问题：{cause}", "credential problem: {cause}")
+                say!(lang, "凭据无效：{cause}", "credential problem: {cause}")
             }
             Note::SyncNoEvents => say!(lang, "尚无事件记录", "no events recorded yet"),
             Note::SyncBacklog {
@@ -354,7 +354,7 @@ impl Words for Note {
             } => {
                 let mut m = say!(
                     lang,
-                    "已确认到第 {acked} 条事件；{waiting} 条待发送",
+                    "已确认到第 {acked} 条事件；{waiting} 条待上报",
                     "acknowledged through event {acked}; {waiting} waiting"
                 );
                 if let Some(age) = oldest.map(|s| super::sync::human_age(s, lang)) {

@@ -9,13 +9,21 @@ use crate::sync::report::SyncReport;
 
 /// A short line: off, a credential problem, ok, or how many events wait (and since when).
 pub fn summary(r: &SyncReport, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("上报同步：{}", state(r, lang)),
+        Lang::En => state(r, lang),
+    }
+}
+
+/// The summary without its Chinese "上报同步：" (the English one reads well after a URL).
+fn state(r: &SyncReport, lang: Lang) -> String {
     if r.url.is_none() {
-        return say!(lang, "上报同步：未启用", "sync off");
+        return say!(lang, "未启用", "sync off");
     }
     if r.credential_problem {
         return say!(
             lang,
-            "上报同步：凭据有问题（检查 [upstream] token_file）",
+            "凭据无效，请检查 [upstream] token_file",
             "sync: credential problem (check [upstream] token_file)"
         );
     }
@@ -28,25 +36,21 @@ pub fn summary(r: &SyncReport, lang: Lang) -> String {
         .unwrap_or_default();
     let n = r.waiting;
     match &r.last_error {
-        None if n == 0 => say!(lang, "上报同步：正常", "sync ok"),
-        None => say!(
-            lang,
-            "上报同步：{n} 条待上报{age}",
-            "sync: {n} waiting{age}"
-        ),
+        None if n == 0 => say!(lang, "正常", "sync ok"),
+        None => say!(lang, "{n} 条待上报{age}", "sync: {n} waiting{age}"),
         Some(e) => {
             let cause = &e.cause;
             say!(
                 lang,
-                "上报同步失败（{cause}）：{n} 条待上报{age}",
+                "失败（{cause}）：{n} 条待上报{age}",
                 "sync failing ({cause}): {n} waiting{age}"
             )
         }
     }
 }
 
-/// The lines of `hallq sync status`; times in `tz` when given, else UTC.
-pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> {
+/// The lines of `hallq sync status`; times in `tz`, with their offset (`2026-11-26 09:48:00 +08`).
+pub fn status(r: &SyncReport, lang: Lang, tz: &TimeZone) -> Vec<String> {
     let Some(url) = &r.url else {
         return vec![say!(
             lang,
@@ -54,19 +58,19 @@ pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> 
             "upstream sync is off (no [upstream] in the config); events are kept"
         )];
     };
-    let when = |t: &Timestamp| match tz {
-        Some(tz) => tz.to_datetime(*t).strftime("%Y-%m-%d %H:%M:%S").to_string(),
-        None => t.to_string(),
+    let when = |t: &Timestamp| {
+        let offset = tz.to_offset(*t);
+        let local = offset.to_datetime(*t);
+        format!("{} {offset}", local.strftime("%Y-%m-%d %H:%M:%S"))
     };
-    let summary = summary(r, lang);
+    let state = state(r, lang);
     let mut out = vec![say!(
         lang,
-        "上报平台 {url}：{summary}",
-        "upstream {url}: {summary}"
+        "上报平台 {url}：{state}",
+        "upstream {url}: {state}"
     )];
     let (acked, last) = (r.acked_through, r.last_seq);
-    let at = r.acked_at.map(|t| when(&t));
-    out.push(match at {
+    out.push(match r.acked_at.map(|t| when(&t)) {
         Some(at) => say!(
             lang,
             "已确认到第 {acked} 条事件（共 {last} 条，确认于 {at}）",
@@ -84,7 +88,7 @@ pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> 
             let (at, age) = (when(&at), human_age(age, lang));
             say!(
                 lang,
-                "待上报：{n} 条，最早的来自 {at}（已等 {age}）",
+                "待上报：{n} 条，最早一条产生于 {at}（已等 {age}）",
                 "waiting: {n} events, oldest from {at} ({age} old)"
             )
         }
@@ -97,7 +101,7 @@ pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> 
         }
         None => say!(
             lang,
-            "上次成功：启动以来没有",
+            "上次成功：本次启动后尚无成功记录",
             "last success: none since start"
         ),
     });
@@ -105,7 +109,7 @@ pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> 
         let (at, cause, attempts, since) = (when(&e.at), &e.cause, e.attempts, when(&e.since));
         out.push(say!(
             lang,
-            "上次错误：{at} {cause}（自 {since} 起连续 {attempts} 次）",
+            "上次错误：{at} {cause}（自 {since} 起已连续失败 {attempts} 次）",
             "last error: {at} {cause} ({attempts} attempts since {since})"
         ));
     }
@@ -143,27 +147,25 @@ pub fn status(r: &SyncReport, lang: Lang, tz: Option<&TimeZone>) -> Vec<String> 
     let pruned = r.pruned_events;
     out.push(say!(
         lang,
-        "保留期：启动以来清理了 {pruned} 条已确认的事件",
+        "保留期：本次启动后清理了 {pruned} 条已确认的事件",
         "retention: {pruned} acknowledged events pruned since start"
     ));
     out
 }
 
-/// `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h` (`45 秒`, `12 分钟`, `3 小时 5 分钟`, `2 天 4 小时`).
+/// `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h` (`45 秒`, `12 分钟`, `3 小时 5 分钟`, `2 天 4 小时`);
+/// a zero second part is left out (`3 h`, `2 d`).
 pub fn human_age(seconds: i64, lang: Lang) -> String {
     let s = seconds.max(0);
-    let (m, h, d) = (s % 3600 / 60, s % 86_400 / 3600, s / 86_400);
+    let (m, h, d) = (s / 60, s / 3600, s / 86_400);
+    let (m_of_h, h_of_d) = (m % 60, h % 24);
     match s {
         0..60 => say!(lang, "{s} 秒", "{s} s"),
-        60..3600 => {
-            let m = s / 60;
-            say!(lang, "{m} 分钟", "{m} min")
-        }
-        3600..86_400 => {
-            let h = s / 3600;
-            say!(lang, "{h} 小时 {m} 分钟", "{h} h {m} min")
-        }
-        _ => say!(lang, "{d} 天 {h} 小时", "{d} d {h} h"),
+        60..3600 => say!(lang, "{m} 分钟", "{m} min"),
+        3600..86_400 if m_of_h == 0 => say!(lang, "{h} 小时", "{h} h"),
+        3600..86_400 => say!(lang, "{h} 小时 {m_of_h} 分钟", "{h} h {m_of_h} min"),
+        _ if h_of_d == 0 => say!(lang, "{d} 天", "{d} d"),
+        _ => say!(lang, "{d} 天 {h_of_d} 小时", "{d} d {h_of_d} h"),
     }
 }
 
@@ -216,12 +218,14 @@ mod tests {
         );
         r.credential_problem = true;
         assert!(summary(&r, Lang::En).contains("credential problem"));
-        assert!(summary(&r, Lang::Zh).contains("凭据有问题"));
+        assert!(summary(&r, Lang::Zh).contains("凭据无效"));
         r.url = None;
         assert_eq!(summary(&r, Lang::En), "sync off");
         assert_eq!(summary(&r, Lang::Zh), "上报同步：未启用");
         assert_eq!(human_age(2 * 86_400 + 3700, Lang::En), "2 d 1 h");
         assert_eq!(human_age(3 * 3600 + 300, Lang::Zh), "3 小时 5 分钟");
+        assert_eq!(human_age(3 * 3600 + 20, Lang::Zh), "3 小时");
+        assert_eq!(human_age(2 * 86_400, Lang::En), "2 d");
     }
 
     #[test]
@@ -235,7 +239,13 @@ mod tests {
             attempts: 2,
         });
         r.next_attempt_at = Some(r.as_of);
-        let (zh, en) = (status(&r, Lang::Zh, None), status(&r, Lang::En, None));
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let (zh, en) = (status(&r, Lang::Zh, &tz), status(&r, Lang::En, &tz));
+        assert_eq!(
+            zh[0],
+            "上报平台 https://platform.example/api：失败（timed out）：10 条待上报，最早的已等 12 分钟"
+        );
+        assert!(zh[2].contains("2026-11-26 09:48:00 +08"), "{zh:?}");
         assert_eq!(zh.len(), en.len(), "{zh:?} / {en:?}");
         assert!(
             en[2].starts_with("waiting: 10 events, oldest from"),

@@ -33,8 +33,12 @@ pub fn print_response(request: &Request, response: &Response, as_json: bool, lan
         Request::Query(Query::Handoffs { .. }) => view(response).map(|h| views::handoffs(&h, lang)),
         Request::Query(Query::Ticket { .. }) => view(response).map(|t| views::ticket(&t, lang)),
         Request::Query(Query::Clerks) => view(response).map(|c| views::clerks(&c, lang)),
-        Request::Query(Query::SyncStatus) => view(response)
-            .map(|r: SyncReport| catalogue::sync::status(&r, lang, None).join("\n") + "\n"),
+        Request::Query(Query::SyncStatus) => {
+            // Times in this machine's zone (a hall PC's is the hall's), with the offset shown.
+            let tz = jiff::tz::TimeZone::system();
+            view(response)
+                .map(|r: SyncReport| catalogue::sync::status(&r, lang, &tz).join("\n") + "\n")
+        }
         Request::Query(Query::Report(_)) => {
             view(response).map(|r: crate::report::cli::ReportText| r.text)
         }

@@ -231,7 +231,7 @@ fn bogus_acknowledgements_never_advance_the_stored_one() {
     assert_eq!(status["waiting"], 40);
     let text = d.cli(&["sync", "status"]).stdout;
     assert!(
-        text.contains("上报同步失败") && text.contains("待上报：40 条"),
+        text.contains("：失败（") && text.contains("待上报：40 条"),
         "{text}"
     );
 
@@ -351,7 +351,7 @@ fn a_rejected_token_is_a_credential_problem_in_status_and_doctor() {
         Duration::from_secs(30),
         || d.ok(&["status"])["sync"]["last_error"]["kind"] == "credential",
     );
-    assert!(d.cli(&["status"]).stdout.contains("上报同步：凭据有问题"));
+    assert!(d.cli(&["status"]).stdout.contains("上报同步：凭据无效"));
     let sync = doctor_check(&d, "sync");
     assert_eq!(sync["result"], "FAIL", "{sync}");
     assert!(sync["detail"].as_str().unwrap().contains("401"), "{sync}");
