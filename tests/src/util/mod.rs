@@ -7,9 +7,11 @@ pub mod frames;
 mod hall;
 pub mod modbus_sim;
 pub mod notify;
+pub mod poll;
 pub mod upstream;
 pub mod web;
 
 pub use daemon::{hallq_bin, CliOutput, Daemon};
 pub use hall::{hall_tomorrow, own_id, HallSpec, WindowSpec, ALL_ROLES};
 pub use notify::NotifySocket;
+pub use poll::{holds_within, wait_until};

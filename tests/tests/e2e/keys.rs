@@ -367,14 +367,7 @@ fn start_hall() -> (ModbusBus, Daemon) {
 }
 
 fn device_online(d: &Daemon, id: &str) -> bool {
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        if d.status()["devices"][id]["state"] == "online" {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+    hallq_tests::util::holds_within(WAIT, || d.status()["devices"][id]["state"] == "online")
 }
 
 /// Waits until the text pad at `unit` shows `lines`.
@@ -587,11 +580,7 @@ fn garbage_from_one_device_is_counted_and_logged_once_while_the_others_are_serve
             .as_u64()
             .unwrap_or(0)
     };
-    let deadline = std::time::Instant::now() + WAIT;
-    while gone(&d) < 3 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(gone(&d) >= 3, "garbage counted in status");
+    wait_until("garbage counted in status", || gone(&d) >= 3);
     // The others are served meanwhile.
     bus.press(TEXT_PAD, 11, 9).unwrap();
     assert!(text_shows(&bus, TEXT_PAD, &["4号窗口 空闲", "等候 0人"]));
@@ -601,11 +590,7 @@ fn garbage_from_one_device_is_counted_and_logged_once_while_the_others_are_serve
         dev.keys.as_mut().unwrap().raw_block = Some(backwards.clone());
     });
     let more = gone(&d) + 2;
-    let deadline = std::time::Instant::now() + WAIT;
-    while gone(&d) < more && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(gone(&d) >= more);
+    wait_until("the backwards seqs counted", || gone(&d) >= more);
     let lines: Vec<String> = d
         .logs()
         .into_iter()
@@ -656,12 +641,8 @@ fn scan(d: &Daemon, scanner: &str, code: &str) {
     writeln!(f, "{code}").unwrap();
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "never: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    hallq_tests::util::wait_until(what, WAIT, done);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use hallq_tests::util::upstream::{Fault, Mode, StoredEvent, TestUpstream};
+use hallq_tests::util::wait_until;
 use hallq_tests::util::{hall_tomorrow, Daemon, HallSpec, NotifySocket};
 use serde_json::Value;
 
@@ -91,15 +92,6 @@ fn doctor_check(d: &Daemon, check: &str) -> Value {
         .find(|c| c["check"] == check)
         .unwrap()
         .clone()
-}
-
-/// Poll (bounded) until `done`; panics with `what` on timeout.
-fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

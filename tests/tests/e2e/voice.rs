@@ -6,7 +6,7 @@
 //! sample, so an announcement splits back into its clips.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hallq_tests::util::{Daemon, HallSpec};
 
@@ -117,12 +117,8 @@ fn announcements(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    hallq_tests::util::wait_until(what, Duration::from_secs(20), done);
 }
 
 fn voice_hall(clips: &Path, out: &Path) -> HallSpec {
