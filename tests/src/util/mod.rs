@@ -6,6 +6,7 @@ pub mod emupos;
 pub mod frames;
 mod hall;
 pub mod modbus_sim;
+pub mod mosquitto;
 pub mod notify;
 pub mod poll;
 pub mod upstream;
