@@ -14,11 +14,12 @@
 //! `/usr/sbin` and `/usr/bin` (Debian's `mosquitto` package puts the broker in `/usr/sbin`).
 //!
 //! Mosquitto run as root drops privileges to the user `mosquitto` (or `nobody`) unless the
-//! config says `user root`, and that user cannot open the log or password files in a root-owned
-//! 0700 temp dir (2.0.11 then keeps running with no log at all, its one complaint on stderr). So
-//! when the tests run as root the config says `user root`; as anyone else Mosquitto ignores
-//! `user` and runs as the caller. Every file is written 0600: later 2.0 releases warn about
-//! password and ACL files others can read, and say they will refuse them.
+//! config says `user root`, and that user can neither create its log in the root-owned temp dir
+//! nor read the 0600 password or key files (2.0.11 then keeps running with no log at all, its one
+//! complaint on stderr). So when the tests run as root the config says `user root`; as anyone
+//! else Mosquitto ignores `user` and runs as the caller. The temp dir is 0700 (tempfile makes it
+//! 0755 under umask 022) and every file in it 0600: later 2.0 releases warn about password and
+//! ACL files others can read, and say they will refuse them.
 
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
@@ -177,6 +178,8 @@ impl Broker {
     /// A broker of `kind` with its temp dir, not yet configured or started.
     fn unstarted(kind: Kind) -> Broker {
         let dir = tempfile::tempdir().expect("temp dir for mosquitto");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))
+            .expect("mode 0700 on the broker's temp dir");
         let config = dir.path().join("mosquitto.conf");
         Broker {
             child: None,
@@ -530,6 +533,12 @@ mod tests {
         let acl = "user hall\ntopic readwrite hallq/#\n";
         let mut broker = Broker::with_acl(&[("hall", "s3cret: with space"), ("ops", "x")], acl);
         assert!(broker.running());
+        for name in ["", "passwd", "acl", "mosquitto.conf", "mosquitto.log"] {
+            let path = broker.dir().join(name);
+            let mode = fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+            let want = if name.is_empty() { 0o700 } else { 0o600 };
+            assert_eq!(mode, want, "mode of {}", path.display());
+        }
         let log = broker.log();
         assert!(
             !log.to_lowercase().contains("error") && !log.contains("Warning: File"),
