@@ -157,11 +157,7 @@ pub fn examine(path: &Path, config: Result<Config, String>) -> Vec<Finding> {
         ));
     }
     if let Some(mqtt) = &config.mqtt {
-        out.push(tcp_probe(
-            "broker",
-            &format!("{}:{}", mqtt.host, mqtt.port),
-            Hint::Broker,
-        ));
+        out.push(broker_check(mqtt, daemon.as_ref().map(|s| &s.snapshot)));
     }
     if let Some(upstream) = &config.upstream {
         out.push(sync_check(
@@ -450,8 +446,41 @@ fn voice_check(voice: &Voice, config: &Config, daemon: Option<&HallSnapshot>) ->
     }
 }
 
+/// The broker answers on its port, and the running daemon's link to it is up (else its cause:
+/// `bad_credentials`, `tls_untrusted`, ...).
+fn broker_check(mqtt: &crate::config::Mqtt, daemon: Option<&HallSnapshot>) -> Finding {
+    let reach = tcp_probe(
+        "broker",
+        &format!("{}:{}", mqtt.host, mqtt.port),
+        Hint::Broker,
+    );
+    if reach.result != Verdict::Ok {
+        return reach;
+    }
+    let health = daemon.and_then(|s| s.devices.get(crate::config::MQTT_HEALTH_ID));
+    match health {
+        Some(h) if h.health.state != HealthState::Online => {
+            let cause = h.health.cause.clone().unwrap_or_default();
+            let note = Note::Reported {
+                reach: Box::new(reach.detail),
+                state: h.health.state.to_string(),
+                cause: cause.clone(),
+            };
+            problem(Verdict::Fail, "broker", note, cause_hint(&cause))
+        }
+        _ => reach,
+    }
+}
+
 fn cause_hint(cause: &str) -> Hint {
     match cause {
+        "bad_credentials" | "not_authorized" | "password_file_unreadable" => {
+            Hint::BrokerCredentials
+        }
+        "tls_untrusted" | "tls_failed" | "ca_file_unreadable" | "client_cert_unreadable" => {
+            Hint::BrokerTls
+        }
+        "not_seen" | "lost" => Hint::DeviceOnBroker,
         "paper_out" => Hint::LoadPaper,
         "paper_near_end" => Hint::PaperReady,
         "cover_open" => Hint::CloseCover,

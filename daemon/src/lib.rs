@@ -11,6 +11,7 @@ pub mod config;
 pub mod control;
 pub mod doctor;
 pub mod engine;
+pub mod mqtt;
 pub mod pin;
 pub mod privacy;
 pub mod report;

@@ -503,8 +503,22 @@ pub struct Mqtt {
     pub password_file: Option<PathBuf>,
     /// CA certificate; TLS is used exactly when this is set.
     pub ca_file: Option<PathBuf>,
+    /// Client certificate and its key (PEM), both or neither; only with `ca_file`.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
     pub keepalive_seconds: u16,
+    /// Start each connection without the broker's stored session (default true: hallq
+    /// resubscribes and republishes after every connection anyway).
+    pub clean_session: bool,
+    /// The longest wait between two connection attempts (`backoff_cap_seconds`, default 4).
+    pub backoff_cap: std::time::Duration,
+    /// At most this many updates per second of each of hallq's own Homie properties
+    /// (`updates_per_second`, default 2); the latest value wins.
+    pub updates_per_second: u32,
 }
+
+/// The broker link reports its health under this id in `status` (no device may take it when
+/// `[mqtt]` is configured).
+pub const MQTT_HEALTH_ID: &str = "mqtt";
 
 /// `[upstream]`: the county platform (DESIGN §7).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -183,7 +183,12 @@ pub struct RawMqtt {
     pub username: Option<Str>,
     pub password_file: Option<Str>,
     pub ca_file: Option<Str>,
+    pub cert_file: Option<Str>,
+    pub key_file: Option<Str>,
     pub keepalive_seconds: Option<Int>,
+    pub clean_session: Option<Spanned<bool>>,
+    pub backoff_cap_seconds: Option<Int>,
+    pub updates_per_second: Option<Int>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
@@ -22,7 +22,7 @@ use super::raw::{
 };
 use super::{
     devices, roles, voice, Config, Control, Hall, Logging, Mqtt, Numbering, Policy, Retention,
-    Service, Tidal, Upstream, Window, WindowKind,
+    Service, Tidal, Upstream, Window, WindowKind, MQTT_HEALTH_ID,
 };
 use crate::config::sync_keys;
 
@@ -84,6 +84,13 @@ impl Checker<'_> {
         let windows = self.windows(&raw.windows, &services, raw.hall.span());
         let mqtt = raw.mqtt.as_ref().map(|m| self.mqtt(m, &hall.id));
         let devices = devices::resolve(self, &raw.devices, &services, &windows, mqtt.is_some());
+        if let (Some(table), true) = (&raw.mqtt, devices.iter().any(|d| d.id == MQTT_HEALTH_ID)) {
+            let message = format!(
+                "the broker link reports its health as device {MQTT_HEALTH_ID:?}, and a \
+                 [[devices]] entry already has that id"
+            );
+            self.at(table.span().start, "mqtt", message);
+        }
         let http = raw.http.as_ref().map(|h| self.http(h, &devices));
         Config {
             http,
@@ -423,6 +430,7 @@ impl Checker<'_> {
                 .as_ref()
                 .map(|p| self.path("mqtt.password_file", p)),
             ca_file: m.ca_file.as_ref().map(|p| self.path("mqtt.ca_file", p)),
+            client_cert: self.mqtt_client_cert(m),
             keepalive_seconds: self.int_or(
                 "mqtt.keepalive_seconds",
                 &m.keepalive_seconds,
@@ -430,6 +438,44 @@ impl Checker<'_> {
                 1,
                 65535,
             ) as u16,
+            clean_session: m.clean_session.as_ref().is_none_or(|c| *c.get_ref()),
+            backoff_cap: std::time::Duration::from_secs(self.int_or(
+                "mqtt.backoff_cap_seconds",
+                &m.backoff_cap_seconds,
+                4,
+                1,
+                300,
+            ) as u64),
+            updates_per_second: self.int_or(
+                "mqtt.updates_per_second",
+                &m.updates_per_second,
+                2,
+                1,
+                50,
+            ),
+        }
+    }
+
+    /// `cert_file` and `key_file`: both or neither, and only over TLS (`ca_file`).
+    fn mqtt_client_cert(&mut self, m: &RawMqtt) -> Option<(PathBuf, PathBuf)> {
+        match (&m.cert_file, &m.key_file) {
+            (None, None) => None,
+            (Some(cert), None) => {
+                self.error(cert, "mqtt.cert_file", "needs mqtt.key_file as well".into());
+                None
+            }
+            (None, Some(key)) => {
+                self.error(key, "mqtt.key_file", "needs mqtt.cert_file as well".into());
+                None
+            }
+            (Some(cert), Some(key)) => {
+                if m.ca_file.is_none() {
+                    let message = "a client certificate needs TLS: set mqtt.ca_file".into();
+                    self.error(cert, "mqtt.cert_file", message);
+                }
+                let cert = self.path("mqtt.cert_file", cert);
+                Some((cert, self.path("mqtt.key_file", key)))
+            }
         }
     }
 

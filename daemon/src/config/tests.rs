@@ -653,6 +653,45 @@ fn policy_tidal_and_retention_ranges() {
 }
 
 #[test]
+fn mqtt_tls_client_certificates_rates_and_the_link_s_own_id() {
+    let e = error_after_base("\n[mqtt]\nhost = \"h\"\ncert_file = \"c\"\n");
+    assert_eq!(
+        e,
+        "hall.toml:21:13: mqtt.cert_file: needs mqtt.key_file as well"
+    );
+    let e = error_after_base("\n[mqtt]\nhost = \"h\"\ncert_file = \"c\"\nkey_file = \"k\"\n");
+    assert_eq!(
+        e,
+        "hall.toml:21:13: mqtt.cert_file: a client certificate needs TLS: set mqtt.ca_file"
+    );
+    let e = error_after_base("\n[mqtt]\nhost = \"h\"\nupdates_per_second = 0\n");
+    assert_eq!(
+        e,
+        "hall.toml:21:22: mqtt.updates_per_second: must be between 1 and 50, got 0"
+    );
+    let e = error_after_base("\n[mqtt]\nhost = \"h\"\nbackoff_cap_seconds = 900\n");
+    assert_eq!(
+        e,
+        "hall.toml:21:23: mqtt.backoff_cap_seconds: must be between 1 and 300, got 900"
+    );
+    let c = ok(&format!(
+        "{BASE}[mqtt]\nhost = \"h\"\nca_file = \"ca.pem\"\ncert_file = \"c.pem\"\n\
+         key_file = \"k.pem\"\nclean_session = false\n"
+    ));
+    let m = c.mqtt.unwrap();
+    assert!(m.client_cert.is_some() && !m.clean_session);
+    assert_eq!((m.backoff_cap.as_secs(), m.updates_per_second), (4, 2));
+    let e = error_after_base(
+        "\n[mqtt]\nhost = \"h\"\n\n[[devices]]\nid = \"mqtt\"\nkind = \"caller\"\nwindow = 1\n\
+         protocol = \"homie\"\ntransport = { type = \"mqtt\" }\n",
+    );
+    assert!(
+        e.contains("the broker link reports its health as device \"mqtt\""),
+        "{e}"
+    );
+}
+
+#[test]
 fn mqtt_upstream_and_logging_rules() {
     let e = error_after_base("\n[mqtt]\nhost = \"h\"\npassword_file = \"p\"\n");
     assert_eq!(

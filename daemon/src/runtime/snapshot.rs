@@ -122,6 +122,8 @@ pub enum DeviceClass {
     KioskKeys,
     Scanner,
     Voice,
+    /// The MQTT broker link (`[mqtt]`).
+    Broker,
 }
 
 impl DeviceClass {
@@ -134,6 +136,7 @@ impl DeviceClass {
             DeviceClass::KioskKeys => "kiosk_keys",
             DeviceClass::Scanner => "scanner",
             DeviceClass::Voice => "voice",
+            DeviceClass::Broker => "broker",
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Devices {
     buses: bus::Buses,
     /// The voice task, when `[voice]` is configured and its clips are there.
     pub voice: Option<hallq_drivers::voice::VoiceHandle>,
+    /// What hallq publishes to the broker, when `[mqtt]` is configured.
+    mqtt: Option<crate::mqtt::Outbox>,
 }
 
 impl Devices {
@@ -54,21 +56,30 @@ impl Devices {
         let mut checks = Vec::new();
         let printers = printers::Printers::start(config, health, &mut checks, shutdown).await?;
         let buses = bus::Buses::start(config, health, &mut checks, shutdown)?;
-        let displays =
-            displays::Displays::start(config, &buses, feeds, health, &mut checks, shutdown)?;
+        let mqtt = config.mqtt.as_ref().map(|_| crate::mqtt::Outbox::new());
+        let displays = displays::Displays::start(
+            config,
+            &buses,
+            mqtt.as_ref(),
+            feeds,
+            health,
+            &mut checks,
+            shutdown,
+        )?;
         let voice = voice::start(config, feeds, health, &mut checks, shutdown)?;
         let devices = Devices {
             printers: Arc::new(printers),
             displays,
             buses,
             voice,
+            mqtt,
         };
         Ok((devices, checks))
     }
 
-    /// Connect the key devices (call pads, evaluators, kiosk keys on the buses and in sim
-    /// folders) to the inputs core and the scanners to the services, adding their liveness
-    /// checks.
+    /// Connect the key devices (call pads, evaluators, kiosk keys on the buses, over MQTT and
+    /// in sim folders) to the inputs core and the scanners to the services, start the broker
+    /// link, adding their liveness checks.
     pub fn start_inputs(
         &mut self,
         config: &Arc<Config>,
@@ -78,7 +89,19 @@ impl Devices {
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Result<(), DeviceError> {
-        keys::start(config, inputs, &mut self.buses, health, checks, shutdown)?;
+        let mqtt = self.mqtt.as_ref();
+        keys::start(
+            config,
+            inputs,
+            &mut self.buses,
+            mqtt,
+            health,
+            checks,
+            shutdown,
+        )?;
+        if let Some(outbox) = mqtt {
+            crate::mqtt::start(config, outbox, inputs, health, checks, shutdown);
+        }
         scanners::start(config, services, health, checks, shutdown)
     }
 

@@ -166,6 +166,11 @@ impl Inputs {
         }
     }
 
+    /// The configuration the devices come from.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.inner.config
+    }
+
     /// Every configured key device.
     pub fn devices(&self) -> &[KeyDevice] {
         &self.inner.devices
@@ -260,8 +265,9 @@ impl Inputs {
     }
 
     /// The device's newest mark used up: remembered, else the hall's (after a restart), so a
-    /// repeat never reaches the issuing service's printer gate.
-    async fn applied(&self, device: &str) -> Result<Option<(u16, u16)>, HallError> {
+    /// repeat never reaches the issuing service's printer gate. A link that must take one
+    /// device's presses without gaps (MQTT) reads it to know which press comes next.
+    pub async fn applied(&self, device: &str) -> Result<Option<(u16, u16)>, HallError> {
         if let Some(mark) = self.lock().marks.get(device) {
             return Ok(Some(*mark));
         }

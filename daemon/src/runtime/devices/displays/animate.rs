@@ -35,8 +35,17 @@ pub enum ToBoard {
 
 /// Where an animator's frames go.
 pub enum Sink {
-    Bus { bus: BusHandle, device: String },
+    Bus {
+        bus: BusHandle,
+        device: String,
+    },
     Sim(SimFolder),
+    /// A Homie device's `display/frame/set` topic: every frame as a whole-frame update
+    /// (retained, so a device that connects gets the picture at once).
+    Mqtt {
+        outbox: crate::mqtt::Outbox,
+        device: String,
+    },
 }
 
 /// The board's view now, with its blink.
@@ -137,6 +146,10 @@ impl Sink {
                 if let Err(e) = bus.show(device, frame.clone()) {
                     tracing::warn!(device = %device, "display frame not queued: {e}");
                 }
+            }
+            Sink::Mqtt { outbox, device } => {
+                let update = frame.encode_update(None).to_bytes();
+                outbox.set(crate::mqtt::topics::frame(device), update);
             }
             Sink::Sim(folder) => {
                 if let Err(e) = folder.write(frame).await {

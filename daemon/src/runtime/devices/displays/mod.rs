@@ -2,7 +2,7 @@
 //!
 //! Owns: which boards exist (`window_display` and `hall_board` devices with protocol `modbus`),
 //! their sinks (their bus's handle, from [`Buses`], which groups every device of an RS-485
-//! port into one bus task; or a PNG folder for `sim` transports), and the follower: one task
+//! port into one bus task; a PNG folder for `sim` transports; a retained topic over MQTT), and the follower: one task
 //! that watches the
 //! snapshot, turns it into each board's view (`views`), notices new calls by their serial (the
 //! called window's bar and the hall board blink) and hands the views to one animator per board
@@ -11,7 +11,7 @@
 //!
 //! Does not own: layouts or encoding (`hallq-display`), the Modbus profile (`hallq-drivers`,
 //! `docs/devices/modbus-profile.md`), or the hall's state (read from the snapshot, never asked
-//! for). Displays on other transports (MQTT) are reported `unsupported_transport`.
+//! for). Boards over MQTT get their frames through `crate::mqtt::Outbox`.
 
 pub(super) mod animate;
 pub(super) mod sim_folder;
@@ -57,6 +57,7 @@ impl Displays {
     pub fn start(
         config: &Arc<Config>,
         buses: &Buses,
+        mqtt: Option<&crate::mqtt::Outbox>,
         feeds: &Feeds,
         health: &DeviceHealthTable,
         checks: &mut Vec<Check>,
@@ -90,6 +91,14 @@ impl Displays {
                     })?;
                     health.set(&device.id, device.kind, Health::online());
                     sinks.push((device, spec, Sink::Sim(folder)));
+                }
+                // Health comes from the device's Homie `$state` (`crate::mqtt`).
+                Transport::Mqtt if mqtt.is_some() => {
+                    let sink = Sink::Mqtt {
+                        outbox: mqtt.expect("checked").clone(),
+                        device: device.id.clone(),
+                    };
+                    sinks.push((device, spec, sink));
                 }
                 other => {
                     tracing::warn!(device = %device.id, transport = other.kind(), "display transport not supported yet; skipped");
@@ -138,7 +147,7 @@ fn is_board(device: &Device) -> bool {
     matches!(
         device.kind,
         DeviceKind::WindowDisplay | DeviceKind::HallBoard
-    ) && device.protocol == Protocol::Modbus
+    ) && matches!(device.protocol, Protocol::Modbus | Protocol::Homie)
 }
 
 /// Starts the animator of one board and registers its liveness check.

@@ -41,6 +41,7 @@ pub fn start(
     config: &Arc<Config>,
     inputs: &Inputs,
     buses: &mut Buses,
+    mqtt: Option<&crate::mqtt::Outbox>,
     health: &DeviceHealthTable,
     checks: &mut Vec<Check>,
     shutdown: &CancellationToken,
@@ -85,8 +86,14 @@ pub fn start(
                 tokio::spawn(reader.run(inputs.clone(), settings.poll, probes, shutdown.clone()));
                 health.set(&device.id, device.kind, Health::online());
             }
-            // MQTT key devices have their own front end on the same core.
-            Transport::Mqtt => {}
+            // MQTT key devices' presses come through `crate::mqtt` to the same core; what they
+            // show goes to their retained topics.
+            Transport::Mqtt if mqtt.is_some() => {
+                let outbox = mqtt.expect("checked");
+                screens.push(show::Screen::over_mqtt(
+                    device, settings, outbox, checks, shutdown,
+                ));
+            }
             other => {
                 tracing::warn!(device = %device.id, transport = other.kind(), "key device transport not supported; skipped");
                 let offline = Health::offline("unsupported_transport");

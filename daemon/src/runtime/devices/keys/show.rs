@@ -27,7 +27,8 @@ use crate::runtime::watchdog::{Check, ProbeReceiver};
 /// The file in a simulated key device's folder with what its text screen and LEDs show.
 pub const DISPLAY_FILE: &str = "display.txt";
 
-/// A sim device's text is laid out as a pad of this many lines and columns would show it.
+/// A sim device's text (and an MQTT device's `screen/text`) is laid out as a pad of this many
+/// lines and columns would show it.
 const SIM_TEXT: (u16, u16) = (4, 16);
 
 /// Where one key device's feedback goes.
@@ -42,6 +43,8 @@ pub struct Screen {
 enum Out {
     Bus(BusHandle),
     Folder(PathBuf),
+    /// `screen/text/set` and `screen/leds/set` of the device's Homie topics.
+    Mqtt(crate::mqtt::Outbox),
 }
 
 impl Screen {
@@ -64,6 +67,30 @@ impl Screen {
             id: device.id.clone(),
             pixels,
             out: Out::Bus(bus.clone()),
+            shown: None,
+        }
+    }
+
+    /// A Homie device over MQTT: its pixel screen's frames (if configured), its text and LEDs
+    /// on retained topics.
+    pub fn over_mqtt(
+        device: &Device,
+        settings: &InputSettings,
+        outbox: &crate::mqtt::Outbox,
+        checks: &mut Vec<Check>,
+        shutdown: &CancellationToken,
+    ) -> Screen {
+        let pixels = settings.screen.map(|spec| {
+            let sink = Sink::Mqtt {
+                outbox: outbox.clone(),
+                device: device.id.clone(),
+            };
+            start_animator(&device.id, spec, sink, checks, shutdown)
+        });
+        Screen {
+            id: device.id.clone(),
+            pixels,
+            out: Out::Mqtt(outbox.clone()),
             shown: None,
         }
     }
@@ -123,6 +150,16 @@ impl Screen {
                 if leds_changed {
                     let _ = bus.set_leds(&self.id, feedback.leds);
                 }
+            }
+            Out::Mqtt(outbox) => {
+                use crate::mqtt::topics;
+                let lines = feedback.text_lines(SIM_TEXT.0, SIM_TEXT.1);
+                let text = serde_json::json!({ "lines": lines }).to_string();
+                outbox.set(topics::screen_text(&self.id), text.into_bytes());
+                outbox.set(
+                    topics::screen_leds(&self.id),
+                    feedback.leds.to_string().into_bytes(),
+                );
             }
             Out::Folder(path) => {
                 if let Err(e) = write_display(path, &feedback).await {

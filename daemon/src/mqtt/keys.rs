@@ -1,0 +1,173 @@
+//! One key worker per MQTT key device: its events applied through the inputs core in
+//! sequence order, without gaps, and acknowledged after they are used up.
+//!
+//! The rule a device follows (`docs/devices/mqtt.md`): it keeps every event until an
+//! acknowledgement covers it, and sends the ones not covered again, oldest first, when hallq's
+//! `$state` becomes `ready`, when it reconnects, and every few seconds while any wait. So
+//! hallq takes an event only when it is the next one: the device's first event ever (no
+//! mark stored), seq 1 of a new epoch, or the seq after the last one used up. An older one is
+//! a repeat (answered by the acknowledgement that is already there); a later one leaves a gap
+//! (an event lost while hallq was away) and waits for the device to send again.
+//!
+//! ```text
+//! Router --KeyEvent--> worker: next? --> Inputs::press --> used up? --> Outbox: keys/ack/set
+//! ```
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::outbox::Outbox;
+use super::router::Garbage;
+use super::topics;
+use super::wire::{Ack, KeyEvent};
+use crate::command::InputMark;
+use crate::runtime::inputs::{keymap, Inputs, KeyError, KeyPress};
+
+/// Events waiting for one device's worker; more are dropped unacknowledged (sent again).
+pub const QUEUE: usize = 256;
+
+/// Whether `event` is the one to take after `last` (the newest used up, if any).
+pub fn is_next(last: Option<(u16, u16)>, event: &KeyEvent) -> Next {
+    let mark = InputMark {
+        device: String::new(),
+        epoch: event.epoch,
+        seq: event.seq,
+    };
+    match last {
+        None => Next::Take,
+        Some(last) if !mark.is_new(Some(last)) => Next::Repeat,
+        Some((epoch, seq)) if epoch == event.epoch => {
+            let following = if seq == u16::MAX { 1 } else { seq + 1 };
+            if event.seq == following {
+                Next::Take
+            } else {
+                Next::Gap
+            }
+        }
+        Some(_) if event.seq == 1 => Next::Take,
+        Some(_) => Next::Gap,
+    }
+}
+
+/// What to do with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Take,
+    Repeat,
+    Gap,
+}
+
+/// Apply one device's events until shutdown.
+pub async fn work(
+    device: String,
+    inputs: Inputs,
+    outbox: Outbox,
+    garbage: Arc<Garbage>,
+    mut events: mpsc::Receiver<KeyEvent>,
+    shutdown: CancellationToken,
+) {
+    let ack_topic = topics::key_ack(&device);
+    let mut last: Option<(u16, u16)> = None;
+    let mut loaded = false;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            event = events.recv() => match event {
+                Some(e) => e,
+                None => return,
+            },
+        };
+        if !loaded {
+            match inputs.applied(&device).await {
+                Ok(mark) => {
+                    last = mark;
+                    loaded = true;
+                    if let Some((epoch, seq)) = mark {
+                        outbox.set(ack_topic.clone(), Ack { epoch, seq }.to_bytes());
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        device,
+                        "mqtt key event not applied, the device sends it again: {e}"
+                    );
+                    continue;
+                }
+            }
+        }
+        match is_next(last, &event) {
+            Next::Repeat => continue,
+            Next::Gap => {
+                tracing::debug!(
+                    device,
+                    epoch = event.epoch,
+                    seq = event.seq,
+                    "mqtt key event after a gap: waiting for the device to send the missing ones"
+                );
+                continue;
+            }
+            Next::Take => {}
+        }
+        if let Some(role) = inputs.device(&device).map(|d| d.role.clone()) {
+            let services = &inputs.config().services;
+            if let Err(
+                e @ (KeyError::UnknownKey { .. }
+                | KeyError::BadValue { .. }
+                | KeyError::NoButton { .. }),
+            ) = keymap::command(&role, services, event.key, event.value)
+            {
+                garbage.note("unknown_key", &e);
+            }
+        }
+        let press = KeyPress {
+            device: device.clone(),
+            epoch: event.epoch,
+            seq: event.seq,
+            key: event.key,
+            value: event.value,
+        };
+        let pressed = inputs.press(press).await;
+        if !pressed.used_up() {
+            tracing::warn!(
+                device,
+                seq = event.seq,
+                "mqtt key event not applied, the device sends it again"
+            );
+            continue;
+        }
+        last = Some((event.epoch, event.seq));
+        let ack = Ack {
+            epoch: event.epoch,
+            seq: event.seq,
+        };
+        outbox.set(ack_topic.clone(), ack.to_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(epoch: u16, seq: u16) -> KeyEvent {
+        KeyEvent {
+            epoch,
+            seq,
+            key: 1,
+            value: 0,
+        }
+    }
+
+    #[test]
+    fn only_the_next_event_is_taken() {
+        assert_eq!(is_next(None, &ev(7, 40)), Next::Take);
+        assert_eq!(is_next(Some((7, 4)), &ev(7, 5)), Next::Take);
+        assert_eq!(is_next(Some((7, 4)), &ev(7, 4)), Next::Repeat);
+        assert_eq!(is_next(Some((7, 4)), &ev(7, 2)), Next::Repeat);
+        assert_eq!(is_next(Some((7, 4)), &ev(7, 6)), Next::Gap);
+        assert_eq!(is_next(Some((7, 65535)), &ev(7, 1)), Next::Take);
+        assert_eq!(is_next(Some((7, 9)), &ev(8, 1)), Next::Take);
+        assert_eq!(is_next(Some((7, 9)), &ev(8, 2)), Next::Gap);
+    }
+}
