@@ -5,10 +5,12 @@ mod daemon;
 pub mod emupos;
 pub mod frames;
 mod hall;
+pub mod homie_device;
 pub mod modbus_sim;
 pub mod mosquitto;
 pub mod notify;
 pub mod poll;
+pub mod process;
 pub mod upstream;
 pub mod web;
 

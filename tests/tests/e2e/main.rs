@@ -7,6 +7,7 @@ mod displays;
 mod hardening;
 mod input;
 mod keys;
+mod mqtt;
 mod operations;
 mod printers;
 mod reports;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hallq_tests::util::emupos::{decode_qr, Emupos, Fault, Link, Receipt};
+use hallq_tests::util::process::cpu_time;
 use hallq_tests::util::{Daemon, HallSpec};
 use serde_json::Value;
 
@@ -201,21 +202,6 @@ fn daemon_pid(daemon: &Daemon) -> u32 {
             args.contains(&b"run".as_slice()) && args.contains(&config.as_bytes())
         })
         .expect("the daemon's process")
-}
-
-/// User plus system CPU time the process has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start at field 3.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    let out = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .unwrap();
-    let per_second: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    Duration::from_millis(ticks * 1000 / per_second)
 }
 
 fn unplug_and_replug(link: Link) {

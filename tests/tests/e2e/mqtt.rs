@@ -1,0 +1,463 @@
+//! MQTT devices end to end (issue 10): the real binary against a real Mosquitto started per
+//! test, with simulated Homie 5 tablets (rumqttc) as call pads, kiosk keys and boards — a
+//! press called exactly once and the bar's retained frame what `render` draws, a broker killed
+//! and restarted in the middle of 200 presses, an ACL broker with a wrong password and a
+//! device posing as another, TLS with the right and a wrong CA, and garbage counted.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use hallq_display::{AnyFrame, BoardSpec, Update};
+use hallq_tests::util::homie_device::{HomieDevice, Press};
+use hallq_tests::util::mosquitto::Broker;
+use hallq_tests::util::process::cpu_time;
+use hallq_tests::util::{frames, holds_within, wait_until, Daemon, HallSpec, WindowSpec};
+
+const WAIT: Duration = Duration::from_secs(30);
+const HALL: &str = "e2e-hall";
+
+/// `[mqtt]` for the broker on `port`, with `extra` keys.
+fn mqtt_section(port: u16, extra: &str) -> String {
+    format!("[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\nbackoff_cap_seconds = 2\n{extra}\n")
+}
+
+fn over_mqtt(id: &str, kind: &str, place: &str, extra: &str) -> String {
+    format!(
+        "[[devices]]\nid = \"{id}\"\nkind = \"{kind}\"\n{place}\nprotocol = \"homie\"\n{extra}\n\
+         transport = {{ type = \"mqtt\" }}\n\n"
+    )
+}
+
+fn bar_spec() -> BoardSpec {
+    BoardSpec::from_config("128x32", 1).unwrap()
+}
+
+/// Window 1 with a call pad and a window bar over MQTT.
+fn pad_and_bar_hall(mqtt: &str) -> HallSpec {
+    let mut extra = mqtt.to_string();
+    extra += &over_mqtt("pad-1", "caller", "window = 1", "");
+    extra += &over_mqtt("bar-1", "window_display", "window = 1", "size = \"128x32\"");
+    HallSpec {
+        windows: vec![WindowSpec {
+            number: 1,
+            serves: vec![vec!["A", "B", "C"]],
+            kind: "standard",
+        }],
+        extra,
+        ..HallSpec::default()
+    }
+}
+
+fn state_of(d: &Daemon, id: &str) -> (String, String) {
+    let s = d.status();
+    let dev = &s["devices"][id];
+    (
+        dev["state"].as_str().unwrap_or("").to_string(),
+        dev["cause"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+fn online(d: &Daemon, id: &str) -> bool {
+    holds_within(WAIT, || state_of(d, id).0 == "online")
+}
+
+/// The picture a retained whole-frame update shows, decoded by the project's own decoder.
+fn decode_frame(spec: BoardSpec, bytes: &[u8]) -> AnyFrame {
+    let update = Update::decode(bytes).expect("a retained frame decodes");
+    assert!(update.is_full(), "a retained frame is a whole frame");
+    let mut frame = AnyFrame::new(spec);
+    frame.apply(&update).expect("the update fits the board");
+    frame
+}
+
+fn events_from(d: &Daemon, device: &str) -> Vec<(String, serde_json::Value)> {
+    let origin = format!("device {device}");
+    d.events()
+        .into_iter()
+        .filter(|(_, o, _)| o.as_deref() == Some(origin.as_str()))
+        .map(|(kind, _, body)| (kind, body))
+        .collect()
+}
+
+#[test]
+fn a_tablet_pad_calls_once_and_the_bar_s_retained_frame_is_what_render_draws() {
+    let broker = Broker::open();
+    let d = Daemon::start_new(&pad_and_bar_hall(&mqtt_section(broker.port(), "")));
+    assert!(online(&d, "mqtt"), "the link: {:?}", state_of(&d, "mqtt"));
+    let pad = HomieDevice::connect(broker.port(), HALL, "pad-1", None);
+    let bar = HomieDevice::connect(broker.port(), HALL, "bar-1", None);
+    assert!(online(&d, "pad-1") && online(&d, "bar-1"));
+    d.ok(&["issue", "A"]);
+    pad.press(11, 1024); // login: clerk 1024
+    let call = pad.press(1, 0); // call next
+    wait_until("the call's acknowledgement", WAIT, || {
+        pad.acked() == Some((call.epoch, call.seq))
+    });
+    let want = frames::window_bar_calling(bar_spec(), 1, "A001");
+    wait_until("the bar's retained frame", WAIT, || {
+        bar.retained("display/frame/set")
+            .is_some_and(|b| want.contains(&decode_frame(bar_spec(), &b)))
+    });
+    // The frame is on the broker itself: a device connecting now gets it at once.
+    let late = HomieDevice::connect(broker.port(), HALL, "bar-1", None);
+    wait_until("the retained frame for a late device", WAIT, || {
+        late.retained("display/frame/set")
+            .is_some_and(|b| want.contains(&decode_frame(bar_spec(), &b)))
+    });
+    // Sent again (a lost ack, a resend): still called once.
+    pad.publish_raw(
+        "keys/event",
+        format!(
+            r#"{{"device":"pad-1","epoch":{},"seq":{},"key":1,"value":0}}"#,
+            call.epoch, call.seq
+        )
+        .into_bytes(),
+    );
+    d.ok(&["issue", "A"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let kinds: Vec<String> = events_from(&d, "pad-1")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(kinds, ["clerk_login", "ticket_called"]);
+    let status = d.status();
+    assert_eq!(status["windows"][0]["number"], "A001");
+    // The pad's own screen: text and LEDs on its retained topics.
+    let text = pad.retained("screen/text/set").expect("the pad's text");
+    let text: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    assert!(
+        text["lines"].to_string().contains("A001"),
+        "pad text: {text}"
+    );
+    // hallq's own Homie device: ready, described, its window 1 calling A001.
+    let state = watch_topic(broker.port(), &format!("homie/5/{HALL}/$state"));
+    assert_eq!(state.as_deref(), Some(&b"ready"[..]));
+    let description = watch_topic(broker.port(), &format!("homie/5/{HALL}/$description"));
+    let description: serde_json::Value = serde_json::from_slice(&description.unwrap()).unwrap();
+    assert_eq!(description["homie"], "5.0");
+    assert!(description["nodes"]["windows"]["properties"]["w1"].is_object());
+    let w1 = watch_topic(broker.port(), &format!("homie/5/{HALL}/windows/w1")).unwrap();
+    let w1: serde_json::Value = serde_json::from_slice(&w1).unwrap();
+    assert_eq!(w1["number"], "A001", "{w1}");
+}
+
+/// Ten kiosk keys at one kiosk, pressing buttons in a pattern (service A, B, C by seq), so a
+/// press lost, doubled or applied out of order shows in the issued tickets' services.
+fn ten_kiosks_hall(mqtt: &str) -> HallSpec {
+    let mut extra = String::from("[numbering]\ndigits = 4\n\n");
+    extra += mqtt;
+    for n in 1..=10 {
+        extra += &over_mqtt(
+            &format!("keys-{n}"),
+            "kiosk_keys",
+            "kiosk = \"k\"",
+            "buttons = [\"A\", \"B\", \"C\"]",
+        );
+    }
+    extra += "[[devices]]\nid = \"k-printer\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+              transport = { type = \"sim\", dir = \"sim/k-printer\" }\n\n";
+    extra += &over_mqtt("bar-1", "window_display", "window = 1", "size = \"128x32\"");
+    HallSpec {
+        windows: vec![WindowSpec {
+            number: 1,
+            serves: vec![vec!["A", "B", "C"]],
+            kind: "standard",
+        }],
+        extra,
+        ..HallSpec::default()
+    }
+}
+
+/// Every press of every device issued exactly once, in the device's press order.
+fn issued_once_in_order(d: &Daemon, pressed: &BTreeMap<String, Vec<Press>>) {
+    for (id, presses) in pressed {
+        let issued: Vec<String> = events_from(d, id)
+            .into_iter()
+            .filter(|(k, _)| k == "ticket_issued")
+            .map(|(_, b)| b["service"].as_str().unwrap_or("?").to_string())
+            .collect();
+        let want: Vec<String> = presses
+            .iter()
+            .map(|p| ["A", "B", "C"][usize::from(p.key - 1)].to_string())
+            .collect();
+        assert_eq!(issued, want, "{id}: issued services in press order");
+    }
+}
+
+#[test]
+fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_comes_back() {
+    let mut broker = Broker::open();
+    let d = Daemon::start_new(&ten_kiosks_hall(&mqtt_section(broker.port(), "")));
+    let devices: Vec<HomieDevice> = (1..=10)
+        .map(|n| HomieDevice::connect(broker.port(), HALL, &format!("keys-{n}"), None))
+        .collect();
+    let bar = HomieDevice::connect(broker.port(), HALL, "bar-1", None);
+    for dev in &devices {
+        assert!(online(&d, &dev.id), "{}", dev.id);
+    }
+    let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
+    let mut press_round = |round: usize| {
+        for dev in &devices {
+            let key = 1 + (round % 3) as u16;
+            pressed
+                .entry(dev.id.clone())
+                .or_default()
+                .push(dev.press(key, 0));
+        }
+    };
+    for round in 0..6 {
+        press_round(round);
+    }
+    broker.kill();
+    // Presses while the broker is gone: the devices keep them.
+    for round in 6..12 {
+        press_round(round);
+    }
+    wait_until("hallq to notice the broker is gone", WAIT, || {
+        state_of(&d, "mqtt").0 == "offline"
+    });
+    for round in 12..14 {
+        press_round(round);
+    }
+    broker.restart();
+    let back = Instant::now();
+    // Presses while hallq may still be reconnecting.
+    for round in 14..20 {
+        press_round(round);
+    }
+    let watcher = HomieDevice::connect(broker.port(), HALL, "watcher", None);
+    wait_until("hallq's $state ready on the restarted broker", WAIT, || {
+        watcher.sees_hallq_ready()
+    });
+    let ready_after = back.elapsed();
+    println!("hallq ready {ready_after:?} after the broker's return");
+    assert!(
+        ready_after < Duration::from_secs(5),
+        "hallq's $state was ready only {ready_after:?} after the broker came back"
+    );
+    wait_until("every press acknowledged", Duration::from_secs(60), || {
+        devices.iter().all(|dev| dev.unacked() == 0)
+    });
+    let total: usize = pressed.values().map(Vec::len).sum();
+    assert_eq!(total, 200);
+    issued_once_in_order(&d, &pressed);
+    let status = d.status();
+    assert_eq!(status["issued"], 200);
+    // Retained values are current on the broker that lost them: the bar's frame, hallq's
+    // waiting count per service.
+    let waiting_a = status["waiting"]["A"].as_u64().unwrap().to_string();
+    let fresh = HomieDevice::connect(broker.port(), HALL, "bar-1", None);
+    wait_until("the bar's frame on the restarted broker", WAIT, || {
+        fresh.retained("display/frame/set").is_some()
+    });
+    drop(bar);
+    // (At most `updates_per_second` updates a second: the last one may come a moment later.)
+    let topic = format!("homie/5/{HALL}/waiting/a");
+    wait_until("hallq's waiting count for A on the broker", WAIT, || {
+        watch_topic(broker.port(), &topic).as_deref() == Some(waiting_a.as_bytes())
+    });
+}
+
+/// The retained payload of `topic` on the broker at `port`.
+fn watch_topic(port: u16, topic: &str) -> Option<Vec<u8>> {
+    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+    let mut options = MqttOptions::new(format!("watch-{}", std::process::id()), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = Client::new(options, 16);
+    client.subscribe(topic, QoS::AtLeastOnce).unwrap();
+    for event in connection
+        .recv_timeout(Duration::from_secs(5))
+        .into_iter()
+        .chain(std::iter::from_fn(|| {
+            connection.recv_timeout(Duration::from_secs(5)).ok()
+        }))
+    {
+        if let Ok(Event::Incoming(Packet::Publish(p))) = event {
+            if p.topic == topic {
+                return Some(p.payload.to_vec());
+            }
+        }
+    }
+    None
+}
+
+const ACL: &str = "user hallq\ntopic readwrite homie/5/#\n\n\
+                   pattern readwrite homie/5/%u/#\n";
+
+#[test]
+fn with_an_acl_hallq_logs_in_a_device_cannot_pose_as_another_and_a_wrong_password_idles() {
+    let broker = Broker::with_acl(
+        &[
+            ("hallq", "hallq-pw"),
+            ("pad-1", "pad-pw"),
+            ("rate-1", "rate-pw"),
+        ],
+        ACL,
+    );
+    let mut spec = pad_and_bar_hall(&mqtt_section(
+        broker.port(),
+        "username = \"hallq\"\npassword_file = \"mqtt.password\"",
+    ));
+    spec.extra += &over_mqtt("rate-1", "evaluator", "window = 1", "");
+    let mut d = Daemon::new(&spec);
+    std::fs::write(d.dir.path().join("mqtt.password"), "hallq-pw\n").unwrap();
+    d.start();
+    assert!(online(&d, "mqtt"), "{:?}", state_of(&d, "mqtt"));
+    let pad = HomieDevice::connect(broker.port(), HALL, "pad-1", Some(("pad-1", "pad-pw")));
+    let rate = HomieDevice::connect(broker.port(), HALL, "rate-1", Some(("rate-1", "rate-pw")));
+    assert!(online(&d, "pad-1"));
+    d.ok(&["issue", "A"]);
+    d.ok(&["login", "1", "c1"]);
+    // The evaluator (device A) publishes a call as the pad (device B): the broker drops it.
+    let forged = r#"{"device":"pad-1","epoch":9,"seq":1,"key":1,"value":0}"#;
+    rate.publish_to("homie/5/pad-1/keys/event", forged.as_bytes().to_vec());
+    // ...and on its own topic naming the pad: hallq refuses it as garbage of the evaluator.
+    rate.publish_raw("keys/event", forged.as_bytes().to_vec());
+    // The pad's own press is what calls.
+    let call = pad.press(1, 0);
+    wait_until("the pad's ack", WAIT, || {
+        pad.acked() == Some((call.epoch, call.seq))
+    });
+    let called: Vec<_> = d
+        .events()
+        .into_iter()
+        .filter(|(k, _, _)| k == "ticket_called")
+        .collect();
+    assert_eq!(called.len(), 1, "{called:?}");
+    assert_eq!(called[0].1.as_deref(), Some("device pad-1"));
+    wait_until("the evaluator's garbage counted", WAIT, || {
+        d.status()["devices"]["rate-1"]["garbage"] == 1
+    });
+    assert!(
+        broker.log().contains("Denied PUBLISH from dev-rate-1"),
+        "the broker refused the forged topic"
+    );
+
+    // A wrong password: a clear cause, retries at most every backoff_cap_seconds, no busy loop.
+    let mut d2 = Daemon::new(&pad_and_bar_hall(&mqtt_section(
+        broker.port(),
+        "username = \"hallq\"\npassword_file = \"mqtt.password\"\nclient_id = \"hallq-2\"",
+    )));
+    std::fs::write(d2.dir.path().join("mqtt.password"), "wrong\n").unwrap();
+    d2.start();
+    wait_until("the cause of the refused login", WAIT, || {
+        state_of(&d2, "mqtt") == ("offline".into(), "bad_credentials".into())
+            || state_of(&d2, "mqtt") == ("offline".into(), "not_authorized".into())
+    });
+    let pid = d2.pid().expect("the daemon's pid");
+    let outage = Duration::from_secs(6);
+    let before = cpu_time(pid);
+    let refused_before = broker.log().matches("not authorised").count();
+    std::thread::sleep(outage);
+    let cpu = cpu_time(pid) - before;
+    let attempts = broker.log().matches("not authorised").count() - refused_before;
+    println!("wrong password: {cpu:?} CPU and {attempts} refused attempts over {outage:?}");
+    assert!(
+        cpu < Duration::from_millis(500),
+        "busy while refused: {cpu:?}"
+    );
+    // Full jitter under a 2 s ceiling: about one attempt a second, never a storm.
+    assert!(
+        (1..=40).contains(&attempts),
+        "{attempts} attempts in {outage:?}:\n{}",
+        broker.log()
+    );
+    assert!(d2.running(), "the daemon runs on");
+    let doctor = d2.cli(&["doctor", "--lang", "en"]);
+    assert!(
+        doctor.stdout.contains("username or password"),
+        "doctor: {}",
+        doctor.stdout
+    );
+}
+
+#[test]
+fn over_tls_hallq_trusts_its_ca_and_refuses_a_broker_certified_by_another() {
+    let (broker, tls) = Broker::tls();
+    let spec = pad_and_bar_hall(&mqtt_section(
+        broker.port(),
+        &format!("ca_file = \"{}\"", tls.ca.display()),
+    ));
+    let d = Daemon::start_new(&spec);
+    assert!(online(&d, "mqtt"), "{:?}", state_of(&d, "mqtt"));
+    let wrong = pad_and_bar_hall(&mqtt_section(
+        broker.port(),
+        &format!(
+            "ca_file = \"{}\"\nclient_id = \"hallq-other\"",
+            tls.other_ca.display()
+        ),
+    ));
+    let d2 = Daemon::start_new(&wrong);
+    wait_until("the TLS refusal's cause", WAIT, || {
+        state_of(&d2, "mqtt") == ("offline".into(), "tls_untrusted".into())
+    });
+    let status = d2.cli(&["status", "--lang", "en"]);
+    assert!(status.stdout.contains("tls_untrusted"), "{}", status.stdout);
+}
+
+#[test]
+fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() {
+    let broker = Broker::open();
+    let mut extra = String::from("[numbering]\ndigits = 4\n\n");
+    extra += &mqtt_section(broker.port(), "");
+    for n in 1..=50 {
+        extra += &over_mqtt(
+            &format!("keys-{n}"),
+            "kiosk_keys",
+            "kiosk = \"k\"",
+            "buttons = [\"A\", \"B\", \"C\"]",
+        );
+    }
+    extra += "[[devices]]\nid = \"k-printer\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
+              transport = { type = \"sim\", dir = \"sim/k-printer\" }\n\n";
+    let spec = HallSpec {
+        extra,
+        ..HallSpec::default()
+    };
+    let d = Daemon::start_new(&spec);
+    let devices: Vec<HomieDevice> = (1..=50)
+        .map(|n| HomieDevice::connect(broker.port(), HALL, &format!("keys-{n}"), None))
+        .collect();
+    assert!(online(&d, "keys-50"));
+    // Garbage from keys-1: wrong JSON, wrong types, a huge payload, an unknown key code.
+    let bad = &devices[0];
+    bad.publish_raw("keys/event", b"{not json".to_vec());
+    bad.publish_raw(
+        "keys/event",
+        br#"{"device":"keys-1","epoch":"x","seq":1,"key":1}"#.to_vec(),
+    );
+    bad.publish_raw("keys/event", vec![b'x'; 40_000]);
+    bad.publish_raw("$state", b"on fire".to_vec());
+    let unknown = bad.press(99, 0);
+    let counted = holds_within(WAIT, || d.status()["devices"]["keys-1"]["garbage"] == 5);
+    assert!(
+        counted,
+        "{}\n{:#?}",
+        d.status()["devices"]["keys-1"],
+        d.logs()
+    );
+    wait_until("the unknown key used up", WAIT, || {
+        bad.acked() == Some((unknown.epoch, unknown.seq))
+    });
+    let lines = d
+        .logs()
+        .iter()
+        .filter(|l| l.contains("keys-1") && l.contains("mqtt payload refused"))
+        .count();
+    assert_eq!(lines, 1, "one journal line for the burst: {:#?}", d.logs());
+    // Every device presses 10 buttons at once.
+    let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
+    for round in 0..10 {
+        for dev in &devices {
+            let key = 1 + (round % 3) as u16;
+            pressed
+                .entry(dev.id.clone())
+                .or_default()
+                .push(dev.press(key, 0));
+        }
+    }
+    wait_until("every press acknowledged", Duration::from_secs(90), || {
+        devices.iter().all(|dev| dev.unacked() == 0)
+    });
+    issued_once_in_order(&d, &pressed);
+}
