@@ -461,3 +461,102 @@ fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() 
     });
     issued_once_in_order(&d, &pressed);
 }
+
+#[test]
+fn the_mqtt_demo_hall_runs_against_a_local_broker() {
+    let broker = Broker::open();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../config/demo-mqtt.toml"
+    ))
+    .unwrap()
+    .replace("port = 1883", &format!("port = {}", broker.port()))
+    .replace("127.0.0.1:8081", "127.0.0.1:0");
+    let mut d = Daemon::from_text("config/demo-mqtt.toml", &text);
+    d.start();
+    assert!(online(&d, "mqtt"), "{:?}", state_of(&d, "mqtt"));
+    let pad = HomieDevice::connect(broker.port(), "demo-hall", "window-1-pad", None);
+    let bar = HomieDevice::connect(broker.port(), "demo-hall", "window-1-display", None);
+    assert!(online(&d, "window-1-pad"));
+    d.ok(&["issue", "A"]);
+    pad.press(11, 1024);
+    let call = pad.press(1, 0);
+    wait_until("the call's acknowledgement", WAIT, || {
+        pad.acked() == Some((call.epoch, call.seq))
+    });
+    assert_eq!(d.status()["windows"][0]["number"], "A001");
+    let spec = BoardSpec::from_config("192x32", 1).unwrap();
+    wait_until("window 1's bar calling A001", WAIT, || {
+        bar.retained("display/frame/set").is_some_and(|b| {
+            let frame = decode_frame(spec, &b);
+            frames::window_bar_calling(spec, 1, "A001").contains(&frame)
+        })
+    });
+    let doctor = d.cli(&["doctor", "--lang", "en"]);
+    let line = doctor
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("broker"))
+        .unwrap();
+    assert!(line.contains("OK"), "{}", doctor.stdout);
+    let absent = doctor
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("device window-2-pad"))
+        .unwrap();
+    assert!(
+        absent.contains("FAIL") && absent.contains("not_seen"),
+        "{absent}"
+    );
+}
+
+/// BENCHMARKS.md, "MQTT: idle with 50 devices": hallq's CPU over 30 s with 50 Homie devices
+/// connected (25 call pads, 25 window bars) and nothing happening. A measurement, run by hand:
+/// `cargo test -p hallq-tests --test e2e mqtt::idle -- --ignored --nocapture`.
+#[test]
+#[ignore = "a 30 s measurement for BENCHMARKS.md, run by hand"]
+fn idle_with_fifty_devices_connected() {
+    let broker = Broker::open();
+    let mut extra = mqtt_section(broker.port(), "");
+    let mut windows = Vec::new();
+    for n in 1..=25u32 {
+        windows.push(WindowSpec {
+            number: n,
+            serves: vec![vec!["A", "B", "C"]],
+            kind: "standard",
+        });
+        let place = format!("window = {n}");
+        extra += &over_mqtt(&format!("pad-{n}"), "caller", &place, "");
+        extra += &over_mqtt(
+            &format!("bar-{n}"),
+            "window_display",
+            &place,
+            "size = \"128x32\"",
+        );
+    }
+    let d = Daemon::start_new(&HallSpec {
+        windows,
+        extra,
+        ..HallSpec::default()
+    });
+    let devices: Vec<HomieDevice> = (1..=25)
+        .flat_map(|n| [format!("pad-{n}"), format!("bar-{n}")])
+        .map(|id| HomieDevice::connect(broker.port(), HALL, &id, None))
+        .collect();
+    for dev in &devices {
+        assert!(online(&d, &dev.id), "{}", dev.id);
+    }
+    // Settle: the first frames and screens are out.
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = d.pid().unwrap();
+    let span = Duration::from_secs(30);
+    let before = cpu_time(pid);
+    std::thread::sleep(span);
+    let used = cpu_time(pid) - before;
+    let share = used.as_secs_f64() / span.as_secs_f64() * 100.0;
+    println!(
+        "idle with {} MQTT devices: {used:?} CPU over {span:?} = {share:.2} % of a core",
+        devices.len()
+    );
+    assert!(share < 1.0, "{share:.2} % of a core while idle");
+}
