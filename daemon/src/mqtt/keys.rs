@@ -4,10 +4,12 @@
 //! The rule a device follows (`docs/devices/mqtt.md`): it keeps every event until an
 //! acknowledgement covers it, and sends the ones not covered again, oldest first, when hallq's
 //! `$state` becomes `ready`, when it reconnects, and every few seconds while any wait. So
-//! hallq takes an event only when it is the next one: the device's first event ever (no
-//! mark stored), seq 1 of a new epoch, or the seq after the last one used up. An older one is
-//! a repeat (answered by the acknowledgement that is already there); a later one leaves a gap
-//! (an event lost while hallq was away) and waits for the device to send again.
+//! hallq takes an event only when it is the next one: the seq after the last one used up, seq
+//! 1 of an epoch it has taken nothing of, or the seq after the acknowledgement the device says
+//! it holds (so a device still runs on after hallq's store was replaced). An older one is a
+//! repeat (answered by the acknowledgement that is already there); a later one leaves a gap (an
+//! event lost while hallq was away, or sent before hallq had subscribed) and waits for the
+//! device to send again.
 //!
 //! ```text
 //! Router --KeyEvent--> worker: next? --> Inputs::press --> used up? --> Outbox: keys/ack/set
@@ -23,31 +25,34 @@ use super::router::Garbage;
 use super::topics;
 use super::wire::{Ack, KeyEvent};
 use crate::command::InputMark;
-use crate::runtime::inputs::{keymap, Inputs, KeyError, KeyPress};
+use crate::runtime::inputs::{keymap, Inputs, KeyPress};
 
 /// Events waiting for one device's worker; more are dropped unacknowledged (sent again).
 pub const QUEUE: usize = 256;
 
-/// Whether `event` is the one to take after `last` (the newest used up, if any).
+/// Whether `event` is the one to take after `last` (the newest used up, if any): the one after
+/// `last` in its epoch; the one after the acknowledgement the device says it holds (no event
+/// waits between them); or seq 1 of an epoch hallq has taken nothing of.
 pub fn is_next(last: Option<(u16, u16)>, event: &KeyEvent) -> Next {
     let mark = InputMark {
         device: String::new(),
         epoch: event.epoch,
         seq: event.seq,
     };
-    match last {
-        None => Next::Take,
-        Some(last) if !mark.is_new(Some(last)) => Next::Repeat,
-        Some((epoch, seq)) if epoch == event.epoch => {
-            let following = if seq == u16::MAX { 1 } else { seq + 1 };
-            if event.seq == following {
-                Next::Take
-            } else {
-                Next::Gap
-            }
-        }
-        Some(_) if event.seq == 1 => Next::Take,
-        Some(_) => Next::Gap,
+    if last.is_some() && !mark.is_new(last) {
+        return Next::Repeat;
+    }
+    let follows = |(epoch, seq): (u16, u16)| {
+        epoch == event.epoch && event.seq == if seq == u16::MAX { 1 } else { seq + 1 }
+    };
+    let new_epoch = last.is_none_or(|(epoch, _)| epoch != event.epoch);
+    if last.is_some_and(follows)
+        || event.acked.is_some_and(follows)
+        || (new_epoch && event.seq == 1)
+    {
+        Next::Take
+    } else {
+        Next::Gap
     }
 }
 
@@ -110,17 +115,12 @@ pub async fn work(
             }
             Next::Take => {}
         }
-        if let Some(role) = inputs.device(&device).map(|d| d.role.clone()) {
+        // A key that means nothing is used up like any press (so the device moves on), and
+        // counted as the device's garbage.
+        let meaningless = inputs.device(&device).and_then(|d| {
             let services = &inputs.config().services;
-            if let Err(
-                e @ (KeyError::UnknownKey { .. }
-                | KeyError::BadValue { .. }
-                | KeyError::NoButton { .. }),
-            ) = keymap::command(&role, services, event.key, event.value)
-            {
-                garbage.note("unknown_key", &e);
-            }
-        }
+            keymap::command(&d.role, services, event.key, event.value).err()
+        });
         let press = KeyPress {
             device: device.clone(),
             epoch: event.epoch,
@@ -138,6 +138,9 @@ pub async fn work(
             continue;
         }
         last = Some((event.epoch, event.seq));
+        if let Some(e) = meaningless {
+            garbage.note("unknown_key", &e);
+        }
         let ack = Ack {
             epoch: event.epoch,
             seq: event.seq,
@@ -156,12 +159,27 @@ mod tests {
             seq,
             key: 1,
             value: 0,
+            acked: None,
         }
     }
 
     #[test]
     fn only_the_next_event_is_taken() {
-        assert_eq!(is_next(None, &ev(7, 40)), Next::Take);
+        // Nothing taken yet: seq 1, or the one after the device's acknowledgement; a later one
+        // may follow events sent before hallq subscribed, which the device sends again.
+        assert_eq!(is_next(None, &ev(7, 1)), Next::Take);
+        assert_eq!(is_next(None, &ev(7, 3)), Next::Gap);
+        let vouched = KeyEvent {
+            acked: Some((7, 39)),
+            ..ev(7, 40)
+        };
+        assert_eq!(is_next(None, &vouched), Next::Take);
+        assert_eq!(
+            is_next(Some((7, 12)), &vouched),
+            Next::Take,
+            "a store behind the device"
+        );
+        assert_eq!(is_next(Some((7, 40)), &vouched), Next::Repeat);
         assert_eq!(is_next(Some((7, 4)), &ev(7, 5)), Next::Take);
         assert_eq!(is_next(Some((7, 4)), &ev(7, 4)), Next::Repeat);
         assert_eq!(is_next(Some((7, 4)), &ev(7, 2)), Next::Repeat);

@@ -38,7 +38,8 @@ pub use keys::{is_next, Next};
 pub use outbox::Outbox;
 
 /// Start the broker link, every MQTT key device's worker and hallq's Homie properties.
-/// Boards and key screens already write to `outbox`.
+/// Boards and key screens already write to `outbox`. The link's task ends after `shutdown`
+/// once it has said `disconnected` to the broker (await it so it can).
 pub fn start(
     config: &Arc<Config>,
     outbox: &Outbox,
@@ -46,8 +47,8 @@ pub fn start(
     health: &DeviceHealthTable,
     checks: &mut Vec<Check>,
     shutdown: &CancellationToken,
-) {
-    let Some(mqtt) = &config.mqtt else { return };
+) -> Option<tokio::task::JoinHandle<()>> {
+    let mqtt = config.mqtt.as_ref()?;
     let mut router = router::Router::new(health.clone());
     for device in config
         .devices
@@ -83,7 +84,7 @@ pub fn start(
         subscriptions: router.subscriptions(),
         router,
     };
-    tokio::spawn(link.run(probes, shutdown.clone()));
+    let link = tokio::spawn(link.run(probes, shutdown.clone()));
     let (probe, probes) = watchdog::probe();
     checks.push(Check::probe("mqtt properties", probe));
     tokio::spawn(homie::publish(
@@ -93,4 +94,5 @@ pub fn start(
         probes,
         shutdown.clone(),
     ));
+    Some(link)
 }

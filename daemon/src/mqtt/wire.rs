@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_EVENT_BYTES: usize = 1024;
 
 /// One key press as a device publishes it on `homie/5/<device>/keys/event`:
-/// `{"device":"pad-3","epoch":7,"seq":12,"key":1,"value":0}`.
+/// `{"device":"pad-3","epoch":7,"seq":12,"key":1,"value":0,"acked":{"epoch":7,"seq":11}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyEvent {
     /// 1..=65535, new at every power-up.
@@ -19,6 +19,10 @@ pub struct KeyEvent {
     pub seq: u16,
     pub key: u16,
     pub value: u16,
+    /// The latest acknowledgement the device holds for this epoch, if any (optional): it
+    /// vouches that no event between it and this one waits, which lets hallq take the event
+    /// when its own mark of the device is gone (a new store).
+    pub acked: Option<(u16, u16)>,
 }
 
 /// Why a payload on a device topic was refused.
@@ -61,6 +65,15 @@ struct RawEvent {
     key: serde_json::Value,
     #[serde(default)]
     value: Option<serde_json::Value>,
+    #[serde(default)]
+    acked: Option<RawAck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAck {
+    epoch: serde_json::Value,
+    seq: serde_json::Value,
 }
 
 /// Decodes a key event published on the topic of `device`.
@@ -81,10 +94,18 @@ pub fn decode_event(device: &str, payload: &[u8]) -> Result<KeyEvent, WireError>
     let event = KeyEvent {
         epoch: number("epoch", &raw.epoch, 1)?,
         seq: number("seq", &raw.seq, 1)?,
-        key: number("key", &raw.key, 1)?,
+        // Key 0 means nothing, but it is a press: used up (and counted), not refused.
+        key: number("key", &raw.key, 0)?,
         value: match &raw.value {
             Some(v) => number("value", v, 0)?,
             None => 0,
+        },
+        acked: match &raw.acked {
+            Some(a) => Some((
+                number("acked.epoch", &a.epoch, 1)?,
+                number("acked.seq", &a.seq, 1)?,
+            )),
+            None => None,
         },
     };
     Ok(event)
@@ -186,9 +207,15 @@ mod tests {
                 epoch: 7,
                 seq: 12,
                 key: 1,
-                value: 0
+                value: 0,
+                acked: None,
             }
         );
+        let acked = decode_event(
+            "pad-3",
+            br#"{"device":"pad-3","epoch":7,"seq":12,"key":1,"acked":{"epoch":7,"seq":11}}"#,
+        );
+        assert_eq!(acked.unwrap().acked, Some((7, 11)));
         let no_value = decode_event("pad-3", br#"{"device":"pad-3","epoch":7,"seq":1,"key":2}"#);
         assert_eq!(no_value.unwrap().value, 0);
     }
@@ -230,6 +257,10 @@ mod tests {
             err(&huge)
         );
         assert!(decode_event("pad-3", &[0xff, 0xfe]).is_err());
+        assert_eq!(
+            err(r#"{"device":"pad-3","epoch":7,"seq":2,"key":1,"acked":{"epoch":7,"seq":0}}"#),
+            "field acked.seq: 0 is outside 1..=65535"
+        );
     }
 
     #[test]
@@ -253,7 +284,7 @@ mod tests {
         fn valid_events_round_trip(epoch in 1u16.., seq in 1u16.., key in 1u16.., value in any::<u16>()) {
             let payload = format!(r#"{{"device":"pad-3","epoch":{epoch},"seq":{seq},"key":{key},"value":{value}}}"#);
             let e = decode_event("pad-3", payload.as_bytes()).unwrap();
-            prop_assert_eq!(e, KeyEvent { epoch, seq, key, value });
+            prop_assert_eq!(e, KeyEvent { epoch, seq, key, value, acked: None });
         }
     }
 }

@@ -380,6 +380,7 @@ pub async fn run(
     tasks.wait().await;
     devices.drain(DRAIN).await;
     device_stop.cancel();
+    devices.finish(Duration::from_secs(2)).await;
     tracing::info!("hallq stopped");
     Ok(())
 }

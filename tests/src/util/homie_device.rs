@@ -3,7 +3,8 @@
 //! `ready` (retained, will `lost`), every key press kept until an acknowledgement covers it,
 //! and the ones not covered sent again, oldest first, when hallq's `$state` becomes `ready`,
 //! after the device reconnects, and every [`RESEND_EVERY`] while any wait. It records every
-//! retained payload hallq sets for it (frames, screen text, LEDs, acks).
+//! retained payload hallq sets for it (frames, screen text, LEDs, acks). Each event carries
+//! the acknowledgement the device holds for its epoch (`acked`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -171,7 +172,7 @@ impl HomieDevice {
         };
         s.unacked.push_back(press);
         if s.connected {
-            send(&self.client, &self.id, &press);
+            send(&self.client, &self.id, &press, s.acked);
         }
         press
     }
@@ -249,15 +250,19 @@ fn drop_acked(s: &mut State) {
 
 fn resend(client: &Client, id: &str, s: &mut State) {
     for press in &s.unacked {
-        send(client, id, press);
+        send(client, id, press, s.acked);
     }
     s.last_send = Some(Instant::now());
 }
 
-fn send(client: &Client, id: &str, press: &Press) {
-    let payload = serde_json::json!({
+/// Publish one press with the acknowledgement the device holds for its epoch.
+fn send(client: &Client, id: &str, press: &Press, acked: Option<(u16, u16)>) {
+    let mut payload = serde_json::json!({
         "device": id, "epoch": press.epoch, "seq": press.seq, "key": press.key, "value": press.value,
     });
+    if let Some((epoch, seq)) = acked.filter(|(e, _)| *e == press.epoch) {
+        payload["acked"] = serde_json::json!({"epoch": epoch, "seq": seq});
+    }
     let _ = client.try_publish(
         format!("homie/5/{id}/keys/event"),
         QoS::AtLeastOnce,

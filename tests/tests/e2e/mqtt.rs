@@ -256,33 +256,129 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
     wait_until("hallq's waiting count for A on the broker", WAIT, || {
         watch_topic(broker.port(), &topic).as_deref() == Some(waiting_a.as_bytes())
     });
+    // Everything else the restarted broker lost is back: hallq's state, description and
+    // properties, every kiosk's acknowledgement, text and LEDs.
+    let retained = retained_under(broker.port(), "homie/5/#");
+    let mut want: Vec<String> = [
+        "$state",
+        "$description",
+        "waiting/b",
+        "waiting/c",
+        "calls/last",
+        "calls/recent",
+        "windows/w1",
+        "devices/health",
+        "tidal/advice",
+    ]
+    .iter()
+    .map(|t| format!("homie/5/{HALL}/{t}"))
+    .collect();
+    for n in 1..=10 {
+        for t in ["keys/ack/set", "screen/text/set", "screen/leds/set"] {
+            want.push(format!("homie/5/keys-{n}/{t}"));
+        }
+    }
+    want.push("homie/5/bar-1/display/frame/set".into());
+    let missing: Vec<&String> = want.iter().filter(|t| !retained.contains_key(*t)).collect();
+    assert!(
+        missing.is_empty(),
+        "not on the restarted broker: {missing:?}"
+    );
+    assert_eq!(retained[&format!("homie/5/{HALL}/$state")], b"ready");
+    for dev in &devices {
+        let ack: serde_json::Value =
+            serde_json::from_slice(&retained[&format!("homie/5/{}/keys/ack/set", dev.id)]).unwrap();
+        let last = pressed[&dev.id].last().unwrap();
+        assert_eq!(
+            (ack["epoch"].as_u64(), ack["seq"].as_u64()),
+            (Some(u64::from(last.epoch)), Some(u64::from(last.seq)))
+        );
+    }
+}
+
+#[test]
+fn presses_made_while_hallq_is_killed_are_applied_once_after_it_restarts() {
+    let broker = Broker::open();
+    let mut d = Daemon::start_new(&ten_kiosks_hall(&mqtt_section(broker.port(), "")));
+    let devices: Vec<HomieDevice> = (1..=3)
+        .map(|n| HomieDevice::connect(broker.port(), HALL, &format!("keys-{n}"), None))
+        .collect();
+    wait_until("the devices to see hallq ready", WAIT, || {
+        devices.iter().all(HomieDevice::sees_hallq_ready)
+    });
+    let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
+    let mut press = |round: usize| {
+        for dev in &devices {
+            let key = 1 + (round % 3) as u16;
+            pressed
+                .entry(dev.id.clone())
+                .or_default()
+                .push(dev.press(key, 0));
+        }
+    };
+    for round in 0..5 {
+        press(round);
+    }
+    d.kill();
+    // The broker tells the devices with hallq's will.
+    wait_until("hallq's will: $state lost", WAIT, || {
+        watch_topic(broker.port(), &format!("homie/5/{HALL}/$state")).as_deref() == Some(b"lost")
+    });
+    for round in 5..12 {
+        press(round);
+    }
+    d.start();
+    wait_until("every press acknowledged", Duration::from_secs(60), || {
+        devices.iter().all(|dev| dev.unacked() == 0)
+    });
+    issued_once_in_order(&d, &pressed);
+    assert_eq!(d.status()["issued"], 36);
+    // A clean stop says `disconnected`, not `lost`.
+    d.stop();
+    wait_until("hallq's $state disconnected", WAIT, || {
+        watch_topic(broker.port(), &format!("homie/5/{HALL}/$state")).as_deref()
+            == Some(b"disconnected")
+    });
+}
+
+/// Every retained payload under `filter` on the broker at `port` (what a device subscribing
+/// now is given at once), collected until the broker has been quiet for a second.
+fn retained_under(port: u16, filter: &str) -> BTreeMap<String, Vec<u8>> {
+    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+    static WATCHERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = WATCHERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("watch-{}-{n}", std::process::id());
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut connection) = Client::new(options, 16);
+    client.subscribe(filter, QoS::AtLeastOnce).unwrap();
+    let mut out = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match connection.recv_timeout(Duration::from_secs(1)) {
+            Ok(Ok(Event::Incoming(Packet::Publish(p)))) if p.retain => {
+                out.insert(p.topic.clone(), p.payload.to_vec());
+            }
+            Ok(Ok(Event::Incoming(Packet::Publish(_)))) | Ok(Ok(_)) => {}
+            Ok(Err(_)) => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => break,
+        }
+    }
+    let _ = client.disconnect();
+    out
 }
 
 /// The retained payload of `topic` on the broker at `port`.
 fn watch_topic(port: u16, topic: &str) -> Option<Vec<u8>> {
-    use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
-    let mut options = MqttOptions::new(format!("watch-{}", std::process::id()), "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(5));
-    let (client, mut connection) = Client::new(options, 16);
-    client.subscribe(topic, QoS::AtLeastOnce).unwrap();
-    for event in connection
-        .recv_timeout(Duration::from_secs(5))
-        .into_iter()
-        .chain(std::iter::from_fn(|| {
-            connection.recv_timeout(Duration::from_secs(5)).ok()
-        }))
-    {
-        if let Ok(Event::Incoming(Packet::Publish(p))) = event {
-            if p.topic == topic {
-                return Some(p.payload.to_vec());
-            }
-        }
-    }
-    None
+    retained_under(port, topic).remove(topic)
 }
 
+/// hallq may use every Homie topic; each device only its own, and hallq's `$state` to read
+/// (the example of `docs/devices/mqtt.md`).
 const ACL: &str = "user hallq\ntopic readwrite homie/5/#\n\n\
-                   pattern readwrite homie/5/%u/#\n";
+                   pattern readwrite homie/5/%u/#\n\
+                   pattern read homie/5/e2e-hall/$state\n";
 
 #[test]
 fn with_an_acl_hallq_logs_in_a_device_cannot_pose_as_another_and_a_wrong_password_idles() {
@@ -306,6 +402,9 @@ fn with_an_acl_hallq_logs_in_a_device_cannot_pose_as_another_and_a_wrong_passwor
     let pad = HomieDevice::connect(broker.port(), HALL, "pad-1", Some(("pad-1", "pad-pw")));
     let rate = HomieDevice::connect(broker.port(), HALL, "rate-1", Some(("rate-1", "rate-pw")));
     assert!(online(&d, "pad-1"));
+    wait_until("the pad to read hallq's $state", WAIT, || {
+        pad.sees_hallq_ready()
+    });
     d.ok(&["issue", "A"]);
     d.ok(&["login", "1", "c1"]);
     // The evaluator (device A) publishes a call as the pad (device B): the broker drops it.

@@ -42,6 +42,8 @@ pub struct Devices {
     pub voice: Option<hallq_drivers::voice::VoiceHandle>,
     /// What hallq publishes to the broker, when `[mqtt]` is configured.
     mqtt: Option<crate::mqtt::Outbox>,
+    /// The broker link's task, awaited at the end so it can say `disconnected`.
+    mqtt_link: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Devices {
@@ -73,6 +75,7 @@ impl Devices {
             buses,
             voice,
             mqtt,
+            mqtt_link: None,
         };
         Ok((devices, checks))
     }
@@ -100,7 +103,7 @@ impl Devices {
             shutdown,
         )?;
         if let Some(outbox) = mqtt {
-            crate::mqtt::start(config, outbox, inputs, health, checks, shutdown);
+            self.mqtt_link = crate::mqtt::start(config, outbox, inputs, health, checks, shutdown);
         }
         scanners::start(config, services, health, checks, shutdown)
     }
@@ -115,6 +118,16 @@ impl Devices {
         };
         let _ = tokio::time::timeout(within, async { tokio::join!(self.displays.drain(), voice) })
             .await;
+    }
+}
+
+impl Devices {
+    /// After the device tasks were told to stop: let the broker link leave cleanly (its
+    /// `$state` `disconnected`), at most `within`.
+    pub async fn finish(&mut self, within: std::time::Duration) {
+        if let Some(link) = self.mqtt_link.take() {
+            let _ = tokio::time::timeout(within, link).await;
+        }
     }
 }
 
