@@ -17,6 +17,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use hallq_display::BoardSpec;
+
+/// The largest whole-frame update a screen over MQTT may need (`docs/devices/mqtt.md`: the
+/// broker's `max_packet_size 65536`, less the topic and the packet's header).
+pub const MQTT_MAX_FRAME: usize = 60_000;
 use hallq_drivers::escpos::url_template::{UrlTemplate, UrlTemplateError};
 use hallq_drivers::transport::{
     DataBits, FlowControl, Parity, SerialConfig, StopBits, TcpConfig, UsblpConfig,
@@ -142,6 +146,9 @@ impl DeviceCheck<'_, '_, '_> {
         self.serial_bus(&transport, protocol, seen);
         let address = self.address(&transport, protocol, seen);
         let settings = self.settings(kind, services);
+        if transport == Transport::Mqtt {
+            self.mqtt_frame_fits(&settings);
+        }
         Device {
             id: d.id.get_ref().clone(),
             kind: kind.unwrap_or(DeviceKind::Scanner),
@@ -308,6 +315,29 @@ impl DeviceCheck<'_, '_, '_> {
         }
     }
 
+    /// A board or pad screen over MQTT gets every frame whole in one message: it must fit
+    /// the broker's packet limit that `docs/devices/mqtt.md` advises.
+    fn mqtt_frame_fits(&mut self, settings: &DeviceSettings) {
+        let spec = match settings {
+            DeviceSettings::Display(spec) => Some(*spec),
+            DeviceSettings::Input(input) => input.screen,
+            _ => None,
+        };
+        let Some(spec) = spec else { return };
+        // A whole-frame update: its 6-byte header and the frame.
+        let bytes = hallq_display::update::HEADER_LEN + spec.frame_bytes();
+        if bytes > MQTT_MAX_FRAME {
+            let message = format!(
+                "a screen over MQTT gets whole frames of {bytes} bytes; at most {MQTT_MAX_FRAME} \
+                 fit the broker's 64 KiB packets (a 384x96 two-colour board is 9222)"
+            );
+            match &self.table.get_ref().size {
+                Some(size) => self.error(size, "size", message),
+                None => self.missing("size", message),
+            }
+        }
+    }
+
     fn transport(&mut self, kind: Option<DeviceKind>, have_mqtt: bool) -> Transport {
         let t = self.table.get_ref().transport.get_ref();
         let ty = t.kind.get_ref().as_str();
@@ -339,6 +369,11 @@ impl DeviceCheck<'_, '_, '_> {
             }
         }
         self.transport_fits_protocol(t, have_mqtt);
+        if kind == Some(DeviceKind::Printer) && ty == "mqtt" {
+            let message =
+                "a printer speaks ESC/POS over serial, tcp, usblp or sim, not over MQTT".into();
+            self.error(&t.kind, "transport.type", message);
+        }
         if kind == Some(DeviceKind::Scanner) && !["serial", "sim"].contains(&ty) {
             let message = format!("a scanner uses a serial or sim transport, got {ty:?}");
             self.error(&t.kind, "transport.type", message);

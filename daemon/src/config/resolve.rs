@@ -84,6 +84,14 @@ impl Checker<'_> {
         let windows = self.windows(&raw.windows, &services, raw.hall.span());
         let mqtt = raw.mqtt.as_ref().map(|m| self.mqtt(m, &hall.id));
         let devices = devices::resolve(self, &raw.devices, &services, &windows, mqtt.is_some());
+        if let (Some(table), true) = (&raw.mqtt, devices.iter().any(|d| d.id == hall.id)) {
+            let message = format!(
+                "hallq is the Homie device {:?} on the broker, and a [[devices]] entry already \
+                 has that id",
+                hall.id
+            );
+            self.at(table.span().start, "mqtt", message);
+        }
         if let (Some(table), true) = (&raw.mqtt, devices.iter().any(|d| d.id == MQTT_HEALTH_ID)) {
             let message = format!(
                 "the broker link reports its health as device {MQTT_HEALTH_ID:?}, and a \

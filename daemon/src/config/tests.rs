@@ -806,6 +806,7 @@ fn transport_rules() {
         [
             "hall.toml:23:12: devices[0].protocol: an mqtt transport carries homie, got \"escpos\"",
             "hall.toml:24:22: devices[0].transport.type: an mqtt transport needs an [mqtt] section",
+            "hall.toml:24:22: devices[0].transport.type: a printer speaks ESC/POS over serial, tcp, usblp or sim, not over MQTT",
         ]
     );
     assert_eq!(

@@ -21,9 +21,6 @@ use crate::config::Config;
 use crate::runtime::snapshot::HallSnapshot;
 use crate::runtime::watchdog::ProbeReceiver;
 
-/// How many recent calls `calls/recent` lists.
-pub const RECENT_CALLS: usize = 10;
-
 /// A property's node and id (Homie ids: `a-z`, `0-9`, `-`).
 type Key = (String, String);
 
@@ -81,7 +78,8 @@ pub fn properties(config: &Config, snapshot: &HallSnapshot) -> BTreeMap<Key, Vec
         let n = snapshot.hall.waiting.get(&s.code).copied().unwrap_or(0);
         put("waiting", s.code.to_lowercase(), n.to_string());
     }
-    let recent: Vec<&_> = snapshot.recent_calls.iter().take(RECENT_CALLS).collect();
+    // As many as the snapshot keeps (the hall board's list).
+    let recent: Vec<&_> = snapshot.recent_calls.iter().collect();
     let last = recent.first().map_or(Value::Null, |c| json!(c));
     put("calls", "last".into(), last.to_string());
     put("calls", "recent".into(), json!(recent).to_string());

@@ -38,6 +38,10 @@ const MAX_INCOMING: usize = 1 << 20;
 const MAX_OUTGOING: usize = 1 << 20;
 /// TCP and TLS connection timeout.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
+/// A connection that lasted this long ends an episode of failures; one dropped sooner (a
+/// broker that takes the connection and closes it, another client with our id) keeps the
+/// backoff growing, so it never turns into a reconnect loop.
+const STABLE: Duration = Duration::from_secs(10);
 
 /// What the link needs.
 pub struct Link {
@@ -150,11 +154,18 @@ impl Link {
         set_health(&health, Health::offline("connecting_to_broker"));
         // Options come from files an operator may fix while hallq runs: read again until
         // they can be.
+        let mut logged = None;
         let options = loop {
             match options(&config, &hall_id) {
                 Ok(o) => break o,
                 Err((cause, detail)) => {
-                    tracing::error!(cause, "mqtt: {detail}");
+                    if logged.as_ref() != Some(&detail) {
+                        tracing::error!(
+                            cause,
+                            "mqtt: {detail} (trying again until it can be read)"
+                        );
+                        logged = Some(detail);
+                    }
                     set_health(&health, Health::offline(cause));
                     let wait = backoff.fail(draw());
                     tokio::select! {
@@ -180,6 +191,7 @@ impl Link {
         ));
         let mut generation = 0u64;
         let mut last_cause: Option<&'static str> = None;
+        let mut connected_at: Option<tokio::time::Instant> = None;
         loop {
             let polled = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -192,7 +204,7 @@ impl Link {
             match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     generation += 1;
-                    backoff.reset();
+                    connected_at = Some(tokio::time::Instant::now());
                     last_cause = None;
                     tracing::info!(broker = %format!("{}:{}", config.host, config.port), "mqtt: connected to the broker");
                     set_health(&health, Health::online());
@@ -210,6 +222,9 @@ impl Link {
                         last_cause = Some(cause);
                     }
                     set_health(&health, Health::offline(cause));
+                    if connected_at.take().is_some_and(|t| t.elapsed() >= STABLE) {
+                        backoff.reset();
+                    }
                     let wait = backoff.fail(draw());
                     tokio::select! {
                         _ = shutdown.cancelled() => break,

@@ -44,7 +44,8 @@ impl Garbage {
         let now = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(count) = state.1.end(now) {
-            tracing::info!(device = %self.id, count, total = state.0, "mqtt garbage burst was over");
+            // Summed up when the next burst starts: the status counter is always current.
+            tracing::info!(device = %self.id, count, total = state.0, "mqtt: the device's previous burst of garbage had {count} payloads");
         }
         state.0 += 1;
         if state.1.note(now) {
