@@ -545,6 +545,7 @@ fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() 
         .count();
     assert_eq!(lines, 1, "one journal line for the burst: {:#?}", d.logs());
     // Every device presses 10 buttons at once.
+    let burst = Instant::now();
     let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
     for round in 0..10 {
         for dev in &devices {
@@ -558,6 +559,7 @@ fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() 
     wait_until("every press acknowledged", Duration::from_secs(90), || {
         devices.iter().all(|dev| dev.unacked() == 0)
     });
+    println!("50 devices x 10 presses: all acknowledged {:?} after the first", burst.elapsed());
     issued_once_in_order(&d, &pressed);
 }
 
