@@ -151,7 +151,11 @@ impl Link {
             mut router,
         } = self;
         let mut backoff = Backoff::new(BACKOFF_BASE, config.backoff_cap);
-        set_health(&health, Health::offline("connecting_to_broker"));
+        health.set_initial(
+            MQTT_HEALTH_ID,
+            DeviceClass::Broker,
+            Health::offline("connecting_to_broker"),
+        );
         // Options come from files an operator may fix while hallq runs: read again until
         // they can be.
         let mut logged = None;

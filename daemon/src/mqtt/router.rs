@@ -85,7 +85,8 @@ impl Router {
         keys: Option<mpsc::Sender<KeyEvent>>,
         garbage: Arc<Garbage>,
     ) {
-        self.health.set(id, kind, Health::offline("not_seen"));
+        self.health
+            .set_initial(id, kind, Health::offline("not_seen"));
         let routed = Routed {
             kind,
             keys,

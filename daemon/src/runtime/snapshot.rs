@@ -336,6 +336,24 @@ impl DeviceHealthTable {
         }
     }
 
+    /// Record a device's health before its first outcome (`connecting`, `not_seen`) without
+    /// a journal line: the next change is the first one logged.
+    pub fn set_initial(&self, device: &str, kind: impl Into<DeviceClass>, health: Health) {
+        let kind = kind.into();
+        self.snapshot.send_if_modified(|s| {
+            if s.devices.contains_key(device) {
+                return false;
+            }
+            let entry = DeviceHealth {
+                kind,
+                health,
+                garbage: None,
+            };
+            s.devices.insert(device.to_string(), entry);
+            true
+        });
+    }
+
     /// Record how much garbage a device has sent so far (shown in `status`; the journal lines
     /// come from the device's task, once per burst).
     pub fn set_garbage(&self, device: &str, kind: impl Into<DeviceClass>, count: u64) {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hallq_display::{AnyFrame, BoardSpec, Update};
 use hallq_tests::util::homie_device::{HomieDevice, Press};
 use hallq_tests::util::mosquitto::Broker;
+use hallq_tests::util::notify::NotifySocket;
 use hallq_tests::util::process::cpu_time;
 use hallq_tests::util::{frames, holds_within, wait_until, Daemon, HallSpec, WindowSpec};
 
@@ -438,6 +439,8 @@ fn with_an_acl_hallq_logs_in_a_device_cannot_pose_as_another_and_a_wrong_passwor
         "username = \"hallq\"\npassword_file = \"mqtt.password\"\nclient_id = \"hallq-2\"",
     )));
     std::fs::write(d2.dir.path().join("mqtt.password"), "wrong\n").unwrap();
+    let (notify, path) = NotifySocket::bind(d2.dir.path());
+    d2.env("NOTIFY_SOCKET", &path);
     d2.start();
     wait_until("the cause of the refused login", WAIT, || {
         state_of(&d2, "mqtt") == ("offline".into(), "bad_credentials".into())
@@ -462,6 +465,17 @@ fn with_an_acl_hallq_logs_in_a_device_cannot_pose_as_another_and_a_wrong_passwor
         broker.log()
     );
     assert!(d2.running(), "the daemon runs on");
+    // systemd's STATUS= names it, and the journal has one line for the change, not one per try.
+    let status = notify
+        .wait_for("broker mqtt not_authorized", WAIT)
+        .or_else(|| notify.wait_for("broker mqtt bad_credentials", WAIT));
+    assert!(status.is_some(), "STATUS= without the broker's cause");
+    let lines = d2
+        .logs()
+        .iter()
+        .filter(|l| l.contains("device offline") && l.contains("device=\"mqtt\""))
+        .count();
+    assert_eq!(lines, 1, "{:#?}", d2.logs());
     let doctor = d2.cli(&["doctor", "--lang", "en"]);
     assert!(
         doctor.stdout.contains("username or password"),
@@ -559,7 +573,10 @@ fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() 
     wait_until("every press acknowledged", Duration::from_secs(90), || {
         devices.iter().all(|dev| dev.unacked() == 0)
     });
-    println!("50 devices x 10 presses: all acknowledged {:?} after the first", burst.elapsed());
+    println!(
+        "50 devices x 10 presses: all acknowledged {:?} after the first",
+        burst.elapsed()
+    );
     issued_once_in_order(&d, &pressed);
 }
 
