@@ -196,14 +196,22 @@ impl Link {
         let mut generation = 0u64;
         let mut last_cause: Option<&'static str> = None;
         let mut connected_at: Option<tokio::time::Instant> = None;
-        loop {
-            let polled = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                probe = probes.recv() => match probe {
-                    Some(reply) => { let _ = reply.send(()); continue; }
-                    None => break,
-                },
-                polled = eventloop.poll() => polled,
+        'drive: loop {
+            // One poll at a time, kept across probes: dropping a poll halfway could lose a
+            // publish rumqttc had taken but not yet written, or cut a connection attempt.
+            let polled = {
+                let poll = eventloop.poll();
+                tokio::pin!(poll);
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'drive,
+                        probe = probes.recv() => match probe {
+                            Some(reply) => { let _ = reply.send(()); }
+                            None => break 'drive,
+                        },
+                        polled = &mut poll => break polled,
+                    }
+                }
             };
             match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -214,7 +222,9 @@ impl Link {
                     set_health(&health, Health::online());
                     let _ = connected_tx.send(Some(generation));
                 }
-                Ok(Event::Incoming(Packet::Publish(p))) => router.route(&p.topic, &p.payload),
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    router.route(&p.topic, &p.payload, p.retain)
+                }
                 Ok(_) => {}
                 Err(e) => {
                     let _ = connected_tx.send(None);
@@ -231,29 +241,34 @@ impl Link {
                     }
                     let wait = backoff.fail(draw());
                     tokio::select! {
-                        _ = shutdown.cancelled() => break,
+                        _ = shutdown.cancelled() => break 'drive,
                         _ = answer_probes_for(&mut probes, wait) => {}
                     }
                 }
             }
         }
-        // A clean stop: say so, then leave (the will is for unclean ones).
+        // A clean stop: say so, then leave (the will is for unclean ones). The flusher stops
+        // first, and the event loop is driven while the goodbye is queued, so a full request
+        // channel cannot hold it up.
+        flusher.abort();
         if connected_tx.borrow().is_some() {
-            let _ = client
-                .publish(
-                    topics::state(&hall_id),
-                    QoS::AtLeastOnce,
-                    true,
-                    "disconnected",
-                )
-                .await;
-            let _ = client.disconnect().await;
+            let goodbye = async {
+                let state = topics::state(&hall_id);
+                let _ = client
+                    .publish(state, QoS::AtLeastOnce, true, "disconnected")
+                    .await;
+                let _ = client.disconnect().await;
+                std::future::pending::<()>().await
+            };
+            let drive = async { while eventloop.poll().await.is_ok() {} };
             let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                while eventloop.poll().await.is_ok() {}
+                tokio::select! {
+                    _ = goodbye => {}
+                    _ = drive => {}
+                }
             })
             .await;
         }
-        flusher.abort();
     }
 }
 

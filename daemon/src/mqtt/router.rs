@@ -108,8 +108,8 @@ impl Router {
         out
     }
 
-    /// One message from the broker.
-    pub fn route(&mut self, topic: &str, payload: &[u8]) {
+    /// One message from the broker; `retained` when the broker replays a stored copy.
+    pub fn route(&mut self, topic: &str, payload: &[u8], retained: bool) {
         let Some(incoming) = topics::incoming(topic) else {
             tracing::debug!(topic, "mqtt: a message on a topic hallq does not read");
             return;
@@ -140,6 +140,12 @@ impl Router {
                     routed.garbage.note(e.code(), &e);
                     return;
                 };
+                if retained {
+                    // A stored copy is replayed at every subscription: applying it could take
+                    // an old press again. Devices publish events without the retain flag.
+                    routed.garbage.note("retained_event", &WireError::Retained);
+                    return;
+                }
                 match wire::decode_event(device, payload) {
                     Ok(event) => {
                         if keys.try_send(event).is_err() {

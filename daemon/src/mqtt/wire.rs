@@ -40,6 +40,8 @@ pub enum WireError {
     OtherDevice { claimed: String },
     #[error("unknown $state {0:?} (expected init, ready, disconnected, sleeping, lost or alert)")]
     UnknownState(String),
+    #[error("a key event published with the retain flag (the broker would replay it)")]
+    Retained,
 }
 
 impl WireError {
@@ -52,6 +54,7 @@ impl WireError {
             WireError::Field { .. } => "bad_field",
             WireError::OtherDevice { .. } => "other_device",
             WireError::UnknownState(_) => "unknown_state",
+            WireError::Retained => "retained_event",
         }
     }
 }
@@ -81,11 +84,10 @@ pub fn decode_event(device: &str, payload: &[u8]) -> Result<KeyEvent, WireError>
     if payload.len() > MAX_EVENT_BYTES {
         return Err(WireError::TooLarge(payload.len()));
     }
-    let text = std::str::from_utf8(payload).map_err(|e| WireError::NotJson(e.to_string()))?;
+    let text = std::str::from_utf8(payload).map_err(|e| WireError::NotJson(short(&e)))?;
     let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| WireError::NotJson(e.to_string()))?;
-    let raw: RawEvent =
-        serde_json::from_value(value).map_err(|e| WireError::Shape(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| WireError::NotJson(short(&e)))?;
+    let raw: RawEvent = serde_json::from_value(value).map_err(|e| WireError::Shape(short(&e)))?;
     if raw.device != device {
         return Err(WireError::OtherDevice {
             claimed: raw.device.chars().take(40).collect(),
@@ -109,6 +111,15 @@ pub fn decode_event(device: &str, payload: &[u8]) -> Result<KeyEvent, WireError>
         },
     };
     Ok(event)
+}
+
+/// An error's words, cut short: they may quote what a device sent (an unknown field's name).
+fn short(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 /// A JSON integer in `min..=65535`.

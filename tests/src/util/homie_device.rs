@@ -52,7 +52,11 @@ impl HomieDevice {
     /// Connect device `id` of hall `hall` to the broker at 127.0.0.1:`port`, as `user` with
     /// `password` when given.
     pub fn connect(port: u16, hall: &str, id: &str, login: Option<(&str, &str)>) -> HomieDevice {
-        let mut options = MqttOptions::new(format!("dev-{id}"), "127.0.0.1", port);
+        // One client id per instance: two instances of one device (a late joiner in a test)
+        // would otherwise take the connection from each other.
+        static INSTANCES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut options = MqttOptions::new(format!("dev-{id}-{n}"), "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(5));
         // Large enough to send the oversized payloads the garbage test needs.
         options.set_max_packet_size(1 << 20, 1 << 20);
@@ -113,8 +117,7 @@ impl HomieDevice {
                                     {
                                         let epoch = ack["epoch"].as_u64().unwrap_or(0) as u16;
                                         let seq = ack["seq"].as_u64().unwrap_or(0) as u16;
-                                        s.acked = Some((epoch, seq));
-                                        drop_acked(&mut s);
+                                        take_ack(&mut s, epoch, seq);
                                     }
                                 }
                                 s.retained.insert(rest.to_string(), p.payload.to_vec());
@@ -177,11 +180,44 @@ impl HomieDevice {
         press
     }
 
+    /// A power cycle: a new epoch, numbering from 1, and whatever was kept in RAM is gone
+    /// (returned: the presses lost with it).
+    pub fn power_cycle(&self, epoch: u16) -> Vec<Press> {
+        let mut s = lock(&self.state);
+        s.epoch = epoch;
+        s.next_seq = 1;
+        s.acked = None;
+        s.unacked.drain(..).collect()
+    }
+
+    /// As if this epoch had already run to `seq - 1`, all acknowledged (a device up for a long
+    /// time; to cross the wrap from 65535 to 1 in a test). Only with nothing kept.
+    pub fn as_if_acked_until(&self, seq: u16) {
+        let mut s = lock(&self.state);
+        assert!(s.unacked.is_empty(), "as_if_acked_until with presses kept");
+        s.next_seq = if seq == u16::MAX { 1 } else { seq + 1 };
+        s.acked = Some((s.epoch, seq));
+    }
+
+    /// This device's epoch now.
+    pub fn epoch(&self) -> u16 {
+        lock(&self.state).epoch
+    }
+
     /// Publish `payload` on this device's `topic` (after `homie/5/<id>/`), as is.
     pub fn publish_raw(&self, topic: &str, payload: Vec<u8>) {
         let topic = format!("homie/5/{}/{topic}", self.id);
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload)
+            .expect("the device's client takes a publish");
+    }
+
+    /// Publish `payload` retained on this device's `topic` (what a device must not do with
+    /// events).
+    pub fn publish_retained(&self, topic: &str, payload: Vec<u8>) {
+        let topic = format!("homie/5/{}/{topic}", self.id);
+        self.client
+            .publish(topic, QoS::AtLeastOnce, true, payload)
             .expect("the device's client takes a publish");
     }
 
@@ -232,6 +268,22 @@ impl Drop for HomieDevice {
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The device rule: an acknowledgement of the current epoch that is ahead of the one held
+/// replaces it (one behind, or of another epoch, is ignored), and covered events are dropped.
+fn take_ack(s: &mut State, epoch: u16, seq: u16) {
+    if epoch != s.epoch {
+        return;
+    }
+    let ahead = |held: u16| (u32::from(seq) + 65535 - u32::from(held)) % 65535;
+    if let Some((held_epoch, held)) = s.acked {
+        if held_epoch == epoch && !(1..32768).contains(&ahead(held)) {
+            return;
+        }
+    }
+    s.acked = Some((epoch, seq));
+    drop_acked(s);
 }
 
 fn drop_acked(s: &mut State) {

@@ -309,6 +309,18 @@ impl Inputs {
         feedback::refusal_text(command, e, window, waiting)
     }
 
+    /// Use up a press whose key means nothing for its device, without the core's own journal
+    /// line (a link that counts and logs such presses as garbage, MQTT, has said why).
+    pub async fn use_up_meaningless(&self, press: KeyPress, e: &KeyError) -> Pressed {
+        match self.applied(&press.device).await {
+            Ok(applied) if !press.mark().is_new(applied) => return Pressed::Repeat,
+            Ok(_) => {}
+            Err(e) => return Pressed::NotApplied(e),
+        }
+        self.use_up(press, e.device_text().into(), e.to_string())
+            .await
+    }
+
     /// Use up a press that asks for nothing (no change, the mark stored).
     async fn use_up(&self, press: KeyPress, why: String, error: String) -> Pressed {
         let pressed = match self.inner.services.hall.consume(press.mark()).await {
