@@ -64,17 +64,8 @@ fn cause(e: &ConnectionError) -> &'static str {
             ConnectReturnCode::ServiceUnavailable => "broker_unavailable",
             _ => "refused",
         },
-        ConnectionError::Tls(e) => {
-            let text = e.to_string();
-            if text.contains("UnknownIssuer")
-                || text.contains("invalid peer certificate")
-                || text.contains("NotValidForName")
-            {
-                "tls_untrusted"
-            } else {
-                "tls_failed"
-            }
-        }
+        ConnectionError::Tls(e) if untrusted(e) => "tls_untrusted",
+        ConnectionError::Tls(_) => "tls_failed",
         ConnectionError::Io(e) => match e.kind() {
             std::io::ErrorKind::ConnectionRefused => "unreachable",
             std::io::ErrorKind::TimedOut => "timeout",
@@ -88,6 +79,18 @@ fn cause(e: &ConnectionError) -> &'static str {
         ConnectionError::MqttState(_) => "connection_lost",
         _ => "protocol",
     }
+}
+
+/// Whether TLS failed because the broker's certificate is not one `ca_file` vouches for (or
+/// does not name `host`): rustls's own error, which tokio-rustls hands over inside an I/O error.
+fn untrusted(e: &rumqttc::TlsError) -> bool {
+    use rumqttc::tokio_rustls::rustls;
+    let rustls_error = match e {
+        rumqttc::TlsError::TLS(e) => Some(e),
+        rumqttc::TlsError::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    matches!(rustls_error, Some(rustls::Error::InvalidCertificate(_)))
 }
 
 /// The client options from `[mqtt]`; an unreadable password, CA or client file is an error
