@@ -509,7 +509,8 @@ pub struct Mqtt {
     /// Start each connection without the broker's stored session (default true: hallq
     /// resubscribes and republishes after every connection anyway).
     pub clean_session: bool,
-    /// The longest wait between two connection attempts (`backoff_cap_seconds`, default 4).
+    /// The longest wait between two connection attempts (`backoff_cap_seconds`, default 3:
+    /// a broker that returns is found within 3 s).
     pub backoff_cap: std::time::Duration,
     /// At most this many updates per second of each of hallq's own Homie properties
     /// (`updates_per_second`, default 2); the latest value wins.

@@ -450,7 +450,7 @@ impl Checker<'_> {
             backoff_cap: std::time::Duration::from_secs(self.int_or(
                 "mqtt.backoff_cap_seconds",
                 &m.backoff_cap_seconds,
-                4,
+                3,
                 1,
                 300,
             ) as u64),

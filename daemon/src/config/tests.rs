@@ -680,7 +680,7 @@ fn mqtt_tls_client_certificates_rates_and_the_link_s_own_id() {
     ));
     let m = c.mqtt.unwrap();
     assert!(m.client_cert.is_some() && !m.clean_session);
-    assert_eq!((m.backoff_cap.as_secs(), m.updates_per_second), (4, 2));
+    assert_eq!((m.backoff_cap.as_secs(), m.updates_per_second), (3, 2));
     let e = error_after_base(
         "\n[mqtt]\nhost = \"h\"\n\n[[devices]]\nid = \"mqtt\"\nkind = \"caller\"\nwindow = 1\n\
          protocol = \"homie\"\ntransport = { type = \"mqtt\" }\n",

@@ -19,7 +19,7 @@ const HALL: &str = "e2e-hall";
 
 /// `[mqtt]` for the broker on `port`, with `extra` keys.
 fn mqtt_section(port: u16, extra: &str) -> String {
-    format!("[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\nbackoff_cap_seconds = 2\n{extra}\n")
+    format!("[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\n{extra}\n")
 }
 
 fn over_mqtt(id: &str, kind: &str, place: &str, extra: &str) -> String {
