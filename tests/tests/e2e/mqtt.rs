@@ -378,8 +378,19 @@ fn sequence_numbers_wrap_and_a_power_cycle_starts_a_new_epoch() {
 
 #[test]
 fn presses_made_while_hallq_is_killed_are_applied_once_after_it_restarts() {
+    killed_and_restarted("");
+}
+
+/// With a stored session the broker also keeps what came for hallq while it was away and
+/// delivers it on top of the devices' own resends: still each press once.
+#[test]
+fn the_same_with_the_broker_keeping_hallq_s_session() {
+    killed_and_restarted("clean_session = false");
+}
+
+fn killed_and_restarted(mqtt_keys: &str) {
     let broker = Broker::open();
-    let mut d = Daemon::start_new(&ten_kiosks_hall(&mqtt_section(broker.port(), "")));
+    let mut d = Daemon::start_new(&ten_kiosks_hall(&mqtt_section(broker.port(), mqtt_keys)));
     let devices: Vec<HomieDevice> = (1..=3)
         .map(|n| HomieDevice::connect(broker.port(), HALL, &format!("keys-{n}"), None))
         .collect();
