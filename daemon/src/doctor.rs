@@ -481,6 +481,7 @@ fn cause_hint(cause: &str) -> Hint {
             Hint::BrokerTls
         }
         "not_seen" | "lost" => Hint::DeviceOnBroker,
+        "broker_offline" => Hint::Broker,
         "paper_out" => Hint::LoadPaper,
         "paper_near_end" => Hint::PaperReady,
         "cover_open" => Hint::CloseCover,

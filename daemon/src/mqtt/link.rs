@@ -223,6 +223,7 @@ impl Link {
                     last_cause = None;
                     tracing::info!(broker = %format!("{}:{}", config.host, config.port), "mqtt: connected to the broker");
                     set_health(&health, Health::online());
+                    router.link_up();
                     let _ = connected_tx.send(Some(generation));
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
@@ -239,6 +240,7 @@ impl Link {
                         last_cause = Some(cause);
                     }
                     set_health(&health, Health::offline(cause));
+                    router.link_down();
                     if connected_at.take().is_some_and(|t| t.elapsed() >= STABLE) {
                         backoff.reset();
                     }

@@ -3,7 +3,7 @@
 //! what the topic carries is garbage — counted in `status` (the device's `garbage`) and logged
 //! once per burst per device.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +16,9 @@ use super::topics::{self, Incoming};
 use super::wire::{self, DeviceState, KeyEvent, WireError};
 use crate::config::DeviceKind;
 use crate::runtime::snapshot::DeviceHealthTable;
+
+/// The cause an MQTT device shows while hallq's link to the broker is down.
+pub const BROKER_OFFLINE: &str = "broker_offline";
 
 /// A burst of garbage from a device is summed up after this long without more.
 pub const GARBAGE_QUIET: Duration = Duration::from_secs(10);
@@ -67,6 +70,8 @@ struct Routed {
 pub struct Router {
     devices: HashMap<String, Routed>,
     health: DeviceHealthTable,
+    /// Devices whose state the broker's outage made unknown, until their next `$state`.
+    away: HashSet<String>,
 }
 
 impl Router {
@@ -74,6 +79,7 @@ impl Router {
         Router {
             devices: HashMap::new(),
             health,
+            away: HashSet::new(),
         }
     }
 
@@ -108,6 +114,34 @@ impl Router {
         out
     }
 
+    /// The link is down: no device's presence is known. Every MQTT device that had a state
+    /// shows `offline broker_offline` in `status`, quietly: the link's own line is the
+    /// journal's, and so is its return (each device's next `$state` is taken quietly too).
+    pub fn link_down(&mut self) {
+        for (id, d) in &self.devices {
+            let seen = self
+                .health
+                .get(id)
+                .is_some_and(|h| h.health.cause.as_deref() != Some("not_seen"));
+            if seen {
+                self.health
+                    .set_quietly(id, d.kind, Health::offline(BROKER_OFFLINE));
+                self.away.insert(id.clone());
+            }
+        }
+    }
+
+    /// The link is back: devices not heard from since are `not_seen` until their `$state`
+    /// (replayed by the broker, or published again by the device) comes.
+    pub fn link_up(&mut self) {
+        for id in &self.away {
+            if let Some(d) = self.devices.get(id) {
+                self.health
+                    .set_quietly(id, d.kind, Health::offline("not_seen"));
+            }
+        }
+    }
+
     /// One message from the broker; `retained` when the broker replays a stored copy.
     pub fn route(&mut self, topic: &str, payload: &[u8], retained: bool) {
         let Some(incoming) = topics::incoming(topic) else {
@@ -130,6 +164,12 @@ impl Router {
                     return;
                 }
                 match DeviceState::decode(payload) {
+                    // Back from the broker's outage: the one broker line said it; a device
+                    // that is as it was before says nothing more.
+                    Ok(state) if self.away.remove(device) => {
+                        self.health
+                            .set_quietly(device, routed.kind, presence(state))
+                    }
                     Ok(state) => self.health.set(device, routed.kind, presence(state)),
                     Err(e) => routed.garbage.note(e.code(), &e),
                 }

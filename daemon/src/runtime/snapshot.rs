@@ -354,6 +354,27 @@ impl DeviceHealthTable {
         });
     }
 
+    /// Record a device's health without a journal line: for many devices changing at once
+    /// for one reason that is logged once elsewhere (MQTT devices while the broker is away).
+    pub fn set_quietly(&self, device: &str, kind: impl Into<DeviceClass>, health: Health) {
+        let kind = kind.into();
+        self.snapshot.send_if_modified(|s| {
+            let garbage = s.devices.get(device).and_then(|d| d.garbage);
+            let entry = DeviceHealth {
+                kind,
+                health,
+                garbage,
+            };
+            let previous = s.devices.insert(device.to_string(), entry.clone());
+            previous.as_ref() != Some(&entry)
+        });
+    }
+
+    /// The latest health of `device`, if it has reported.
+    pub fn get(&self, device: &str) -> Option<DeviceHealth> {
+        self.snapshot.borrow().devices.get(device).cloned()
+    }
+
     /// Record how much garbage a device has sent so far (shown in `status`; the journal lines
     /// come from the device's task, once per burst).
     pub fn set_garbage(&self, device: &str, kind: impl Into<DeviceClass>, count: u64) {

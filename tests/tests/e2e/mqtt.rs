@@ -225,6 +225,11 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
     wait_until("hallq to notice the broker is gone", WAIT, || {
         state_of(&d, "mqtt").0 == "offline"
     });
+    // Nobody can know the devices' state now: status says why, the journal has the link's line.
+    assert_eq!(
+        state_of(&d, "keys-1"),
+        ("offline".to_string(), "broker_offline".to_string())
+    );
     for round in 12..14 {
         press_round(round);
     }
@@ -247,6 +252,16 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
     wait_until("every press acknowledged", Duration::from_secs(60), || {
         devices.iter().all(|dev| dev.unacked() == 0)
     });
+    for dev in &devices {
+        assert!(online(&d, &dev.id), "{} after the broker's return", dev.id);
+    }
+    // Each device's journal: its first `online`, nothing for the outage and the return.
+    let device_lines: Vec<String> = d
+        .logs()
+        .into_iter()
+        .filter(|l| l.contains("device=\"keys-1\""))
+        .collect();
+    assert_eq!(device_lines.len(), 1, "{device_lines:#?}");
     let total: usize = pressed.values().map(Vec::len).sum();
     assert_eq!(total, 200);
     issued_once_in_order(&d, &pressed);
