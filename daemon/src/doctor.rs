@@ -482,6 +482,7 @@ fn cause_hint(cause: &str) -> Hint {
         }
         "not_seen" | "lost" => Hint::DeviceOnBroker,
         "broker_offline" => Hint::Broker,
+        "oversized_message" => Hint::OversizedMessage,
         "paper_out" => Hint::LoadPaper,
         "paper_near_end" => Hint::PaperReady,
         "cover_open" => Hint::CloseCover,

@@ -76,6 +76,11 @@ fn cause(e: &ConnectionError) -> &'static str {
             _ => "network",
         },
         ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => "timeout",
+        // A message over MAX_INCOMING, most likely retained on a device's topic: the broker
+        // gives it again at every subscription until someone clears it.
+        ConnectionError::MqttState(rumqttc::StateError::Deserialization(
+            rumqttc::Error::PayloadSizeLimitExceeded(_),
+        )) => "oversized_message",
         ConnectionError::MqttState(_) => "connection_lost",
         _ => "protocol",
     }
@@ -375,6 +380,12 @@ mod tests {
         assert_eq!(io(std::io::ErrorKind::ConnectionRefused), "unreachable");
         assert_eq!(io(std::io::ErrorKind::ConnectionReset), "connection_lost");
         assert_eq!(cause(&ConnectionError::NetworkTimeout), "timeout");
+        let huge =
+            rumqttc::StateError::Deserialization(rumqttc::Error::PayloadSizeLimitExceeded(2 << 20));
+        assert_eq!(
+            cause(&ConnectionError::MqttState(huge)),
+            "oversized_message"
+        );
     }
 
     #[test]

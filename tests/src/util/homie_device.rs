@@ -58,8 +58,8 @@ impl HomieDevice {
         let n = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut options = MqttOptions::new(format!("dev-{id}-{n}"), "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(5));
-        // Large enough to send the oversized payloads the garbage test needs.
-        options.set_max_packet_size(1 << 20, 1 << 20);
+        // Large enough to send the oversized payloads the garbage tests need.
+        options.set_max_packet_size(4 << 20, 4 << 20);
         options.set_last_will(LastWill::new(
             format!("homie/5/{id}/$state"),
             "lost",

@@ -51,6 +51,9 @@ pub struct Broker {
     dir: tempfile::TempDir,
     config: PathBuf,
     kind: Kind,
+    /// `max_packet_size 65536`, as hallq's docs require (off only to show what happens
+    /// without it).
+    packet_limit: bool,
 }
 
 /// The CA files of a [`Broker::tls`] broker, PEM, in the broker's dir.
@@ -66,6 +69,15 @@ impl Broker {
     /// A broker that lets anonymous clients in (`allow_anonymous true`).
     pub fn open() -> Broker {
         let mut broker = Broker::unstarted(Kind::Open);
+        broker.first_start();
+        broker
+    }
+
+    /// An open broker without `max_packet_size`, as Mosquitto comes: a client may leave a
+    /// message of any size (to show what a huge retained one does to hallq).
+    pub fn open_without_packet_limit() -> Broker {
+        let mut broker = Broker::unstarted(Kind::Open);
+        broker.packet_limit = false;
         broker.first_start();
         broker
     }
@@ -187,6 +199,7 @@ impl Broker {
             dir,
             config,
             kind,
+            packet_limit: true,
         }
     }
 
@@ -218,9 +231,6 @@ impl Broker {
             "# hallq test broker ({kind:?}), written by tests/src/util/mosquitto.rs\n\
              listener {port} 127.0.0.1\n\
              persistence false\n\
-             # hallq's docs advise this limit. It counts the whole MQTT packet (header, topic,\n\
-             # payload): the broker disconnects a client that sends a larger one.\n\
-             max_packet_size 65536\n\
              log_dest file {log}\n\
              log_type all\n\
              log_timestamp true\n\
@@ -229,6 +239,13 @@ impl Broker {
             port = self.port,
             log = self.log_path().display(),
         );
+        if self.packet_limit {
+            text.push_str(
+                "# hallq's docs require this limit. It counts the whole MQTT packet (header,\n\
+                 # topic, payload): the broker disconnects a client that sends a larger one.\n\
+                 max_packet_size 65536\n",
+            );
+        }
         if running_as_root() {
             text.push_str(
                 "# As root Mosquitto would switch to user mosquitto, which cannot read this dir.\n\

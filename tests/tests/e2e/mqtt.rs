@@ -326,6 +326,31 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
     }
 }
 
+/// Without the broker's `max_packet_size` (which the docs require), a device can leave a
+/// retained message too large for hallq on its own topic: hallq says so, keeps trying at its
+/// backoff, and is back as soon as someone clears it.
+#[test]
+fn a_huge_retained_message_names_its_cause_and_clearing_it_brings_the_link_back() {
+    let broker = Broker::open_without_packet_limit();
+    let d = Daemon::start_new(&pad_and_bar_hall(&mqtt_section(broker.port(), "")));
+    assert!(online(&d, "mqtt"));
+    let pad = HomieDevice::connect(broker.port(), HALL, "pad-1", None);
+    pad.publish_retained("$state", vec![b'x'; 2 << 20]);
+    wait_until("the link's cause", WAIT, || {
+        state_of(&d, "mqtt") == ("offline".into(), "oversized_message".into())
+    });
+    let doctor = d.cli(&["doctor", "--lang", "en"]);
+    assert!(
+        doctor.stdout.contains("mosquitto_pub -r -n -t"),
+        "{}",
+        doctor.stdout
+    );
+    pad.publish_retained("$state", Vec::new());
+    assert!(online(&d, "mqtt"), "{:?}", state_of(&d, "mqtt"));
+    pad.publish_retained("$state", b"ready".to_vec());
+    assert!(online(&d, "pad-1"));
+}
+
 #[test]
 fn sequence_numbers_wrap_and_a_power_cycle_starts_a_new_epoch() {
     let broker = Broker::open();
