@@ -456,6 +456,16 @@ impl Daemon {
         rows.map(Result::unwrap).collect()
     }
 
+    /// The events a device caused (origin `device <id>`), in order: (kind, body).
+    pub fn events_from(&self, device: &str) -> Vec<(String, Value)> {
+        let origin = format!("device {device}");
+        self.events()
+            .into_iter()
+            .filter(|(_, o, _)| o.as_deref() == Some(origin.as_str()))
+            .map(|(kind, _, body)| (kind, body))
+            .collect()
+    }
+
     /// The event log as `(kind, origin, body)`, oldest first (read-only beside the daemon).
     pub fn events(&self) -> Vec<(String, Option<String>, Value)> {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;

@@ -375,15 +375,6 @@ fn text_shows(bus: &ModbusBus, unit: u8, lines: &[&str]) -> bool {
     bus.wait_until(WAIT, |s| s.text(unit) == lines)
 }
 
-fn events_from(d: &Daemon, device: &str) -> Vec<(String, serde_json::Value)> {
-    let origin = format!("device {device}");
-    d.events()
-        .into_iter()
-        .filter(|(_, o, _)| o.as_deref() == Some(origin.as_str()))
-        .map(|(kind, _, body)| (kind, body))
-        .collect()
-}
-
 #[test]
 fn a_pad_press_calls_the_next_ticket_and_the_bar_the_board_and_the_pad_show_it() {
     let (bus, d) = start_hall();
@@ -429,7 +420,7 @@ fn a_pad_press_calls_the_next_ticket_and_the_bar_the_board_and_the_pad_show_it()
     );
     // LEDs: window open, a ticket called.
     assert!(bus.wait_until(WAIT, |s| s.device(PAD).unwrap().leds == 0b00011));
-    let pad = events_from(&d, "pad-3");
+    let pad = d.events_from("pad-3");
     let kinds: Vec<&str> = pad.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         kinds,
@@ -468,7 +459,8 @@ fn an_evaluator_press_rates_the_served_ticket_once() {
     bus.press(RATE, 5, 0).unwrap(); // a second press: refused, the first one counts
     assert!(text_shows(&bus, RATE, &["已评价", ""]));
     d.ok(&["finish", "3"]);
-    let rated: Vec<_> = events_from(&d, "rate-3")
+    let rated: Vec<_> = d
+        .events_from("rate-3")
         .into_iter()
         .filter(|(k, _)| k == "evaluation_recorded")
         .map(|(_, body)| (body["number"].clone(), body["level"].clone()))
@@ -496,7 +488,7 @@ fn a_kiosk_key_prints_at_its_own_kiosk_and_not_without_paper() {
     };
     assert_eq!(printed(2), ["0001-B001.txt"]);
     assert!(printed(1).is_empty(), "not at the other kiosk");
-    let issued = events_from(&d, "keys-2");
+    let issued = d.events_from("keys-2");
     assert_eq!(issued.len(), 1);
     assert_eq!(
         (issued[0].1["class"].as_str(), issued[0].1["kiosk"].as_str()),
@@ -508,7 +500,7 @@ fn a_kiosk_key_prints_at_its_own_kiosk_and_not_without_paper() {
     std::fs::write(&status, "paper_out").unwrap();
     bus.press(KEYS, 1, 0).unwrap();
     assert!(text_shows(&bus, KEYS, &["打印机缺纸", "请稍后再试"]));
-    assert_eq!(events_from(&d, "keys-2").len(), 1, "no ticket issued");
+    assert_eq!(d.events_from("keys-2").len(), 1, "no ticket issued");
     assert_eq!(d.status()["waiting"]["A"], 0);
     std::fs::remove_file(&status).unwrap();
     bus.press(KEYS, 1, 0).unwrap();
@@ -600,7 +592,7 @@ fn garbage_from_one_device_is_counted_and_logged_once_while_the_others_are_serve
     assert!(lines[0].contains("device=rate-3"), "{}", lines[0]);
     assert_eq!(d.status()["devices"]["pad-4"]["garbage"], 0);
     assert!(
-        events_from(&d, "rate-3").is_empty(),
+        d.events_from("rate-3").is_empty(),
         "garbage applies nothing"
     );
 }
@@ -650,9 +642,9 @@ fn a_case_scanned_at_the_pickup_window_waits_for_its_handoff_once() {
     let d = scanner_hall();
     scan(&d, "pickup-scanner", "ZW2026-0042");
     wait_until("the scan recorded", || {
-        !events_from(&d, "pickup-scanner").is_empty()
+        !d.events_from("pickup-scanner").is_empty()
     });
-    let scanned = events_from(&d, "pickup-scanner");
+    let scanned = d.events_from("pickup-scanner");
     assert_eq!(scanned.len(), 1, "{scanned:?}");
     assert_eq!(scanned[0].1["case_no"], "ZW2026-0042", "{scanned:?}");
     assert_eq!(scanned[0].1["window"], 6, "{scanned:?}");
@@ -664,7 +656,7 @@ fn a_case_scanned_at_the_pickup_window_waits_for_its_handoff_once() {
         "{:?}",
         d.logs()
     );
-    assert_eq!(events_from(&d, "pickup-scanner").len(), 1);
+    assert_eq!(d.events_from("pickup-scanner").len(), 1);
     // The clerk records the handoff of the scanned case at the scanning window.
     let done = d.ok(&[
         "handoff",
@@ -698,9 +690,9 @@ fn a_reservation_code_scanned_at_a_kiosk_checks_in_and_prints_there() {
     // The booking's own code: no phone digits asked, the ticket prints at this kiosk.
     scan(&d, "kiosk-1-scanner", &code);
     wait_until("the check-in", || {
-        !events_from(&d, "kiosk-1-scanner").is_empty()
+        !d.events_from("kiosk-1-scanner").is_empty()
     });
-    let issued = events_from(&d, "kiosk-1-scanner");
+    let issued = d.events_from("kiosk-1-scanner");
     assert_eq!(
         (issued[0].1["class"].as_str(), issued[0].1["kiosk"].as_str()),
         (Some("reservation"), Some("kiosk-1")),

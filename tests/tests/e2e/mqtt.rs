@@ -71,15 +71,6 @@ fn decode_frame(spec: BoardSpec, bytes: &[u8]) -> AnyFrame {
     frame
 }
 
-fn events_from(d: &Daemon, device: &str) -> Vec<(String, serde_json::Value)> {
-    let origin = format!("device {device}");
-    d.events()
-        .into_iter()
-        .filter(|(_, o, _)| o.as_deref() == Some(origin.as_str()))
-        .map(|(kind, _, body)| (kind, body))
-        .collect()
-}
-
 #[test]
 fn a_tablet_pad_calls_once_and_the_bar_s_retained_frame_is_what_render_draws() {
     let broker = Broker::open();
@@ -120,10 +111,7 @@ fn a_tablet_pad_calls_once_and_the_bar_s_retained_frame_is_what_render_draws() {
     wait_until("the next press's acknowledgement", WAIT, || {
         pad.acked() == Some((start.epoch, start.seq))
     });
-    let kinds: Vec<String> = events_from(&d, "pad-1")
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let kinds: Vec<String> = d.events_from("pad-1").into_iter().map(|(k, _)| k).collect();
     assert_eq!(kinds, ["clerk_login", "ticket_called", "service_started"]);
     let status = d.status();
     assert_eq!(status["windows"][0]["number"], "A001");
@@ -173,10 +161,22 @@ fn ten_kiosks_hall(mqtt: &str) -> HallSpec {
     }
 }
 
+/// Round `round` of presses: every device presses button 1, 2 or 3 (A, B, C) in turn.
+fn press_round(devices: &[HomieDevice], pressed: &mut BTreeMap<String, Vec<Press>>, round: usize) {
+    for dev in devices {
+        let key = 1 + (round % 3) as u16;
+        pressed
+            .entry(dev.id.clone())
+            .or_default()
+            .push(dev.press(key, 0));
+    }
+}
+
 /// Every press of every device issued exactly once, in the device's press order.
 fn issued_once_in_order(d: &Daemon, pressed: &BTreeMap<String, Vec<Press>>) {
     for (id, presses) in pressed {
-        let issued: Vec<String> = events_from(d, id)
+        let issued: Vec<String> = d
+            .events_from(id)
             .into_iter()
             .filter(|(k, _)| k == "ticket_issued")
             .map(|(_, b)| b["service"].as_str().unwrap_or("?").to_string())
@@ -201,17 +201,8 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
         assert!(online(&d, &dev.id), "{}", dev.id);
     }
     let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
-    let mut press_round = |round: usize| {
-        for dev in &devices {
-            let key = 1 + (round % 3) as u16;
-            pressed
-                .entry(dev.id.clone())
-                .or_default()
-                .push(dev.press(key, 0));
-        }
-    };
     for round in 0..6 {
-        press_round(round);
+        press_round(&devices, &mut pressed, round);
     }
     wait_until("the bar's frame before the restart", WAIT, || {
         bar.retained("display/frame/set").is_some()
@@ -220,7 +211,7 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
     broker.kill();
     // Presses while the broker is gone: the devices keep them.
     for round in 6..12 {
-        press_round(round);
+        press_round(&devices, &mut pressed, round);
     }
     wait_until("hallq to notice the broker is gone", WAIT, || {
         state_of(&d, "mqtt").0 == "offline"
@@ -231,13 +222,13 @@ fn a_broker_restart_mid_run_loses_and_doubles_no_press_and_every_retained_value_
         ("offline".to_string(), "broker_offline".to_string())
     );
     for round in 12..14 {
-        press_round(round);
+        press_round(&devices, &mut pressed, round);
     }
     broker.restart();
     let back = Instant::now();
     // Presses while hallq may still be reconnecting.
     for round in 14..20 {
-        press_round(round);
+        press_round(&devices, &mut pressed, round);
     }
     let watcher = HomieDevice::connect(broker.port(), HALL, "watcher", None);
     wait_until("hallq's $state ready on the restarted broker", WAIT, || {
@@ -438,17 +429,8 @@ fn killed_and_restarted(mqtt_keys: &str) {
         devices.iter().all(HomieDevice::sees_hallq_ready)
     });
     let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
-    let mut press = |round: usize| {
-        for dev in &devices {
-            let key = 1 + (round % 3) as u16;
-            pressed
-                .entry(dev.id.clone())
-                .or_default()
-                .push(dev.press(key, 0));
-        }
-    };
     for round in 0..5 {
-        press(round);
+        press_round(&devices, &mut pressed, round);
     }
     d.kill();
     // The broker tells the devices with hallq's will.
@@ -456,7 +438,7 @@ fn killed_and_restarted(mqtt_keys: &str) {
         watch_topic(broker.port(), &format!("homie/5/{HALL}/$state")).as_deref() == Some(b"lost")
     });
     for round in 5..12 {
-        press(round);
+        press_round(&devices, &mut pressed, round);
     }
     d.start();
     wait_until("every press acknowledged", Duration::from_secs(60), || {
@@ -700,13 +682,7 @@ fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() 
     let burst = Instant::now();
     let mut pressed: BTreeMap<String, Vec<Press>> = BTreeMap::new();
     for round in 0..10 {
-        for dev in &devices {
-            let key = 1 + (round % 3) as u16;
-            pressed
-                .entry(dev.id.clone())
-                .or_default()
-                .push(dev.press(key, 0));
-        }
+        press_round(&devices, &mut pressed, round);
     }
     wait_until("every press acknowledged", Duration::from_secs(90), || {
         devices.iter().all(|dev| dev.unacked() == 0)
@@ -802,8 +778,17 @@ fn idle_with_fifty_devices_connected() {
     for dev in &devices {
         assert!(online(&d, &dev.id), "{}", dev.id);
     }
-    // Settle: the first frames and screens are out.
-    std::thread::sleep(Duration::from_secs(3));
+    // Settle: every bar has its first frame and every pad its text.
+    wait_until("every device's first picture", WAIT, || {
+        devices.iter().all(|dev| {
+            let topic = if dev.id.starts_with("bar") {
+                "display/frame/set"
+            } else {
+                "screen/text/set"
+            };
+            dev.retained(topic).is_some()
+        })
+    });
     let pid = d.pid().unwrap();
     let span = Duration::from_secs(30);
     let before = cpu_time(pid);

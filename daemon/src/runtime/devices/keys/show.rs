@@ -56,19 +56,18 @@ impl Screen {
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Screen {
-        let pixels = settings.screen.map(|spec| {
-            let sink = Sink::Bus {
-                bus: bus.clone(),
-                device: device.id.clone(),
-            };
-            start_animator(&device.id, spec, sink, checks, shutdown)
-        });
-        Screen {
-            id: device.id.clone(),
-            pixels,
-            out: Out::Bus(bus.clone()),
-            shown: None,
-        }
+        let sink = || Sink::Bus {
+            bus: bus.clone(),
+            device: device.id.clone(),
+        };
+        Screen::with(
+            device,
+            settings,
+            sink,
+            Out::Bus(bus.clone()),
+            checks,
+            shutdown,
+        )
     }
 
     /// A Homie device over MQTT: its pixel screen's frames (if configured), its text and LEDs
@@ -80,17 +79,30 @@ impl Screen {
         checks: &mut Vec<Check>,
         shutdown: &CancellationToken,
     ) -> Screen {
-        let pixels = settings.screen.map(|spec| {
-            let sink = Sink::Mqtt {
-                outbox: outbox.clone(),
-                device: device.id.clone(),
-            };
-            start_animator(&device.id, spec, sink, checks, shutdown)
-        });
+        let sink = || Sink::Mqtt {
+            outbox: outbox.clone(),
+            device: device.id.clone(),
+        };
+        let out = Out::Mqtt(outbox.clone());
+        Screen::with(device, settings, sink, out, checks, shutdown)
+    }
+
+    /// A screen whose pixels (if the device has a pixel screen) go to `sink`, the rest to `out`.
+    fn with(
+        device: &Device,
+        settings: &InputSettings,
+        sink: impl FnOnce() -> Sink,
+        out: Out,
+        checks: &mut Vec<Check>,
+        shutdown: &CancellationToken,
+    ) -> Screen {
+        let pixels = settings
+            .screen
+            .map(|spec| start_animator(&device.id, spec, sink(), checks, shutdown));
         Screen {
             id: device.id.clone(),
             pixels,
-            out: Out::Mqtt(outbox.clone()),
+            out,
             shown: None,
         }
     }
