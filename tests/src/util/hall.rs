@@ -56,6 +56,19 @@ impl Default for HallSpec {
 }
 
 impl HallSpec {
+    /// One standard window, 1, serving every service, with `extra` appended (devices).
+    pub fn one_window(extra: String) -> Self {
+        HallSpec {
+            windows: vec![WindowSpec {
+                number: 1,
+                serves: vec![vec!["A", "B", "C"]],
+                kind: "standard",
+            }],
+            extra,
+            ..HallSpec::default()
+        }
+    }
+
     /// `n` standard windows that all serve A.
     pub fn windows_serving_a(n: u32) -> Self {
         HallSpec {

@@ -68,15 +68,7 @@ fn exactly_once_hall(path: &str) -> HallSpec {
         path,
         "poll_ms = 20",
     );
-    HallSpec {
-        windows: vec![WindowSpec {
-            number: 1,
-            serves: vec![vec!["A", "B", "C"]],
-            kind: "standard",
-        }],
-        extra,
-        ..HallSpec::default()
-    }
+    HallSpec::one_window(extra)
 }
 
 /// What happens during the run besides the presses.

@@ -38,15 +38,7 @@ fn pad_and_bar_hall(mqtt: &str) -> HallSpec {
     let mut extra = mqtt.to_string();
     extra += &over_mqtt("pad-1", "caller", "window = 1", "");
     extra += &over_mqtt("bar-1", "window_display", "window = 1", "size = \"128x32\"");
-    HallSpec {
-        windows: vec![WindowSpec {
-            number: 1,
-            serves: vec![vec!["A", "B", "C"]],
-            kind: "standard",
-        }],
-        extra,
-        ..HallSpec::default()
-    }
+    HallSpec::one_window(extra)
 }
 
 fn state_of(d: &Daemon, id: &str) -> (String, String) {
@@ -137,9 +129,16 @@ fn a_tablet_pad_calls_once_and_the_bar_s_retained_frame_is_what_render_draws() {
 /// Ten kiosk keys at one kiosk, pressing buttons in a pattern (service A, B, C by seq), so a
 /// press lost, doubled or applied out of order shows in the issued tickets' services.
 fn ten_kiosks_hall(mqtt: &str) -> HallSpec {
+    let mut extra = kiosk_keys(mqtt, 10);
+    extra += &over_mqtt("bar-1", "window_display", "window = 1", "size = \"128x32\"");
+    HallSpec::one_window(extra)
+}
+
+/// `[mqtt]` and `count` kiosk keys over MQTT (`keys-1`…) at kiosk `k`, with its sim printer.
+fn kiosk_keys(mqtt: &str, count: u32) -> String {
     let mut extra = String::from("[numbering]\ndigits = 4\n\n");
     extra += mqtt;
-    for n in 1..=10 {
+    for n in 1..=count {
         extra += &over_mqtt(
             &format!("keys-{n}"),
             "kiosk_keys",
@@ -149,16 +148,7 @@ fn ten_kiosks_hall(mqtt: &str) -> HallSpec {
     }
     extra += "[[devices]]\nid = \"k-printer\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
               transport = { type = \"sim\", dir = \"sim/k-printer\" }\n\n";
-    extra += &over_mqtt("bar-1", "window_display", "window = 1", "size = \"128x32\"");
-    HallSpec {
-        windows: vec![WindowSpec {
-            number: 1,
-            serves: vec![vec!["A", "B", "C"]],
-            kind: "standard",
-        }],
-        extra,
-        ..HallSpec::default()
-    }
+    extra
 }
 
 /// Round `round` of presses: every device presses button 1, 2 or 3 (A, B, C) in turn.
@@ -631,23 +621,8 @@ fn over_tls_hallq_trusts_its_ca_and_refuses_a_broker_certified_by_another() {
 #[test]
 fn garbage_is_counted_and_logged_once_and_fifty_devices_bursts_apply_in_order() {
     let broker = Broker::open();
-    let mut extra = String::from("[numbering]\ndigits = 4\n\n");
-    extra += &mqtt_section(broker.port(), "");
-    for n in 1..=50 {
-        extra += &over_mqtt(
-            &format!("keys-{n}"),
-            "kiosk_keys",
-            "kiosk = \"k\"",
-            "buttons = [\"A\", \"B\", \"C\"]",
-        );
-    }
-    extra += "[[devices]]\nid = \"k-printer\"\nkind = \"printer\"\nkiosk = \"k\"\nprotocol = \"escpos\"\n\
-              transport = { type = \"sim\", dir = \"sim/k-printer\" }\n\n";
-    let spec = HallSpec {
-        extra,
-        ..HallSpec::default()
-    };
-    let d = Daemon::start_new(&spec);
+    let extra = kiosk_keys(&mqtt_section(broker.port(), ""), 50);
+    let d = Daemon::start_new(&HallSpec::one_window(extra));
     let devices: Vec<HomieDevice> = (1..=50)
         .map(|n| HomieDevice::connect(broker.port(), HALL, &format!("keys-{n}"), None))
         .collect();
